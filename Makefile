@@ -1,0 +1,45 @@
+# sentiment-cli: two commands on a fresh machine with Python 3.11.
+#   make demo   set up .venv, train on data/sample_tweets.csv, evaluate, predict
+#   make test   set up .venv and run the test suite
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO := runs/demo
+
+.PHONY: demo test test-slow lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/sentiment-cli split data/sample_tweets.csv --output-dir $(DEMO)/data --test-size 0.2
+	$(BIN)/sentiment-cli train $(DEMO)/data/train.csv --output-dir $(DEMO)/model --force
+	$(BIN)/sentiment-cli evaluate --model-dir $(DEMO)/model $(DEMO)/data/test.csv
+	$(BIN)/sentiment-cli predict --model-dir $(DEMO)/model \
+		"Just got the job!!! Sooo happy right now 😍 #blessed" \
+		"not bad at all, actually pretty good" \
+		"my flight got cancelled again. thanks a lot @airline 🙄" \
+		"The council meets on Tuesday at 7pm to discuss the budget"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q || [ $$? -eq 5 ]  # 5: no tests collected
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q -m slow
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf runs .pytest_cache .ruff_cache

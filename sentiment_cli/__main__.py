@@ -1,0 +1,3 @@
+from sentiment_cli.cli import main
+
+main()

@@ -1,0 +1,124 @@
+"""Bag-of-words baseline: TF-IDF over word 1-2 grams + logistic regression.
+
+It sees the same tokens as the RNN but not their order beyond bigrams, so the gap
+between the two is what word order is worth on the user's data. Stored as JSON (the
+n-gram vocabulary and labels) and NPZ (idf, coefficients) -- plain data, nothing
+executes when it is loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sentiment_cli.errors import SentimentError
+
+JSON_FILE = "baseline.json"
+NPZ_FILE = "baseline.npz"
+NGRAM_RANGE = (1, 2)
+
+
+def _identity(tokens):
+    return tokens
+
+
+def _vectorizer(vocabulary=None):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    # Input is already tokenized (the RNN's tokenizer), so sklearn must not re-split it.
+    return TfidfVectorizer(
+        tokenizer=_identity,
+        preprocessor=_identity,
+        token_pattern=None,
+        lowercase=False,
+        ngram_range=NGRAM_RANGE,
+        sublinear_tf=True,
+        min_df=1 if vocabulary is not None else 2,
+        vocabulary=vocabulary,
+    )
+
+
+@dataclass
+class Baseline:
+    vectorizer: object
+    classifier: object
+    labels: list[str]
+    fit_seconds: float = 0.0
+
+    @classmethod
+    def fit(
+        cls,
+        tokenized: Sequence[Sequence[str]],
+        labels: Sequence[str],
+        class_weight: str,
+        seed: int,
+    ) -> Baseline:
+        from sklearn.linear_model import LogisticRegression
+
+        start = time.perf_counter()
+        vectorizer = _vectorizer()
+        features = vectorizer.fit_transform(tokenized)
+        classifier = LogisticRegression(
+            C=1.0,
+            max_iter=2000,
+            class_weight="balanced" if class_weight == "balanced" else None,
+            random_state=seed,
+        )
+        classifier.fit(features, list(labels))
+        return cls(
+            vectorizer,
+            classifier,
+            [str(c) for c in classifier.classes_],
+            time.perf_counter() - start,
+        )
+
+    def predict_proba(self, tokenized: Sequence[Sequence[str]]) -> np.ndarray:
+        return self.classifier.predict_proba(self.vectorizer.transform(tokenized))
+
+    def save(self, folder: Path) -> None:
+        folder = Path(folder)
+        vocabulary = {term: int(i) for term, i in self.vectorizer.vocabulary_.items()}
+        meta = {
+            "kind": "tfidf_word_1_2_grams+logistic_regression",
+            "ngram_range": list(NGRAM_RANGE),
+            "sublinear_tf": True,
+            "labels": self.labels,
+            "fit_seconds": round(self.fit_seconds, 3),
+            "vocabulary": vocabulary,
+        }
+        (folder / JSON_FILE).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        np.savez(
+            folder / NPZ_FILE,
+            idf=self.vectorizer.idf_,
+            coef=self.classifier.coef_,
+            intercept=self.classifier.intercept_,
+        )
+
+    @classmethod
+    def load(cls, folder: Path) -> Baseline:
+        from sklearn.linear_model import LogisticRegression
+
+        folder = Path(folder)
+        try:
+            meta = json.loads((folder / JSON_FILE).read_text(encoding="utf-8"))
+            # allow_pickle=False: an NPZ that holds pickled objects is refused.
+            with np.load(folder / NPZ_FILE, allow_pickle=False) as arrays:
+                idf, coef, intercept = arrays["idf"], arrays["coef"], arrays["intercept"]
+            vocabulary = {str(k): int(v) for k, v in meta["vocabulary"].items()}
+            labels = [str(label) for label in meta["labels"]]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise SentimentError(f"{folder}: baseline files cannot be read: {exc}") from None
+        if idf.shape != (len(vocabulary),) or coef.shape[1] != len(vocabulary):
+            raise SentimentError(f"{folder}: baseline vocabulary and weights do not match")
+        vectorizer = _vectorizer(vocabulary)
+        vectorizer.idf_ = idf
+        classifier = LogisticRegression()
+        classifier.classes_ = np.array(labels, dtype=object)
+        classifier.coef_ = coef
+        classifier.intercept_ = intercept
+        return cls(vectorizer, classifier, labels, float(meta.get("fit_seconds", 0.0)))

@@ -1,0 +1,293 @@
+"""Command-line interface: parses options, prints, turns our errors into ``Error: ...``.
+
+TensorFlow is imported only inside the commands that need it, so ``--help`` and
+input errors answer at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from sentiment_cli import __version__
+from sentiment_cli.errors import SentimentError
+
+
+def _quiet_tensorflow() -> None:
+    # TensorFlow's C++ start-up chatter goes to stderr; keep only errors.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "2")
+
+
+def handle_errors(func):
+    """Show SentimentError as 'Error: message' with exit status 1, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except SentimentError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper
+
+
+def column_options(func):
+    func = click.option(
+        "--label-column", default="label", show_default=True, help="Column holding the labels."
+    )(func)
+    func = click.option(
+        "--text-column", default="text", show_default=True, help="Column holding the tweets."
+    )(func)
+    return func
+
+
+def model_dir_option(multiple: bool = False):
+    return click.option(
+        "--model-dir",
+        "model_dir",
+        required=True,
+        multiple=multiple,
+        type=click.Path(path_type=Path),
+        help="Model folder written by 'sentiment-cli train'"
+        + (" (repeat to compare several models)." if multiple else "."),
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="sentiment-cli")
+def cli():
+    """Train, run and evaluate recurrent neural networks (SimpleRNN, LSTM, GRU) that
+    classify the sentiment of tweets.
+
+    \b
+    Example:
+        sentiment-cli train data/sample_tweets.csv --output-dir runs/lstm
+        sentiment-cli predict --model-dir runs/lstm "not bad at all :)"
+        sentiment-cli evaluate --model-dir runs/lstm test.csv
+    """
+    _quiet_tensorflow()
+
+
+@cli.command()
+@click.argument("data", type=click.Path(path_type=Path))
+@click.option(
+    "--output-dir",
+    "-o",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Model folder to write (written atomically).",
+)
+@click.option(
+    "--config",
+    "-c",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="YAML config (default: configs/lstm.yaml).",
+)
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a config key, e.g. --set model.units=64 (repeatable).",
+)
+@column_options
+@click.option(
+    "--val-data",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Validation CSV; without it a stratified split of DATA is held out.",
+)
+@click.option("--force", is_flag=True, help="Replace an existing model folder.")
+@click.option("--quiet", "-q", is_flag=True, help="No per-epoch progress bar.")
+@handle_errors
+def train(
+    data, output_dir, config_path, overrides, text_column, label_column, val_data, force, quiet
+):
+    """Train a model on DATA, a CSV with a text and a label column.
+
+    Writes a self-contained model folder: the Keras model, vocabulary, resolved
+    config, labels, training history, summary and the bag-of-words baseline.
+
+    \b
+    Example:
+        sentiment-cli train data/sample_tweets.csv --output-dir runs/lstm
+        sentiment-cli train tweets.csv -o runs/gru --config configs/gru.yaml \\
+            --set model.units=32 --set train.epochs=5 --val-data val.csv
+    """
+    from sentiment_cli.config import load_config
+
+    config = load_config(config_path, overrides)
+    from sentiment_cli.train import train as run_training
+
+    run_training(
+        data,
+        output_dir,
+        config,
+        text_column=text_column,
+        label_column=label_column,
+        val_path=val_data,
+        force=force,
+        verbose=0 if quiet else (1 if sys.stdout.isatty() else 2),
+        log=click.echo,
+    )
+
+
+@cli.command()
+@model_dir_option()
+@click.argument("texts", nargs=-1)
+@click.option(
+    "--input",
+    "-i",
+    "input_path",
+    default=None,
+    metavar="FILE|-",
+    help="Read texts from a CSV (its text column) or a text file, one per line; '-' reads stdin.",
+)
+@click.option(
+    "--input-format",
+    type=click.Choice(["auto", "csv", "lines"]),
+    default="auto",
+    show_default=True,
+    help="auto: CSV when the file name ends in .csv.",
+)
+@click.option(
+    "--text-column",
+    default="text",
+    show_default=True,
+    help="Column holding the texts in a CSV input.",
+)
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(["table", "json", "jsonl", "csv"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write the results to FILE (complete or not at all) instead of stdout.",
+)
+@handle_errors
+def predict(model_dir, texts, input_path, input_format, text_column, fmt, output):
+    """Predict the sentiment of TEXTS, or of every text in --input.
+
+    Prints each text's label and the probability of every label.
+
+    \b
+    Example:
+        sentiment-cli predict --model-dir runs/lstm "I love this" "worst day ever"
+        sentiment-cli predict --model-dir runs/lstm --input tweets.csv -f csv -o out.csv
+        cat tweets.txt | sentiment-cli predict --model-dir runs/lstm -i - -f jsonl
+    """
+    from sentiment_cli import output as out
+
+    if texts and input_path:
+        raise SentimentError("give texts as arguments or with --input, not both")
+    if not texts and not input_path:
+        raise SentimentError("no texts: give them as arguments or with --input FILE (- for stdin)")
+    from sentiment_cli.artifact import load_model_dir
+    from sentiment_cli.data import iter_texts
+    from sentiment_cli.predict import predict_chunks
+
+    bundle = load_model_dir(model_dir)
+    chunks = [list(texts)] if texts else iter_texts(input_path, text_column, input_format)
+    out.write_predictions(bundle, predict_chunks(bundle, chunks), fmt, output)
+
+
+@cli.command()
+@model_dir_option(multiple=True)
+@click.argument("data", type=click.Path(path_type=Path))
+@column_options
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+)
+@handle_errors
+def evaluate(model_dir, data, text_column, label_column, fmt):
+    """Score a model (and its bag-of-words baseline) on DATA, a labelled CSV.
+
+    Accuracy, macro precision / recall / F1, macro_recall (the SemEval-2017 headline),
+    f1_pn (mean F1 of positive and negative), per-class scores and the confusion
+    matrix. With several --model-dir, the models are shown side by side.
+
+    \b
+    Example:
+        sentiment-cli evaluate --model-dir runs/lstm test.csv
+        sentiment-cli evaluate --model-dir runs/lstm test.csv --format json
+        sentiment-cli evaluate --model-dir runs/rnn --model-dir runs/lstm test.csv
+    """
+    from sentiment_cli import output as out
+    from sentiment_cli.evaluate import score
+
+    evaluations = [
+        score(d, data, text_column=text_column, label_column=label_column) for d in model_dir
+    ]
+    if fmt == "json":
+        metrics = [e.metrics for e in evaluations]
+        click.echo(json.dumps(metrics[0] if len(metrics) == 1 else metrics, indent=2))
+        return
+    if len(evaluations) == 1:
+        out.print_evaluation(evaluations[0].metrics)
+    else:
+        out.print_comparison([e.metrics for e in evaluations])
+
+
+@cli.command()
+@click.argument("data", type=click.Path(path_type=Path))
+@click.option(
+    "--output-dir",
+    "-o",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Folder for train.csv and test.csv.",
+)
+@click.option(
+    "--test-size",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.2,
+    show_default=True,
+    help="Fraction of rows held out for testing.",
+)
+@click.option("--seed", type=int, default=42, show_default=True)
+@column_options
+@handle_errors
+def split(data, output_dir, test_size, seed, text_column, label_column):
+    """Split DATA into train.csv and test.csv, stratified by label.
+
+    Hold a test set out before training, so evaluate reports on tweets the model
+    never saw.
+
+    \b
+    Example:
+        sentiment-cli split data/sample_tweets.csv --output-dir runs/split
+    """
+    from sentiment_cli.data import split_file
+
+    train_path, test_path, n_train, n_test = split_file(
+        data, output_dir, test_size, seed, text_column, label_column
+    )
+    click.echo(f"Wrote {n_train} rows to {train_path} and {n_test} rows to {test_path}")
+
+
+def main() -> None:
+    cli(prog_name="sentiment-cli")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,304 @@
+"""Typed, frozen configuration loaded from YAML, with dotted ``--set`` overrides.
+
+A config has three sections, ``text``, ``model`` and ``train``; every key has a
+default here, so a YAML file only needs the keys it changes. Unknown keys, wrong
+types and out-of-range values are refused with the file, the key and what was
+expected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from sentiment_cli.errors import SentimentError
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+DEFAULT_CONFIG_NAME = "lstm.yaml"
+
+Initializer = str | dict
+_SCIENTIFIC = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+$")
+
+
+@dataclass(frozen=True)
+class TextConfig:
+    max_tokens: int = 20000  # vocabulary size, counting padding (id 0) and OOV (id 1)
+    min_count: int = 2  # a token seen fewer times in the training split becomes OOV
+    max_length: int = 50  # every tweet becomes exactly this many ids
+    padding: Literal["pre", "post"] = "post"  # where zeros go when a tweet is shorter
+    truncating: Literal["pre", "post"] = "post"  # which end is cut when it is longer
+    lowercase: bool = True
+    replace_urls: bool = True  # http://... -> <url>
+    replace_mentions: bool = True  # @someone -> <user>
+    replace_numbers: bool = True  # 42, 3.5 -> <number>
+    split_hashtags: bool = True  # #blessed -> <hashtag> blessed
+    reduce_elongations: bool = True  # soooooo -> sooo
+    mark_negation: bool = False  # not good at all -> not good_NEG at_NEG all_NEG
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    cell: Literal["simple_rnn", "lstm", "gru"] = "lstm"
+    units: int = 64  # width of the recurrent state h_t
+    layers: int = 1  # stacked recurrent layers
+    bidirectional: bool = False
+    embedding_dim: int = 100
+    embedding_dropout: float = 0.0  # spatial dropout: drops whole embedding channels
+    dropout: float = 0.2  # dropout on the pooled state, before the classifier
+    recurrent_dropout: float = 0.0  # dropout on h_{t-1}; >0 rules out the cuDNN kernel
+    pooling: Literal["last", "max", "mean", "attention"] = "last"  # how the sequence is read out
+    mask_padding: bool = True  # the RNN skips padding steps instead of reading zeros
+    kernel_initializer: Initializer = "glorot_uniform"  # W: acts on the input x_t
+    recurrent_initializer: Initializer = "orthogonal"  # U: acts on the previous state h_{t-1}
+    embeddings_file: str | None = None  # GloVe/word2vec text file: "word v1 v2 ..."
+    embeddings_trainable: bool = True  # fine-tune pretrained vectors (or keep them frozen)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 10
+    batch_size: int = 64
+    learning_rate: float = 0.001
+    clipnorm: float | None = 1.0  # clip the gradient norm: BPTT gradients can explode
+    seed: int = 42
+    validation_split: float = 0.1  # held out of the training CSV when --val-data is not given
+    class_weight: Literal["none", "balanced"] = "none"
+    early_stopping_patience: int = 2  # epochs without val_loss improvement before stopping
+    baseline: bool = True  # also fit the TF-IDF + logistic regression baseline
+
+
+@dataclass(frozen=True)
+class Config:
+    text: TextConfig = field(default_factory=TextConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+SECTIONS: dict[str, type] = {"text": TextConfig, "model": ModelConfig, "train": TrainConfig}
+
+# (minimum, maximum, minimum inclusive?, maximum inclusive?) for numeric keys.
+RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
+    "text.max_tokens": (3, None, True, True),
+    "text.min_count": (1, None, True, True),
+    "text.max_length": (1, None, True, True),
+    "model.units": (1, None, True, True),
+    "model.layers": (1, None, True, True),
+    "model.embedding_dim": (1, None, True, True),
+    "model.embedding_dropout": (0, 1, True, False),
+    "model.dropout": (0, 1, True, False),
+    "model.recurrent_dropout": (0, 1, True, False),
+    "train.epochs": (1, None, True, True),
+    "train.batch_size": (1, None, True, True),
+    "train.learning_rate": (0, None, False, True),
+    "train.clipnorm": (0, None, False, True),
+    "train.validation_split": (0, 1, False, False),
+    "train.early_stopping_patience": (0, None, True, True),
+}
+
+
+def _describe(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(tp))
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe(a) for a in typing.get_args(tp))
+    if tp is type(None):
+        return "null"
+    if tp is dict:
+        return "a mapping"
+    return {int: "an integer", float: "a number", bool: "true or false", str: "a string"}[tp]
+
+
+def _coerce(value: Any, tp: Any) -> tuple[bool, Any]:
+    """Return (ok, value) where value is converted to tp when that is lossless."""
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        return (value in typing.get_args(tp) and isinstance(value, str)), value
+    if origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(tp):
+            ok, converted = _coerce(value, arg)
+            if ok:
+                return True, converted
+        return False, value
+    if tp is type(None):
+        return value is None, value
+    if tp is bool:
+        return isinstance(value, bool), value
+    if tp is int:
+        return isinstance(value, int) and not isinstance(value, bool), value
+    if tp is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return True, float(value)
+        # PyYAML (YAML 1.1) reads "3e-4" as a string; accept scientific notation.
+        if isinstance(value, str) and _SCIENTIFIC.match(value.strip()):
+            return True, float(value)
+        return False, value
+    return isinstance(value, tp), value
+
+
+def _check_range(key: str, value: Any, where: str) -> None:
+    if key not in RANGES or value is None:
+        return
+    low, high, low_inc, high_inc = RANGES[key]
+    too_low = low is not None and (value < low if low_inc else value <= low)
+    too_high = high is not None and (value > high if high_inc else value >= high)
+    if too_low or too_high:
+        left = "[" if low_inc else "("
+        right = "]" if high_inc else ")"
+        low_text = "-inf" if low is None else low
+        high_text = "inf" if high is None else high
+        interval = f"{left}{low_text}, {high_text}{right}"
+        raise SentimentError(f"{where}: {key} must be in {interval}, got {value!r}")
+
+
+def _check_initializer(key: str, value: Any, where: str) -> None:
+    if isinstance(value, dict):
+        unknown = set(value) - {"class_name", "config", "module", "registered_name"}
+        if "class_name" not in value or unknown:
+            raise SentimentError(
+                f"{where}: {key} must be a Keras initializer name (e.g. 'orthogonal') or a "
+                f"mapping {{class_name: Orthogonal, config: {{gain: 1.0}}}}, got {value!r}"
+            )
+        if not isinstance(value.get("config", {}), dict):
+            raise SentimentError(
+                f"{where}: {key}.config must be a mapping, got {value['config']!r}"
+            )
+
+
+def _suggest(word: str, choices: typing.Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def build_config(raw: Any, where: str) -> Config:
+    """Validate a nested mapping (as read from YAML) and return a frozen Config."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise SentimentError(
+            f"{where}: expected a mapping with sections {', '.join(SECTIONS)}, "
+            f"got {type(raw).__name__}"
+        )
+    sections = {}
+    for section_name, value in raw.items():
+        if section_name not in SECTIONS:
+            raise SentimentError(
+                f"{where}: unknown section {section_name!r}"
+                f"{_suggest(str(section_name), SECTIONS)}; "
+                f"expected {', '.join(SECTIONS)}"
+            )
+        if value is None:
+            value = {}
+        if not isinstance(value, dict):
+            raise SentimentError(f"{where}: section {section_name!r} must be a mapping of keys")
+        sections[section_name] = value
+
+    built = {}
+    for section_name, cls in SECTIONS.items():
+        values = sections.get(section_name, {})
+        hints = typing.get_type_hints(cls)
+        known = {f.name for f in dataclasses.fields(cls)}
+        kwargs = {}
+        for key, value in values.items():
+            dotted = f"{section_name}.{key}"
+            if key not in known:
+                raise SentimentError(
+                    f"{where}: unknown key {dotted!r}{_suggest(str(key), known)}; "
+                    f"valid keys in {section_name}: {', '.join(sorted(known))}"
+                )
+            ok, converted = _coerce(value, hints[key])
+            if not ok:
+                raise SentimentError(
+                    f"{where}: {dotted} must be {_describe(hints[key])}, got {value!r}"
+                )
+            _check_range(dotted, converted, where)
+            if key in ("kernel_initializer", "recurrent_initializer"):
+                _check_initializer(dotted, converted, where)
+            kwargs[key] = converted
+        built[section_name] = cls(**kwargs)
+    return Config(**built)
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """Parse ``section.key=value`` (value as YAML) into (["section", "key"], value)."""
+    if "=" not in text:
+        raise SentimentError(f"--set {text!r}: expected KEY=VALUE, e.g. --set model.units=64")
+    key, _, value_text = text.partition("=")
+    parts = key.strip().split(".")
+    if len(parts) != 2 or not all(parts):
+        raise SentimentError(
+            f"--set {text!r}: the key must be SECTION.KEY (sections: {', '.join(SECTIONS)}), "
+            f"e.g. --set model.units=64"
+        )
+    try:
+        value = yaml.safe_load(value_text) if value_text.strip() else None
+    except yaml.YAMLError as exc:
+        raise SentimentError(f"--set {text!r}: the value is not valid YAML: {exc}") from None
+    return parts, value
+
+
+def read_yaml(path: Path) -> Any:
+    path = Path(path)
+    if not path.exists():
+        raise SentimentError(f"config file {str(path)!r} does not exist")
+    if path.is_dir():
+        raise SentimentError(f"config file {str(path)!r} is a directory, expected a YAML file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise SentimentError(f"config file {str(path)!r} is not UTF-8 text: {exc.reason}") from None
+    except OSError as exc:
+        raise SentimentError(f"config file {str(path)!r} cannot be read: {exc.strerror}") from None
+    try:
+        # safe_load refuses tags such as !!python/object that would construct Python objects.
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SentimentError(
+            f"config file {str(path)!r} is not valid YAML{at}: {problem}"
+        ) from None
+
+
+def default_config_path() -> Path:
+    return CONFIG_DIR / DEFAULT_CONFIG_NAME
+
+
+def load_config(path: str | Path | None = None, overrides: typing.Sequence[str] = ()) -> Config:
+    """Load a YAML config (the default ``configs/lstm.yaml`` when path is None) and apply
+    ``section.key=value`` overrides through the same validator."""
+    if path is None:
+        path = default_config_path()
+        raw = read_yaml(path) if path.exists() else {}
+    else:
+        raw = read_yaml(Path(path))
+    where = f"config {str(path)!r}"
+    config = build_config(raw, where)  # the file alone must be valid
+    if overrides:
+        merged = config.to_dict()
+        for text in overrides:
+            (section, key), value = parse_override(text)
+            if section not in SECTIONS:
+                raise SentimentError(
+                    f"--set {text!r}: unknown section {section!r}{_suggest(section, SECTIONS)}; "
+                    f"expected {', '.join(SECTIONS)}"
+                )
+            merged[section][key] = value
+        config = build_config(merged, "--set")
+    return config
+
+
+def dump_config(config: Config) -> str:
+    return yaml.safe_dump(config.to_dict(), sort_keys=False, allow_unicode=True)

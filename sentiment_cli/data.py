@@ -1,0 +1,240 @@
+"""Read labelled tweets (and unlabelled texts) from CSV files, with errors that name
+the file, row and column.
+
+Accepted encodings: UTF-8 (with or without a byte-order mark) and UTF-16 with a
+byte-order mark (what spreadsheet programs write as "Unicode text"). Anything else
+(Latin-1, Windows-1252, binary files) is refused with the position of the first
+byte that is not UTF-8.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import difflib
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sentiment_cli.errors import SentimentError
+
+MAX_CLASSES = 50  # more distinct labels than this is almost always the wrong column
+
+
+@dataclass(frozen=True)
+class LabelledData:
+    texts: list[str]
+    labels: list[str]
+    dropped: int  # rows dropped for empty text or label
+    path: str
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+def _decode(raw: bytes, name: str) -> str:
+    if raw.startswith(codecs.BOM_UTF8):
+        encoding, raw = "utf-8", raw[len(codecs.BOM_UTF8) :]
+    elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    else:
+        encoding = "utf-8"
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise SentimentError(
+            f"{name}: not {encoding.upper()} text: byte 0x{raw[exc.start]:02x} at line {line} "
+            f"(offset {exc.start}); save the file as UTF-8 (Latin-1 and Windows-1252 are not "
+            f"accepted)"
+        ) from None
+    # NUL bytes stop pandas' C parser mid-field; they carry no text.
+    return text.replace("\x00", "")
+
+
+def read_text_file(path: str | Path) -> str:
+    """Read a whole file as text, checking existence, type and encoding."""
+    name = str(path)
+    p = Path(path)
+    if not p.exists():
+        raise SentimentError(f"{name}: file does not exist")
+    if p.is_dir():
+        raise SentimentError(f"{name}: is a directory, expected a CSV file")
+    try:
+        raw = p.read_bytes()
+    except PermissionError:
+        raise SentimentError(f"{name}: permission denied, cannot read the file") from None
+    except OSError as exc:
+        raise SentimentError(f"{name}: cannot read the file: {exc.strerror}") from None
+    if not raw:
+        raise SentimentError(f"{name}: file is empty (0 bytes), expected a CSV with a header row")
+    return _decode(raw, name)
+
+
+_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+_EOF_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
+
+
+def parse_csv(text: str, name: str, **kwargs) -> pd.DataFrame | Iterator[pd.DataFrame]:
+    """pandas.read_csv on decoded text, every column as str, empty cells as ''."""
+    header = next(csv.reader(io.StringIO(text)), [])
+    duplicates = sorted({c for c in header if header.count(c) > 1})
+    if duplicates:
+        raise SentimentError(
+            f"{name}: duplicate column name(s) {', '.join(map(repr, duplicates))} in the header; "
+            f"each column needs a unique name"
+        )
+    try:
+        return pd.read_csv(
+            io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False, **kwargs
+        )
+    except pd.errors.EmptyDataError:
+        raise SentimentError(f"{name}: no header row found, expected a CSV file") from None
+    except pd.errors.ParserError as exc:
+        raise SentimentError(_parser_message(str(exc), name)) from None
+
+
+def _parser_message(message: str, name: str) -> str:
+    if m := _FIELDS.search(message):
+        expected, line, saw = m.groups()
+        return (
+            f"{name}: line {line} has {saw} fields, expected {expected} like the header; "
+            f'put texts that contain commas in double quotes ("...")'
+        )
+    if m := _EOF_QUOTE.search(message):
+        return (
+            f"{name}: unterminated quote: the quoted field starting at row {m.group(1)} "
+            f"is never closed"
+        )
+    return f"{name}: not a valid CSV file: {message.strip()}"
+
+
+def check_column(df: pd.DataFrame, column: str, name: str, option: str) -> None:
+    if column in df.columns:
+        return
+    columns = [str(c) for c in df.columns]
+    close = difflib.get_close_matches(column, columns, n=1, cutoff=0.5)
+    hint = (
+        f"; did you mean {close[0]!r} ({option} {close[0]})?"
+        if close
+        else f"; choose one with {option}"
+    )
+    raise SentimentError(
+        f"{name}: no column {column!r}; the columns are {', '.join(map(repr, columns))}{hint}"
+    )
+
+
+def read_labelled(
+    path: str | Path, text_column: str = "text", label_column: str = "label"
+) -> LabelledData:
+    """Read a labelled CSV. Rows with empty (or whitespace-only) text or label are
+    dropped and counted; labels are kept as stripped strings."""
+    name = str(path)
+    df = parse_csv(read_text_file(path), name)
+    check_column(df, text_column, name, "--text-column")
+    check_column(df, label_column, name, "--label-column")
+    if df.empty:
+        raise SentimentError(f"{name}: has a header but no data rows")
+    texts = df[text_column].astype(str)
+    labels = df[label_column].astype(str).str.strip()
+    keep = (texts.str.strip() != "") & (labels != "")
+    dropped = int((~keep).sum())
+    if not keep.any():
+        raise SentimentError(
+            f"{name}: all {len(df)} rows have an empty {text_column!r} or {label_column!r}"
+        )
+    return LabelledData(
+        texts=texts[keep].tolist(), labels=labels[keep].tolist(), dropped=dropped, path=name
+    )
+
+
+def check_training_labels(data: LabelledData, label_column: str) -> list[str]:
+    """The sorted label set, refusing one class or implausibly many."""
+    classes = sorted(set(data.labels))
+    if len(classes) < 2:
+        raise SentimentError(
+            f"{data.path}: column {label_column!r} has only one class ({classes[0]!r}); "
+            f"training needs at least 2"
+        )
+    if len(classes) > MAX_CLASSES:
+        raise SentimentError(
+            f"{data.path}: column {label_column!r} has {len(classes)} distinct labels "
+            f"(more than {MAX_CLASSES}); is it the right column? Choose one with --label-column"
+        )
+    return classes
+
+
+def iter_texts(
+    source: str, text_column: str = "text", input_format: str = "auto", chunk_size: int = 2048
+) -> Iterator[list[str]]:
+    """Yield texts in chunks from a CSV (the text column) or a plain file, one text per
+    line. ``source`` '-' reads standard input. ``auto`` means CSV for names ending in
+    .csv, lines otherwise."""
+    import sys
+
+    name = "<stdin>" if source == "-" else source
+    fmt = input_format
+    if fmt == "auto":
+        fmt = "csv" if name.lower().endswith(".csv") else "lines"
+    if source == "-":
+        raw = sys.stdin.buffer.read()
+        if not raw:
+            raise SentimentError("<stdin>: no input; pipe texts in, one per line")
+        text = _decode(raw, name)
+    else:
+        text = read_text_file(source)
+    if fmt == "lines":
+        lines = [line for line in text.splitlines() if line.strip()]
+        if not lines:
+            raise SentimentError(f"{name}: holds no text (only empty lines)")
+        for start in range(0, len(lines), chunk_size):
+            yield lines[start : start + chunk_size]
+        return
+    reader = parse_csv(text, name, chunksize=chunk_size)
+    first = True
+    try:
+        for chunk in reader:
+            if first:
+                check_column(chunk, text_column, name, "--text-column")
+                first = False
+            yield chunk[text_column].astype(str).tolist()
+    except pd.errors.ParserError as exc:
+        raise SentimentError(_parser_message(str(exc), name)) from None
+    if first:
+        raise SentimentError(f"{name}: has a header but no data rows")
+
+
+def split_file(
+    path: str | Path,
+    output_dir: str | Path,
+    test_size: float,
+    seed: int,
+    text_column: str = "text",
+    label_column: str = "label",
+) -> tuple[Path, Path, int, int]:
+    """Write a stratified train/test split of a labelled CSV (all columns kept)."""
+    from sklearn.model_selection import train_test_split
+
+    name = str(path)
+    df = parse_csv(read_text_file(path), name)
+    check_column(df, text_column, name, "--text-column")
+    check_column(df, label_column, name, "--label-column")
+    if len(df) < 2:
+        raise SentimentError(f"{name}: needs at least 2 rows to split")
+    counts = df[label_column].value_counts()
+    n_test = int(np.ceil(len(df) * test_size))
+    stratify = df[label_column] if counts.min() >= 2 and n_test >= len(counts) else None
+    train_df, test_df = train_test_split(
+        df, test_size=test_size, random_state=seed, stratify=stratify
+    )
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    train_path, test_path = out / "train.csv", out / "test.csv"
+    train_df.to_csv(train_path, index=False)
+    test_df.to_csv(test_path, index=False)
+    return train_path, test_path, len(train_df), len(test_df)

@@ -1,0 +1,72 @@
+"""Score a model folder (and its bag-of-words baseline) on a labelled CSV."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sentiment_cli.artifact import ModelDir, load_model_dir
+from sentiment_cli.data import LabelledData, read_labelled
+from sentiment_cli.errors import SentimentError
+from sentiment_cli.metrics import classification_metrics
+from sentiment_cli.predict import predict_ids
+from sentiment_cli.text import tokenize_all
+
+
+@dataclass
+class Evaluation:
+    metrics: dict[str, Any]  # what `evaluate --format json` prints
+    bundle: ModelDir
+    data: LabelledData
+    predicted: list[str]
+    probabilities: np.ndarray  # (n, n_labels), columns follow bundle.labels
+
+
+def score(
+    model_dir: str | Path,
+    data_path: str | Path,
+    *,
+    text_column: str = "text",
+    label_column: str = "label",
+) -> Evaluation:
+    bundle = load_model_dir(model_dir)
+    data = read_labelled(data_path, text_column, label_column)
+    unknown = sorted(set(data.labels) - set(bundle.labels))
+    if unknown:
+        raise SentimentError(
+            f"{data_path}: label(s) {', '.join(map(repr, unknown))} in column {label_column!r} "
+            f"are not known to the model (it knows {', '.join(map(repr, bundle.labels))})"
+        )
+    tokens = tokenize_all(data.texts, bundle.config.text)
+    encoded = bundle.vocab.encode_tokens(tokens, bundle.config.text)
+    probs = predict_ids(bundle, encoded.ids)
+    predicted = [bundle.labels[i] for i in probs.argmax(axis=1)]
+    metrics = classification_metrics(data.labels, predicted, bundle.labels)
+    metrics["truncated"] = encoded.truncated
+    metrics["rows_dropped"] = data.dropped
+    metrics["model_dir"] = str(model_dir)
+    metrics["data"] = str(data_path)
+
+    from sentiment_cli.baseline import JSON_FILE, Baseline
+
+    metrics["baseline"] = None
+    if (Path(model_dir) / JSON_FILE).exists():
+        baseline = Baseline.load(Path(model_dir))
+        base_pred = [baseline.labels[i] for i in baseline.predict_proba(tokens).argmax(axis=1)]
+        metrics["baseline"] = classification_metrics(data.labels, base_pred, bundle.labels)
+    return Evaluation(metrics, bundle, data, predicted, probs)
+
+
+def evaluate(
+    model_dir: str | Path,
+    data_path: str | Path,
+    *,
+    text_column: str = "text",
+    label_column: str = "label",
+) -> dict[str, Any]:
+    """Metrics of the model on the data; the baseline's under ``baseline`` (null when
+    the model folder has none)."""
+    return score(model_dir, data_path, text_column=text_column, label_column=label_column).metrics

@@ -1,0 +1,75 @@
+"""Custom Keras layers used by the model: sequence read-outs that respect the padding mask.
+
+Imported only by code that already needs TensorFlow. Registered as serializable, so a
+saved ``.keras`` file loads with ``safe_mode=True`` as long as this module is imported.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="sentiment_cli")
+class MaskedMaxPooling(keras.layers.Layer):
+    """Max over time of the recurrent outputs, ignoring padded steps.
+
+    Keras' GlobalMaxPooling1D ignores the mask, so padded steps (output 0) would
+    compete in the max.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs, mask=None):
+        if mask is not None:
+            keep = ops.expand_dims(ops.cast(mask, "bool"), -1)
+            inputs = ops.where(keep, inputs, ops.full_like(inputs, -1e9))
+        return ops.max(inputs, axis=1)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
+
+
+@keras.saving.register_keras_serializable(package="sentiment_cli")
+class AttentionPooling(keras.layers.Layer):
+    """Weighted mean of the recurrent outputs h_t, weights softmax(v . tanh(W h_t + b))
+    over the unpadded steps (additive attention, Bahdanau-style, one query)."""
+
+    def __init__(self, attention_units: int = 64, **kwargs):
+        super().__init__(**kwargs)
+        self.attention_units = attention_units
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        dim = input_shape[-1]
+        self.w = self.add_weight(
+            name="w", shape=(dim, self.attention_units), initializer="glorot_uniform"
+        )
+        self.b = self.add_weight(name="b", shape=(self.attention_units,), initializer="zeros")
+        self.v = self.add_weight(
+            name="v", shape=(self.attention_units, 1), initializer="glorot_uniform"
+        )
+
+    def scores(self, inputs, mask=None):
+        scores = ops.squeeze(ops.matmul(ops.tanh(ops.matmul(inputs, self.w) + self.b), self.v), -1)
+        if mask is not None:
+            scores = ops.where(ops.cast(mask, "bool"), scores, ops.full_like(scores, -1e9))
+        return ops.softmax(scores, axis=-1)
+
+    def call(self, inputs, mask=None):
+        weights = self.scores(inputs, mask)
+        return ops.sum(inputs * ops.expand_dims(weights, -1), axis=1)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
+
+    def get_config(self):
+        return {**super().get_config(), "attention_units": self.attention_units}

@@ -1,0 +1,143 @@
+"""Build the Keras model: Embedding -> SimpleRNN / LSTM / GRU (stacked, optionally
+bidirectional) -> read-out -> Dense softmax classifier."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from sentiment_cli.config import Config
+from sentiment_cli.errors import SentimentError
+
+CELL_NAMES = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
+
+
+def cells() -> dict[str, Any]:
+    import keras
+
+    return {
+        "simple_rnn": keras.layers.SimpleRNN,
+        "lstm": keras.layers.LSTM,
+        "gru": keras.layers.GRU,
+    }
+
+
+def initializer_names() -> list[str]:
+    import keras
+
+    return sorted(
+        name
+        for name in dir(keras.initializers)
+        if name.islower()
+        and not name.startswith("_")
+        and name not in ("get", "serialize", "deserialize", "stft")
+    )
+
+
+def resolve_initializer(value: Any, key: str):
+    """A Keras initializer from a name or a {class_name, config} mapping."""
+    import keras
+
+    try:
+        initializer = keras.initializers.get(value)
+    except (ValueError, TypeError) as exc:
+        detail = str(exc).splitlines()[0]
+        raise SentimentError(
+            f"{key}: unknown initializer {value!r} ({detail}); valid names: "
+            f"{', '.join(initializer_names())}, or a mapping "
+            f"{{class_name: Orthogonal, config: {{gain: 1.0}}}}"
+        ) from None
+    if initializer is None:
+        raise SentimentError(f"{key}: an initializer is required")
+    return initializer
+
+
+def check_initializers(config: Config) -> None:
+    """Resolve both initializers now, so a bad one fails before data is read."""
+    resolve_initializer(config.model.kernel_initializer, "model.kernel_initializer")
+    resolve_initializer(config.model.recurrent_initializer, "model.recurrent_initializer")
+
+
+def rnn_layer_names(config: Config) -> list[str]:
+    n = config.model.layers
+    return ["rnn"] if n == 1 else [f"rnn_{i + 1}" for i in range(n)]
+
+
+def build_model(
+    config: Config,
+    vocab_size: int,
+    n_classes: int,
+    embedding_matrix: np.ndarray | None = None,
+):
+    import keras
+    from keras import layers
+
+    from sentiment_cli.layers import AttentionPooling, MaskedMaxPooling
+
+    m = config.model
+    inputs = keras.Input(shape=(config.text.max_length,), dtype="int32", name="token_ids")
+    embedding_kwargs = {}
+    if embedding_matrix is not None:
+        embedding_kwargs["embeddings_initializer"] = keras.initializers.Constant(embedding_matrix)
+    x = layers.Embedding(
+        vocab_size,
+        m.embedding_dim,
+        # mask_zero lets every later layer skip padding (id 0) instead of reading zeros.
+        mask_zero=m.mask_padding,
+        trainable=m.embeddings_trainable or embedding_matrix is None,
+        name="embedding",
+        **embedding_kwargs,
+    )(inputs)
+    if m.embedding_dropout > 0:
+        x = layers.SpatialDropout1D(m.embedding_dropout, name="embedding_dropout")(x)
+
+    cell_cls = cells()[m.cell]
+    names = rnn_layer_names(config)
+    for i, name in enumerate(names):
+        last = i == len(names) - 1
+        rnn = cell_cls(
+            m.units,
+            # Only the last layer under "last" pooling collapses the sequence to h_T.
+            return_sequences=not (last and m.pooling == "last"),
+            kernel_initializer=resolve_initializer(
+                m.kernel_initializer, "model.kernel_initializer"
+            ),
+            recurrent_initializer=resolve_initializer(
+                m.recurrent_initializer, "model.recurrent_initializer"
+            ),
+            recurrent_dropout=m.recurrent_dropout,
+            name=name if not m.bidirectional else f"{name}_cell",
+        )
+        if m.bidirectional:
+            rnn = layers.Bidirectional(rnn, name=name)
+        x = rnn(x)
+
+    if m.pooling == "max":
+        x = MaskedMaxPooling(name="pooling")(x)
+    elif m.pooling == "mean":
+        x = layers.GlobalAveragePooling1D(name="pooling")(x)
+    elif m.pooling == "attention":
+        x = AttentionPooling(name="pooling")(x)
+    if m.dropout > 0:
+        x = layers.Dropout(m.dropout, name="dropout")(x)
+    outputs = layers.Dense(n_classes, activation="softmax", name="classifier")(x)
+    return keras.Model(inputs, outputs, name=f"sentiment_{m.cell}")
+
+
+def compile_model(model, config: Config) -> None:
+    import keras
+
+    t = config.train
+    optimizer = keras.optimizers.Adam(learning_rate=t.learning_rate, clipnorm=t.clipnorm)
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+
+
+def parameter_table(model) -> list[tuple[str, str, int]]:
+    """(layer name, layer type, parameter count) for every layer with parameters."""
+    rows = []
+    for layer in model.layers:
+        count = int(sum(np.prod(w.shape) for w in layer.weights))
+        if count:
+            rows.append((layer.name, type(layer).__name__, count))
+    return rows

@@ -1,0 +1,184 @@
+"""What the commands print: prediction formats and metric tables."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+
+from sentiment_cli.errors import SentimentError
+
+OVERALL = ["accuracy", "macro_precision", "macro_recall", "macro_f1", "f1_pn"]
+
+
+def console(file: IO[str] | None = None):
+    from rich.console import Console
+
+    # Created per call: click's test runner swaps sys.stdout.
+    return Console(file=file or sys.stdout, soft_wrap=False, highlight=False)
+
+
+@contextlib.contextmanager
+def atomic_output(path: Path | None) -> Iterator[IO[str]]:
+    """Stdout, or a temporary file beside ``path`` renamed onto it only on success."""
+    if path is None:
+        yield sys.stdout
+        return
+    path = Path(path)
+    if path.is_dir():
+        raise SentimentError(f"--output {path}: is a directory")
+    tmp = path.parent / f".{path.name}.tmp-{os.getpid()}"
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as handle:
+            yield handle
+        os.replace(tmp, path)
+    except FileNotFoundError:
+        tmp.unlink(missing_ok=True)
+        raise SentimentError(f"--output {path}: folder {path.parent} does not exist") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _short(text: str, width: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def write_predictions(
+    bundle, frames: Iterable[pd.DataFrame], fmt: str, output: Path | None
+) -> None:
+    from sentiment_cli.predict import records
+
+    with atomic_output(output) as handle:
+        if fmt == "table":
+            from rich.table import Table
+
+            table = Table(show_edge=False, header_style="bold")
+            table.add_column("text", overflow="fold")
+            table.add_column("label", style="bold")
+            for label in bundle.labels:
+                table.add_column(f"p({label})", justify="right")
+            for frame in frames:
+                for row in records(bundle, frame):
+                    probs = [f"{row['probabilities'][lab]:.3f}" for lab in bundle.labels]
+                    table.add_row(_short(row["text"]), row["label"], *probs)
+            console(handle).print(table)
+        elif fmt == "json":
+            handle.write("[")
+            first = True
+            for frame in frames:
+                for row in records(bundle, frame):
+                    handle.write(
+                        ("\n  " if first else ",\n  ") + json.dumps(row, ensure_ascii=False)
+                    )
+                    first = False
+            handle.write("\n]\n")
+        elif fmt == "jsonl":
+            for frame in frames:
+                for row in records(bundle, frame):
+                    handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        else:
+            header = True
+            for frame in frames:
+                frame.to_csv(handle, index=False, header=header, float_format="%.6f")
+                header = False
+
+
+def _fmt(value: float | None) -> str:
+    return "–" if value is None else f"{value:.4f}"
+
+
+def _diff(a: float | None, b: float | None) -> str:
+    if a is None or b is None:
+        return "–"
+    return f"{a - b:+.4f}"
+
+
+def print_evaluation(metrics: dict[str, Any], file: IO[str] | None = None) -> None:
+    """Overall metrics (model, baseline, difference), per-class scores, confusion matrix."""
+    from rich.table import Table
+
+    out = console(file)
+    base = metrics.get("baseline")
+    out.print(
+        f"[bold]{metrics['model_dir']}[/bold] on {metrics['data']}: {metrics['n']} tweets, "
+        f"{metrics['truncated']} truncated at max_length"
+        + (
+            f", {metrics['rows_dropped']} rows dropped (empty)"
+            if metrics.get("rows_dropped")
+            else ""
+        )
+    )
+    overall = Table(title="Overall", show_edge=False, header_style="bold", title_justify="left")
+    overall.add_column("metric")
+    overall.add_column("RNN", justify="right")
+    if base:
+        overall.add_column("bag-of-words", justify="right")
+        overall.add_column("RNN − BoW", justify="right")
+    for key in OVERALL:
+        row = [key, _fmt(metrics[key])]
+        if base:
+            row += [_fmt(base[key]), _diff(metrics[key], base[key])]
+        overall.add_row(*row)
+    out.print(overall)
+
+    per_class = Table(
+        title="Per class (RNN)", show_edge=False, header_style="bold", title_justify="left"
+    )
+    for name in ("label", "precision", "recall", "f1", "support"):
+        per_class.add_column(name, justify="left" if name == "label" else "right")
+    for label, scores in metrics["per_class"].items():
+        per_class.add_row(
+            label,
+            _fmt(scores["precision"]),
+            _fmt(scores["recall"]),
+            _fmt(scores["f1"]),
+            str(scores["support"]),
+        )
+    out.print(per_class)
+
+    cm = metrics["confusion_matrix"]
+    matrix = Table(
+        title="Confusion matrix (rows: true, columns: predicted)",
+        show_edge=False,
+        header_style="bold",
+        title_justify="left",
+    )
+    matrix.add_column("true \\ pred")
+    for label in cm["labels"]:
+        matrix.add_column(label, justify="right")
+    for label, row in zip(cm["labels"], cm["matrix"], strict=True):
+        matrix.add_row(label, *(str(v) for v in row))
+    out.print(matrix)
+
+
+def print_comparison(all_metrics: list[dict[str, Any]], file: IO[str] | None = None) -> None:
+    """Several models on the same data, one column each (plus the first one's baseline)."""
+    from rich.table import Table
+
+    out = console(file)
+    table = Table(
+        title=f"{all_metrics[0]['n']} tweets of {all_metrics[0]['data']}",
+        show_edge=False,
+        header_style="bold",
+        title_justify="left",
+    )
+    table.add_column("metric")
+    for m in all_metrics:
+        table.add_column(str(m["model_dir"]), justify="right")
+    base = all_metrics[0].get("baseline")
+    if base:
+        table.add_column("bag-of-words", justify="right")
+    for key in OVERALL:
+        row = [key, *(_fmt(m[key]) for m in all_metrics)]
+        if base:
+            row.append(_fmt(base[key]))
+        table.add_row(*row)
+    out.print(table)

@@ -1,0 +1,83 @@
+import csv
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+# Tiny models keep the default test run fast on 2 cores.
+TINY = [
+    "model.units=4",
+    "model.embedding_dim=8",
+    "train.epochs=1",
+    "train.batch_size=16",
+    "text.max_length=12",
+    "text.min_count=1",
+]
+
+TWEETS = [
+    ("I love this so much :)", "positive"),
+    ("what a great day, sooo happy 😍", "positive"),
+    ("best coffee in town #blessed", "positive"),
+    ("thank you @anna, you made my week", "positive"),
+    ("amazing concert tonight!!!", "positive"),
+    ("not bad at all, really good actually", "positive"),
+    ("I hate mondays so much", "negative"),
+    ("worst service ever, never again", "negative"),
+    ("my flight got cancelled again :(", "negative"),
+    ("this is terrible and boring", "negative"),
+    ("so sad about the news today 😢", "negative"),
+    ("ugh the train is late AGAIN", "negative"),
+    ("the meeting is at 5pm in room 2", "neutral"),
+    ("the store opens at 9 tomorrow", "neutral"),
+    ("new episode out now http://t.co/abc", "neutral"),
+    ("reading a book about rivers", "neutral"),
+    ("bus 42 now leaves from platform 3", "neutral"),
+    ("the vote is on sunday", "neutral"),
+]
+
+
+def write_csv(path: Path, rows, header=("text", "label")) -> Path:
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+@pytest.fixture
+def tiny_csv(tmp_path):
+    return write_csv(tmp_path / "tweets.csv", TWEETS * 2)
+
+
+@pytest.fixture(scope="session")
+def trained_model(tmp_path_factory):
+    """One tiny LSTM model folder shared by the tests that only read it."""
+    from sentiment_cli.cli import cli
+
+    base = tmp_path_factory.mktemp("trained")
+    data = write_csv(base / "tweets.csv", TWEETS * 2)
+    out = base / "model"
+    args = ["train", str(data), "--output-dir", str(out), "--quiet"]
+    for override in TINY:
+        args += ["--set", override]
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def shared_file(*parts: str) -> Path:
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is absent: the shared benchmark data is not on this machine")
+    return path

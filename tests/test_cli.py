@@ -1,0 +1,263 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from sentiment_cli.cli import cli
+from tests.conftest import TINY, TWEETS, write_csv
+
+COMMANDS = ["train", "predict", "evaluate", "split"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_has_example(runner, command):
+    result = runner.invoke(cli, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Example:" in result.output
+
+
+def test_help_does_not_import_tensorflow():
+    code = (
+        "import sys; from click.testing import CliRunner; from sentiment_cli.cli import cli;"
+        "r = CliRunner().invoke(cli, ['train', '--help']); assert r.exit_code == 0;"
+        "print('tensorflow' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def _train_args(data, out, *extra):
+    args = ["train", str(data), "--output-dir", str(out), "--quiet", *extra]
+    for override in TINY:
+        args += ["--set", override]
+    return args
+
+
+def test_train_writes_a_complete_model_folder(trained_model):
+    names = sorted(p.name for p in trained_model.iterdir())
+    assert names == sorted(
+        [
+            "manifest.json",
+            "model.keras",
+            "vocab.json",
+            "config.yaml",
+            "labels.json",
+            "history.json",
+            "summary.json",
+            "baseline.json",
+            "baseline.npz",
+        ]
+    )
+    summary = json.loads((trained_model / "summary.json").read_text())
+    assert summary["n_train"] + summary["n_val"] == len(TWEETS) * 2
+    assert summary["epochs_run"] == 1
+    assert set(summary["label_counts_train"]) == {"positive", "negative", "neutral"}
+    assert json.loads((trained_model / "labels.json").read_text()) == [
+        "negative",
+        "neutral",
+        "positive",
+    ]
+    assert "units: 4" in (trained_model / "config.yaml").read_text()
+
+
+def test_train_prints_data_truncation_and_parameters(runner, tiny_csv, tmp_path):
+    long_tweet = ("so " * 30 + "good", "positive")
+    data = write_csv(tmp_path / "long.csv", TWEETS * 2 + [long_tweet, ("", "positive"), ("x", "")])
+    result = runner.invoke(cli, _train_args(data, tmp_path / "m"))
+    assert result.exit_code == 0, result.output
+    assert "Dropped 2 row(s)" in result.output
+    assert "max_length 12: truncated" in result.output
+    assert "rnn                  LSTM" in result.output
+    assert "total" in result.output
+
+
+def test_train_refuses_existing_dir_without_force(runner, tiny_csv, trained_model):
+    result = runner.invoke(cli, _train_args(tiny_csv, trained_model))
+    assert result.exit_code == 1
+    assert f"Error: --output-dir {trained_model}: already exists; use --force" in result.output
+
+
+def test_predict_json(runner, trained_model):
+    result = runner.invoke(
+        cli, ["predict", "--model-dir", str(trained_model), "I love it", "I hate it", "-f", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert [r["text"] for r in rows] == ["I love it", "I hate it"]
+    for row in rows:
+        assert set(row["probabilities"]) == {"negative", "neutral", "positive"}
+        assert sum(row["probabilities"].values()) == pytest.approx(1, abs=1e-5)
+        assert row["label"] == max(row["probabilities"], key=row["probabilities"].get)
+
+
+def test_predict_from_stdin_lines_and_csv_file(runner, trained_model, tiny_csv, tmp_path):
+    result = runner.invoke(
+        cli,
+        ["predict", "--model-dir", str(trained_model), "-i", "-", "-f", "jsonl"],
+        input="first tweet\n\nsecond tweet\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["text"] for line in result.output.splitlines()] == [
+        "first tweet",
+        "second tweet",
+    ]
+    out = tmp_path / "preds.csv"
+    result = runner.invoke(
+        cli,
+        [
+            "predict",
+            "--model-dir",
+            str(trained_model),
+            "-i",
+            str(tiny_csv),
+            "-f",
+            "csv",
+            "-o",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "text,label,p_negative,p_neutral,p_positive"
+    assert len(lines) == 1 + len(TWEETS) * 2
+
+
+def test_predict_table_shows_labels(runner, trained_model):
+    result = runner.invoke(cli, ["predict", "--model-dir", str(trained_model), "nice one"])
+    assert result.exit_code == 0
+    assert "nice one" in result.output and "p(positive)" in result.output
+
+
+def test_evaluate_json_has_the_documented_keys(runner, trained_model, tiny_csv):
+    result = runner.invoke(
+        cli, ["evaluate", "--model-dir", str(trained_model), str(tiny_csv), "-f", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    for key in (
+        "n",
+        "accuracy",
+        "macro_precision",
+        "macro_recall",
+        "macro_f1",
+        "f1_pn",
+        "per_class",
+        "confusion_matrix",
+    ):
+        assert key in report
+    assert report["n"] == len(TWEETS) * 2
+    assert report["confusion_matrix"]["labels"] == ["negative", "neutral", "positive"]
+    assert np.array(report["confusion_matrix"]["matrix"]).sum() == report["n"]
+    assert set(report["baseline"]) >= {"accuracy", "macro_recall", "f1_pn"}
+
+
+def test_evaluate_table(runner, trained_model, tiny_csv):
+    result = runner.invoke(cli, ["evaluate", "--model-dir", str(trained_model), str(tiny_csv)])
+    assert result.exit_code == 0, result.output
+    for text in ("macro_recall", "bag-of-words", "RNN − BoW", "Confusion matrix", "support"):
+        assert text in result.output
+
+
+def test_evaluate_unknown_label_is_an_error(runner, trained_model, tmp_path):
+    data = write_csv(tmp_path / "t.csv", [("meh", "mixed"), ("ok", "positive")])
+    result = runner.invoke(cli, ["evaluate", "--model-dir", str(trained_model), str(data)])
+    assert result.exit_code == 1
+    assert (
+        f"Error: {data}: label(s) 'mixed' in column 'label' are not known to the model "
+        "(it knows 'negative', 'neutral', 'positive')"
+    ) in result.output
+
+
+def test_reloaded_in_a_fresh_process_gives_the_same_probabilities(runner, trained_model):
+    texts = ["I love it", "worst day ever", "meeting at 5"]
+    result = runner.invoke(
+        cli, ["predict", "--model-dir", str(trained_model), *texts, "-f", "json"]
+    )
+    here = [r["probabilities"] for r in json.loads(result.output)]
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sentiment_cli",
+            "predict",
+            "--model-dir",
+            str(trained_model),
+            *texts,
+            "-f",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    there = [r["probabilities"] for r in json.loads(out.stdout)]
+    for a, b in zip(here, there, strict=True):
+        for label in a:
+            assert a[label] == pytest.approx(b[label], abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["train", "missing.csv", "-o", "x"], "Error: missing.csv: file does not exist"),
+        (
+            ["evaluate", "--model-dir", "nowhere", "t.csv"],
+            "Error: model folder nowhere does not exist; train one with 'sentiment-cli train'",
+        ),
+        (
+            ["predict", "--model-dir", "nowhere"],
+            "Error: no texts: give them as arguments or with --input FILE (- for stdin)",
+        ),
+        (
+            ["train", "d.csv", "-o", "x", "--set", "model.units"],
+            "Error: --set 'model.units': expected KEY=VALUE, e.g. --set model.units=64",
+        ),
+    ],
+)
+def test_errors_are_one_line_without_traceback(runner, args, message):
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 1
+    assert result.output.strip() == message
+
+
+def test_missing_column_lists_columns_and_suggests(runner, tmp_path):
+    data = write_csv(tmp_path / "d.csv", TWEETS, header=("tweet", "label"))
+    result = runner.invoke(cli, _train_args(data, tmp_path / "m"))
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"Error: {data}: no column 'text'; the columns are 'tweet', 'label'; "
+        "did you mean 'tweet' (--text-column tweet)?"
+    )
+
+
+def test_one_class_only_is_an_error(runner, tmp_path):
+    data = write_csv(tmp_path / "d.csv", [("good", "positive"), ("great", "positive")])
+    result = runner.invoke(cli, _train_args(data, tmp_path / "m"))
+    assert result.exit_code == 1
+    assert "has only one class ('positive'); training needs at least 2" in result.output
+
+
+def test_binary_labels_and_numeric_labels_as_strings(runner, tmp_path):
+    rows = [(t, "1" if lab == "positive" else "0") for t, lab in TWEETS if lab != "neutral"]
+    data = write_csv(tmp_path / "d.csv", rows * 2)
+    out = tmp_path / "m"
+    result = runner.invoke(cli, _train_args(data, out))
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "labels.json").read_text()) == ["0", "1"]
+    result = runner.invoke(cli, ["evaluate", "--model-dir", str(out), str(data), "-f", "json"])
+    assert json.loads(result.output)["f1_pn"] is None
+
+
+def test_split_is_stratified(runner, tiny_csv, tmp_path):
+    result = runner.invoke(
+        cli, ["split", str(tiny_csv), "-o", str(tmp_path / "s"), "--test-size", "0.25"]
+    )
+    assert result.exit_code == 0, result.output
+    import pandas as pd
+
+    test = pd.read_csv(tmp_path / "s" / "test.csv")
+    train = pd.read_csv(tmp_path / "s" / "train.csv")
+    assert len(test) + len(train) == len(TWEETS) * 2
+    assert sorted(test["label"].value_counts().tolist()) == [3, 3, 3]

@@ -1,0 +1,122 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sentiment_cli.config import TextConfig
+from sentiment_cli.text import OOV, PAD, Vocabulary, tokenize
+
+DEFAULT = TextConfig()
+
+
+@pytest.mark.parametrize(
+    "text,tokens",
+    [
+        ("@Bob I loooooove this!!! :)", ["<user>", "i", "looove", "this", "!", "!", "!", ":)"]),
+        ("see http://t.co/x1 and www.a.com", ["see", "<url>", "and", "<url>"]),
+        ("#MondayBlues again", ["<hashtag>", "mondayblues", "again"]),
+        ("3.5 stars at 10:30", ["<number>", "stars", "at", "<number>"]),
+        ("not bad 😍😍", ["not", "bad", "😍", "😍"]),
+        ("fish &amp; chips", ["fish", "&", "chips"]),
+        ("zero\u200bwidth\x00nul", ["zero", "width", "nul"]),
+        ("", []),
+    ],
+)
+def test_tokenize(text, tokens):
+    assert tokenize(text, DEFAULT) == tokens
+
+
+def test_tokenize_options_off_keep_raw_tokens():
+    config = TextConfig(
+        lowercase=False,
+        replace_urls=False,
+        replace_mentions=False,
+        split_hashtags=False,
+        reduce_elongations=False,
+    )
+    assert tokenize("@Bob LOVES #Tea sooooo http://x.co", config) == [
+        "@Bob",
+        "LOVES",
+        "#Tea",
+        "sooooo",
+        "http://x.co",
+    ]
+
+
+def test_mark_negation():
+    config = TextConfig(mark_negation=True)
+    assert tokenize("not good at all. fine", config) == [
+        "not",
+        "good_NEG",
+        "at_NEG",
+        "all_NEG",
+        ".",
+        "fine",
+    ]
+
+
+def _vocab(texts, **kwargs):
+    config = TextConfig(min_count=1, **kwargs)
+    return Vocabulary.build([tokenize(t, config) for t in texts], config), config
+
+
+def test_vocabulary_reserves_padding_and_oov_and_ranks_by_frequency():
+    vocab, _ = _vocab(["b a a", "c a b"])
+    assert vocab.tokens == [PAD, OOV, "a", "b", "c"]
+
+
+def test_vocabulary_min_count_and_max_tokens():
+    config = TextConfig(min_count=2, max_tokens=3)
+    vocab = Vocabulary.build([["x", "y", "y", "z", "z", "z"]], config)
+    assert vocab.tokens == [PAD, OOV, "z"]
+
+
+@pytest.mark.parametrize(
+    "padding,truncating,expected",
+    [
+        ("post", "post", [[2, 3, 0, 0], [2, 3, 4, 5]]),
+        ("pre", "pre", [[0, 0, 2, 3], [3, 4, 5, 6]]),
+        ("post", "pre", [[2, 3, 0, 0], [3, 4, 5, 6]]),
+        ("pre", "post", [[0, 0, 2, 3], [2, 3, 4, 5]]),
+    ],
+)
+def test_padding_and_truncation(padding, truncating, expected):
+    vocab, config = _vocab(["a b c d e"], max_length=4, padding=padding, truncating=truncating)
+    encoded = vocab.encode(["a b", "a b c d e"], config)
+    assert encoded.ids.tolist() == expected
+    assert encoded.truncated == 1
+    assert encoded.lengths.tolist() == [2, 5]
+
+
+def test_unknown_tokens_map_to_oov_and_empty_text_is_all_padding():
+    vocab, config = _vocab(["good day"], max_length=3)
+    # ties are broken alphabetically: day=2, good=3
+    assert vocab.encode(["good night", ""], config).ids.tolist() == [[3, 1, 0], [0, 0, 0]]
+
+
+def test_vocabulary_round_trips(tmp_path):
+    vocab, config = _vocab(["é 😍 #tag @u"])
+    vocab.save(tmp_path / "v.json")
+    loaded = Vocabulary.load(tmp_path / "v.json")
+    assert loaded.tokens == vocab.tokens
+    texts = ["😍 é unknown"]
+    assert np.array_equal(loaded.encode(texts, config).ids, vocab.encode(texts, config).ids)
+
+
+VOCAB, CONFIG_POST = _vocab(["the a love hate 😍 :) not <user>"], max_length=7)
+CONFIG_PRE = TextConfig(min_count=1, max_length=7, padding="pre", truncating="pre")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300), st.sampled_from([CONFIG_POST, CONFIG_PRE]))
+def test_any_text_becomes_exactly_max_length_ids_in_range(text, config):
+    ids = VOCAB.encode([text], config).ids[0]
+    assert ids.shape == (config.max_length,)
+    assert ids.min() >= 0 and ids.max() < len(VOCAB)
+    nonzero = np.flatnonzero(ids)
+    if len(nonzero):
+        # padding only on the configured side: the real ids form one contiguous block
+        if config.padding == "post":
+            assert nonzero[0] == 0 and (ids[: nonzero[-1] + 1] != 0).all()
+        else:
+            assert nonzero[-1] == config.max_length - 1 and (ids[nonzero[0] :] != 0).all()
