@@ -218,8 +218,15 @@ def predict(model_dir, texts, input_path, input_format, text_column, fmt, output
     default="table",
     show_default=True,
 )
+@click.option(
+    "--report-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also write metrics.json, confusion_matrix.png, learning_curves.png, errors.csv "
+    "and report.md here (one sub-folder per model when several).",
+)
 @handle_errors
-def evaluate(model_dir, data, text_column, label_column, fmt):
+def evaluate(model_dir, data, text_column, label_column, fmt, report_dir):
     """Score a model (and its bag-of-words baseline) on DATA, a labelled CSV.
 
     Accuracy, macro precision / recall / F1, macro_recall (the SemEval-2017 headline),
@@ -230,6 +237,7 @@ def evaluate(model_dir, data, text_column, label_column, fmt):
     Example:
         sentiment-cli evaluate --model-dir runs/lstm test.csv
         sentiment-cli evaluate --model-dir runs/lstm test.csv --format json
+        sentiment-cli evaluate --model-dir runs/lstm test.csv --report-dir reports/lstm
         sentiment-cli evaluate --model-dir runs/rnn --model-dir runs/lstm test.csv
     """
     from sentiment_cli import output as out
@@ -238,6 +246,14 @@ def evaluate(model_dir, data, text_column, label_column, fmt):
     evaluations = [
         score(d, data, text_column=text_column, label_column=label_column) for d in model_dir
     ]
+    if report_dir is not None:
+        from sentiment_cli.report import write_report
+
+        names = out.short_names([str(d) for d in model_dir])
+        for name, evaluation in zip(names, evaluations, strict=True):
+            target = report_dir if len(evaluations) == 1 else report_dir / name
+            write_report(evaluation, target)
+            click.echo(f"Report written to {target / 'report.md'}", err=fmt == "json")
     if fmt == "json":
         metrics = [e.metrics for e in evaluations]
         click.echo(json.dumps(metrics[0] if len(metrics) == 1 else metrics, indent=2))

@@ -159,11 +159,22 @@ def print_evaluation(metrics: dict[str, Any], file: IO[str] | None = None) -> No
     out.print(matrix)
 
 
+def short_names(paths: list[str]) -> list[str]:
+    """Folder names, numbered when two models share one."""
+    names = [Path(p).name or str(p) for p in paths]
+    if len(set(names)) < len(names):
+        names = [f"{i + 1}-{name}" for i, name in enumerate(names)]
+    return names
+
+
 def print_comparison(all_metrics: list[dict[str, Any]], file: IO[str] | None = None) -> None:
     """Several models on the same data, one column each (plus the first one's baseline)."""
     from rich.table import Table
 
     out = console(file)
+    names = short_names([m["model_dir"] for m in all_metrics])
+    for name, m in zip(names, all_metrics, strict=True):
+        out.print(f"{name}: {m['model_dir']}")
     table = Table(
         title=f"{all_metrics[0]['n']} tweets of {all_metrics[0]['data']}",
         show_edge=False,
@@ -171,8 +182,8 @@ def print_comparison(all_metrics: list[dict[str, Any]], file: IO[str] | None = N
         title_justify="left",
     )
     table.add_column("metric")
-    for m in all_metrics:
-        table.add_column(str(m["model_dir"]), justify="right")
+    for name in names:
+        table.add_column(name, justify="right")
     base = all_metrics[0].get("baseline")
     if base:
         table.add_column("bag-of-words", justify="right")
