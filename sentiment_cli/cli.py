@@ -75,7 +75,7 @@ def cli():
 
 
 @cli.command()
-@click.argument("data", type=click.Path(path_type=Path))
+@click.argument("data", type=click.Path(path_type=Path), required=False)
 @click.option(
     "--output-dir",
     "-o",
@@ -106,38 +106,81 @@ def cli():
     help="Validation CSV; without it a stratified split of DATA is held out.",
 )
 @click.option("--force", is_flag=True, help="Replace an existing model folder.")
+@click.option("--resume", is_flag=True, help="Continue the interrupted run of --output-dir.")
 @click.option("--quiet", "-q", is_flag=True, help="No per-epoch progress bar.")
 @handle_errors
 def train(
-    data, output_dir, config_path, overrides, text_column, label_column, val_data, force, quiet
+    data,
+    output_dir,
+    config_path,
+    overrides,
+    text_column,
+    label_column,
+    val_data,
+    force,
+    resume,
+    quiet,
 ):
     """Train a model on DATA, a CSV with a text and a label column.
 
     Writes a self-contained model folder: the Keras model, vocabulary, resolved
     config, labels, training history, summary and the bag-of-words baseline.
+    After every epoch a checkpoint is kept in OUTPUT_DIR.checkpoint; if the run is
+    interrupted, --resume continues it (weights, optimizer state, epoch counter,
+    early-stopping state and vocabulary; DATA and options come from the checkpoint).
 
     \b
     Example:
         sentiment-cli train data/sample_tweets.csv --output-dir runs/lstm
         sentiment-cli train tweets.csv -o runs/gru --config configs/gru.yaml \\
             --set model.units=32 --set train.epochs=5 --val-data val.csv
+        sentiment-cli train --resume -o runs/gru
     """
-    from sentiment_cli.config import load_config
-
-    config = load_config(config_path, overrides)
     from sentiment_cli.train import train as run_training
 
-    run_training(
-        data,
-        output_dir,
-        config,
-        text_column=text_column,
-        label_column=label_column,
-        val_path=val_data,
-        force=force,
-        verbose=0 if quiet else (1 if sys.stdout.isatty() else 2),
-        log=click.echo,
-    )
+    if resume:
+        given = [
+            name
+            for name, value in (
+                ("DATA", data),
+                ("--config", config_path),
+                ("--set", overrides),
+                ("--val-data", val_data),
+            )
+            if value
+        ]
+        if given:
+            raise SentimentError(
+                f"--resume continues a run with its own data and config; drop {', '.join(given)}"
+            )
+        config = None
+    else:
+        if data is None:
+            raise SentimentError("missing DATA: the labelled CSV to train on (or use --resume)")
+        from sentiment_cli.config import load_config
+
+        config = load_config(config_path, overrides)
+    try:
+        run_training(
+            data,
+            output_dir,
+            config,
+            text_column=text_column,
+            label_column=label_column,
+            val_path=val_data,
+            force=force,
+            resume=resume,
+            verbose=0 if quiet else (1 if sys.stdout.isatty() else 2),
+            log=click.echo,
+        )
+    except KeyboardInterrupt:
+        from sentiment_cli.train import checkpoint_path, state_dir
+
+        hint = ""
+        if state_dir(checkpoint_path(output_dir)) is not None:
+            hint = f"; continue with 'sentiment-cli train --resume --output-dir {output_dir}'"
+        click.echo(f"Interrupted: {output_dir} was not written or changed{hint}", err=True)
+        sys.exit(130)
 
 
 @cli.command()

@@ -49,7 +49,7 @@ def _decode(raw: bytes, name: str) -> str:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise SentimentError(
-            f"{name}: not {encoding.upper()} text: byte 0x{raw[exc.start]:02x} at line {line} "
+            f"{name}: not {encoding.upper()} text (another encoding, or not a text file): byte 0x{raw[exc.start]:02x} at line {line} "
             f"(offset {exc.start}); save the file as UTF-8 (Latin-1 and Windows-1252 are not "
             f"accepted)"
         ) from None
@@ -108,7 +108,7 @@ def _parser_message(message: str, name: str) -> str:
         )
     if m := _EOF_QUOTE.search(message):
         return (
-            f"{name}: unterminated quote: the quoted field starting at row {m.group(1)} "
+            f"{name}: unterminated quote: the quoted field starting on line {int(m.group(1)) + 1} "
             f"is never closed"
         )
     return f"{name}: not a valid CSV file: {message.strip()}"

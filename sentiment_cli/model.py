@@ -69,6 +69,7 @@ def build_model(
     vocab_size: int,
     n_classes: int,
     embedding_matrix: np.ndarray | None = None,
+    lexicon_matrix: np.ndarray | None = None,
 ):
     import keras
     from keras import layers
@@ -89,6 +90,17 @@ def build_model(
         name="embedding",
         **embedding_kwargs,
     )(inputs)
+    if lexicon_matrix is not None:
+        # Prior sentiment per token id: a frozen table, so it is saved with the model.
+        prior = layers.Embedding(
+            vocab_size,
+            lexicon_matrix.shape[1],
+            mask_zero=m.mask_padding,
+            trainable=False,
+            embeddings_initializer=keras.initializers.Constant(lexicon_matrix),
+            name="lexicon",
+        )(inputs)
+        x = layers.Concatenate(name="embedding_and_lexicon")([x, prior])
     if m.embedding_dropout > 0:
         x = layers.SpatialDropout1D(m.embedding_dropout, name="embedding_dropout")(x)
 

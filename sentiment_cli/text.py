@@ -94,7 +94,15 @@ class Vocabulary:
         return len(self.tokens)
 
     @classmethod
-    def build(cls, tokenized: Iterable[Sequence[str]], config: TextConfig) -> Vocabulary:
+    def build(
+        cls,
+        tokenized: Iterable[Sequence[str]],
+        config: TextConfig,
+        extra: Iterable[str] = (),
+    ) -> Vocabulary:
+        """Tokens of the training split seen at least ``min_count`` times, most frequent
+        first, up to ``max_tokens``; then the ``extra`` tokens not already in (lexicon
+        entries, which carry a prior sentiment even when training never saw them)."""
         counts = Counter(token for tokens in tokenized for token in tokens)
         # Frequency first, then alphabetical: the same data always gives the same ids.
         ranked = sorted(
@@ -102,6 +110,8 @@ class Vocabulary:
             key=lambda item: (-item[1], item[0]),
         )
         kept = [token for token, _ in ranked[: config.max_tokens - 2]]
+        seen = set(kept)
+        kept += sorted({token for token in extra if token not in seen and token not in (PAD, OOV)})
         return cls([PAD, OOV, *kept])
 
     def lookup(self, tokens: Sequence[str]) -> list[int]:

@@ -1,0 +1,111 @@
+"""Keras callbacks for training: validation macro recall, resumable early stopping and
+an every-epoch checkpoint that an interrupted run resumes from.
+
+Imported only by code that already needs TensorFlow.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from sentiment_cli.train import STATE
+
+
+class MacroRecall(keras.callbacks.Callback):
+    """Adds ``val_macro_recall`` to the epoch logs (the SemEval-2017 headline metric),
+    so early stopping can follow what the benchmark rewards."""
+
+    def __init__(self, x_val: np.ndarray, y_val: np.ndarray, n_classes: int):
+        super().__init__()
+        self.x_val, self.y_val, self.n_classes = x_val, y_val, n_classes
+
+    def on_epoch_end(self, epoch, logs=None):
+        from sklearn.metrics import recall_score
+
+        probs = self.model.predict(self.x_val, batch_size=512, verbose=0)
+        recall = recall_score(
+            self.y_val,
+            probs.argmax(axis=1),
+            labels=list(range(self.n_classes)),
+            average="macro",
+            zero_division=0,
+        )
+        if logs is not None:
+            logs["val_macro_recall"] = float(recall)
+
+
+class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
+    """EarlyStopping whose progress (best value, epochs waited, best weights) can be
+    carried over from an interrupted run."""
+
+    def __init__(self, *args, restored: dict | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.restored = restored
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        if self.restored:
+            self.wait = self.restored["wait"]
+            self.best = self.restored["best"]
+            self.best_epoch = self.restored["best_epoch"]
+            self.best_weights = self.restored.get("best_weights")
+
+    def state(self) -> dict:
+        best = None if self.best is None else float(self.best)
+        return {"wait": int(self.wait), "best": best, "best_epoch": int(self.best_epoch)}
+
+
+def write_state(checkpoint: Path, model, progress: dict, best_weights) -> None:
+    """Replace ``checkpoint/state`` with this epoch's model (optimizer state included),
+    best weights and progress, never leaving a half-written state behind."""
+    tmp, old, final = checkpoint / f"{STATE}.tmp", checkpoint / f"{STATE}.old", checkpoint / STATE
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    model.save(tmp / "model.keras")
+    if best_weights is not None:
+        np.savez(tmp / "best_weights.npz", *best_weights)
+    (tmp / "progress.json").write_text(json.dumps(progress, indent=2), encoding="utf-8")
+    if final.exists():
+        os.rename(final, old)
+    os.rename(tmp, final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+class EpochCheckpoint(keras.callbacks.Callback):
+    """After every epoch: save model + optimizer, early-stopping state and history."""
+
+    def __init__(self, checkpoint: Path, early_stopping: ResumableEarlyStopping, history: dict):
+        super().__init__()
+        self.checkpoint = checkpoint
+        self.early_stopping = early_stopping
+        self.history = {k: list(v) for k, v in history.items()}
+
+    def on_epoch_end(self, epoch, logs=None):
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(float(value))
+        progress = {
+            "epochs_done": epoch + 1,
+            "early_stopping": self.early_stopping.state(),
+            "stopped": bool(self.model.stop_training),
+            "history": self.history,
+        }
+        write_state(self.checkpoint, self.model, progress, self.early_stopping.best_weights)
+
+
+def load_state(path: Path) -> tuple[object, dict, list | None]:
+    """(compiled model with optimizer state, progress, best weights) from a state dir."""
+    import sentiment_cli.layers  # noqa: F401  (registers the custom layers)
+
+    model = keras.saving.load_model(path / "model.keras", safe_mode=True, compile=True)
+    progress = json.loads((path / "progress.json").read_text(encoding="utf-8"))
+    best = None
+    if (path / "best_weights.npz").exists():
+        with np.load(path / "best_weights.npz", allow_pickle=False) as arrays:
+            best = [arrays[f"arr_{i}"] for i in range(len(arrays.files))]
+    return model, progress, best
