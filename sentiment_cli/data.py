@@ -49,7 +49,8 @@ def _decode(raw: bytes, name: str) -> str:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise SentimentError(
-            f"{name}: not {encoding.upper()} text (another encoding, or not a text file): byte 0x{raw[exc.start]:02x} at line {line} "
+            f"{name}: not {encoding.upper()} text (another encoding, or not a text file): "
+            f"byte 0x{raw[exc.start]:02x} at line {line} "
             f"(offset {exc.start}); save the file as UTF-8 (Latin-1 and Windows-1252 are not "
             f"accepted)"
         ) from None

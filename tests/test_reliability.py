@@ -1,0 +1,406 @@
+"""Bad input, interrupted runs, determinism and safe loading."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sentiment_cli.cli import cli
+from tests.conftest import TINY, TWEETS, write_csv
+
+
+def _train_args(data, out, *extra):
+    args = ["train", str(data), "--output-dir", str(out), "--quiet", *extra]
+    for override in TINY:
+        args += ["--set", override]
+    return args
+
+
+def _write(path, content: bytes):
+    path.write_bytes(content)
+    return path
+
+
+GOOD = "".join(f'"{t}",{label}\n' for t, label in TWEETS)
+
+BAD_FILES = [
+    ("empty.csv", b"", "file is empty (0 bytes), expected a CSV with a header row"),
+    ("header.csv", b"text,label\n", "has a header but no data rows"),
+    (
+        "binary.csv",
+        bytes(range(128, 256)) * 8,
+        "not UTF-8 text (another encoding, or not a text file): byte 0x80 at line 1 (offset 0); "
+        "save the file as UTF-8 (Latin-1 and Windows-1252 are not accepted)",
+    ),
+    (
+        "latin1.csv",
+        "text,label\ncafé nice,positive\n".encode("latin-1"),
+        "not UTF-8 text (another encoding, or not a text file): byte 0xe9 at line 2 (offset 14); "
+        "save the file as UTF-8 (Latin-1 and Windows-1252 are not accepted)",
+    ),
+    (
+        "ragged.csv",
+        b"text,label\ngood,positive\nbad, really,negative\n",
+        "line 3 has 3 fields, expected 2 like the header; put texts that contain commas in "
+        'double quotes ("...")',
+    ),
+    (
+        "quote.csv",
+        b'text,label\n"never closed,positive\nok,negative\n',
+        "unterminated quote: the quoted field starting on line 2 is never closed",
+    ),
+    (
+        "dup.csv",
+        b"text,text,label\na,b,positive\n",
+        "duplicate column name(s) 'text' in the header; each column needs a unique name",
+    ),
+    (
+        "blank.csv",
+        b"text,label\n  ,positive\n,negative\n",
+        "all 2 rows have an empty 'text' or 'label'",
+    ),
+    (
+        "many.csv",
+        ("text,label\n" + "".join(f"t{i},{i}\n" for i in range(60))).encode(),
+        "column 'label' has 60 distinct labels (more than 50); is it the right column? "
+        "Choose one with --label-column",
+    ),
+]
+
+
+@pytest.mark.parametrize("name,content,message", BAD_FILES, ids=[b[0] for b in BAD_FILES])
+def test_bad_files_give_one_line_errors(runner, tmp_path, name, content, message):
+    path = _write(tmp_path / name, content)
+    result = runner.invoke(cli, _train_args(path, tmp_path / "m"))
+    assert result.exit_code == 1
+    assert result.output.strip() == f"Error: {path}: {message}"
+    assert not (tmp_path / "m").exists()
+
+
+def test_directory_instead_of_file(runner, tmp_path):
+    result = runner.invoke(cli, _train_args(tmp_path, tmp_path / "m"))
+    assert result.output.strip() == f"Error: {tmp_path}: is a directory, expected a CSV file"
+
+
+@pytest.mark.skipif(
+    hasattr(os, "geteuid") and os.geteuid() == 0,
+    reason="root reads files whatever their permissions",
+)
+def test_unreadable_file(runner, tmp_path):
+    path = write_csv(tmp_path / "secret.csv", TWEETS)
+    path.chmod(0)
+    result = runner.invoke(cli, _train_args(path, tmp_path / "m"))
+    assert result.output.strip() == f"Error: {path}: permission denied, cannot read the file"
+
+
+@pytest.mark.parametrize(
+    "encoding,prefix",
+    [("utf-8", b""), ("utf-8", b"\xef\xbb\xbf"), ("utf-16", b"")],
+    ids=["utf-8", "utf-8-bom", "utf-16"],
+)
+def test_accepted_encodings(runner, tmp_path, encoding, prefix):
+    path = _write(tmp_path / "d.csv", prefix + ("text,label\n" + GOOD * 2).encode(encoding))
+    result = runner.invoke(cli, _train_args(path, tmp_path / "m"))
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "m" / "summary.json").read_text())["n_train"] > 0
+
+
+def test_long_lines_newlines_and_nul_bytes_are_accepted(runner, tmp_path):
+    rows = TWEETS * 2 + [
+        ("word " * 200_000, "positive"),
+        ("two\nlines", "negative"),
+        ("nul\x00byte", "neutral"),
+    ]
+    path = write_csv(tmp_path / "d.csv", rows)
+    result = runner.invoke(cli, _train_args(path, tmp_path / "m"))
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "m" / "summary.json").read_text())
+    assert summary["n_train"] + summary["n_val"] == len(rows)
+    assert summary["truncated_train"] + summary["truncated_val"] == 1
+
+
+def test_class_with_a_single_example_does_not_crash_the_split(runner, tmp_path):
+    path = write_csv(tmp_path / "d.csv", TWEETS * 2 + [("meh", "mixed")])
+    result = runner.invoke(cli, _train_args(path, tmp_path / "m"))
+    assert result.exit_code == 0, result.output
+    assert (
+        "Warning: validation split is not stratified (classes with one example: 'mixed')"
+        in result.output
+    )
+
+
+def _break(folder, how):
+    if how == "missing-file":
+        (folder / "vocab.json").unlink()
+        return "missing vocab.json"
+    if how == "truncated-keras":
+        data = (folder / "model.keras").read_bytes()
+        (folder / "model.keras").write_bytes(data[: len(data) // 2])
+        return (
+            "model.keras: cannot load the Keras model; the file is corrupted or not a .keras file"
+        )
+    if how == "foreign-vocab":
+        vocab = json.loads((folder / "vocab.json").read_text())
+        vocab["tokens"] = vocab["tokens"][:5]
+        (folder / "vocab.json").write_text(json.dumps(vocab))
+        return "vocab.json has 5 tokens but the model's embedding expects"
+    if how == "format-version":
+        manifest = json.loads((folder / "manifest.json").read_text())
+        manifest["format_version"] = 99
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+        return "format version 99, this sentiment-cli (0.1.0) reads version 1"
+    if how == "labels-mismatch":
+        (folder / "labels.json").write_text('["a", "b"]')
+        return "the model has 3 outputs but labels.json lists 2 labels"
+    if how == "not-a-model":
+        (folder / "manifest.json").unlink()
+        return "no manifest.json; not a sentiment-cli model folder"
+    raise AssertionError(how)
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        "missing-file",
+        "truncated-keras",
+        "foreign-vocab",
+        "format-version",
+        "labels-mismatch",
+        "not-a-model",
+    ],
+)
+def test_broken_model_folders(runner, trained_model, tmp_path, how):
+    folder = tmp_path / "model"
+    shutil.copytree(trained_model, folder)
+    message = _break(folder, how)
+    result = runner.invoke(cli, ["predict", "--model-dir", str(folder), "hello"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: ")
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_model_with_a_lambda_layer_is_refused(runner, trained_model, tmp_path):
+    import keras
+
+    folder = tmp_path / "model"
+    shutil.copytree(trained_model, folder)
+    inputs = keras.Input(shape=(12,), dtype="int32")
+    x = keras.layers.Embedding(
+        len(json.loads((folder / "vocab.json").read_text())["tokens"]), 4, name="embedding"
+    )(inputs)
+    x = keras.layers.Lambda(lambda t: t * 2.0)(x)
+    x = keras.layers.GlobalAveragePooling1D()(x)
+    outputs = keras.layers.Dense(3, activation="softmax", name="classifier")(x)
+    keras.Model(inputs, outputs).save(folder / "model.keras")
+    result = runner.invoke(cli, ["predict", "--model-dir", str(folder), "hello"])
+    assert result.exit_code == 1
+    assert "refused to load: the model contains code (e.g. a Lambda layer)" in result.output
+
+
+def test_model_folder_holds_no_pickle(trained_model):
+    for path in trained_model.iterdir():
+        if path.suffix in (".keras", ".npz"):
+            with zipfile.ZipFile(path) as archive:
+                assert not [n for n in archive.namelist() if n.endswith((".pkl", ".pickle"))]
+        if path.suffix == ".npz":
+            np.load(path, allow_pickle=False)  # raises if any array is pickled
+
+
+_BUNDLES = {}
+
+
+def _bundle(path):
+    from sentiment_cli.artifact import load_model_dir
+
+    if path not in _BUNDLES:
+        _BUNDLES[path] = load_model_dir(path)
+    return _BUNDLES[path]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "😍😍😍",
+        "http://a.co https://b.org/x?y=1",
+        "x" * 10_000,
+        "שלום עולם مرحبا بالعالم",
+        "zero\u200bwidth\u200d",
+        "\x00\x01\x1b[31mred\x7f",
+        "   ",
+        "\n\n",
+    ],
+    ids=["empty", "emoji", "urls", "10k", "rtl", "zero-width", "control", "spaces", "newlines"],
+)
+def test_odd_texts_get_a_prediction(trained_model, text):
+    from sentiment_cli.predict import predict_proba
+
+    probs = predict_proba(_bundle(trained_model), [text])
+    assert probs.shape == (1, 3)
+    assert probs.sum() == pytest.approx(1.0, abs=1e-5)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.text(max_size=200), min_size=1, max_size=4))
+def test_probabilities_sum_to_one_for_any_text(trained_model, texts):
+    from sentiment_cli.predict import predict_proba
+
+    probs = predict_proba(_bundle(trained_model), texts)
+    assert probs.shape == (len(texts), 3)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    assert (probs >= 0).all()
+
+
+def test_predict_output_is_not_left_partial(runner, trained_model, tmp_path):
+    out = tmp_path / "out.csv"
+    out.write_text("previous results\n")
+    bad = _write(tmp_path / "in.csv", b'text\n"fine"\n"never closed\n')
+    result = runner.invoke(
+        cli,
+        ["predict", "--model-dir", str(trained_model), "-i", str(bad), "-f", "csv", "-o", str(out)],
+    )
+    assert result.exit_code == 1
+    assert out.read_text() == "previous results\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_leftovers_of_a_killed_run_are_cleaned_up(runner, tiny_csv, tmp_path):
+    out = tmp_path / "model"
+    tmp = tmp_path / ".model.tmp-99999"
+    tmp.mkdir()
+    (tmp / "model.keras").write_bytes(b"half")
+    result = runner.invoke(cli, _train_args(tiny_csv, out))
+    assert result.exit_code == 0, result.output
+    assert f"removed the unfinished folder {tmp}" in result.output
+    assert not tmp.exists()
+
+
+def test_a_model_moved_aside_is_restored(tmp_path):
+    from sentiment_cli.artifact import recover_leftovers
+
+    old = tmp_path / ".model.old-4242"
+    old.mkdir()
+    (old / "manifest.json").write_text("{}")
+    notes = recover_leftovers(tmp_path / "model")
+    assert (tmp_path / "model" / "manifest.json").exists()
+    assert notes == [f"restored the previous model {tmp_path / 'model'} from {old}"]
+
+
+def _spawn_training(data, out, *extra):
+    args = [
+        sys.executable,
+        "-m",
+        "sentiment_cli",
+        "train",
+        str(data),
+        "-o",
+        str(out),
+        "--set",
+        "train.epochs=500",
+        "--set",
+        "train.early_stopping_patience=500",
+        *extra,
+    ]
+    for override in TINY:
+        if not override.startswith("train.epochs"):
+            args += ["--set", override]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
+
+
+def _wait_for(process, needle):
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        if needle in line:
+            return "".join(seen)
+    raise AssertionError(f"never printed {needle!r}:\n{''.join(seen)[-2000:]}")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["sigint", "sigkill"])
+def test_interrupted_training_leaves_the_existing_model_intact(trained_model, tmp_path, sig):
+    out = tmp_path / "model"
+    shutil.copytree(trained_model, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    data = write_csv(tmp_path / "d.csv", TWEETS * 5)
+    process = _spawn_training(data, out, "--force")
+    _wait_for(process, "Epoch 3/500")
+    process.send_signal(sig)
+    rest = process.communicate(timeout=60)[0]
+    if sig == signal.SIGINT:
+        assert process.returncode == 130
+        assert f"Interrupted: {out} was not written or changed; continue with " in rest
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name] == []
+    from sentiment_cli.artifact import load_model_dir
+
+    assert load_model_dir(out).labels == ["negative", "neutral", "positive"]
+
+
+def test_resume_continues_an_interrupted_run(runner, tmp_path):
+    out = tmp_path / "model"
+    data = write_csv(tmp_path / "d.csv", TWEETS * 5)
+    process = _spawn_training(data, out, "--set", "train.epochs=4")
+    _wait_for(process, "Epoch 3/4")
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=60)
+    assert not out.exists()
+    progress = json.loads((tmp_path / "model.checkpoint" / "state" / "progress.json").read_text())
+    assert progress["epochs_done"] == 2
+
+    result = runner.invoke(cli, ["train", "--resume", "-o", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    assert "Resumed after epoch 2 of 4" in result.output
+    history = json.loads((out / "history.json").read_text())
+    assert len(history["loss"]) == 4
+    assert not (tmp_path / "model.checkpoint").exists()
+
+
+def test_a_new_run_refuses_to_drop_an_interrupted_one(runner, tiny_csv, tmp_path):
+    (tmp_path / "model.checkpoint").mkdir()
+    result = runner.invoke(cli, _train_args(tiny_csv, tmp_path / "model"))
+    assert result.exit_code == 1
+    assert (
+        "holds an interrupted run; continue it with 'sentiment-cli train --resume" in result.output
+    )
+
+
+def test_same_seed_gives_identical_weights_in_two_fresh_processes(tmp_path):
+    data = write_csv(tmp_path / "d.csv", TWEETS * 2)
+    weights = []
+    for name in ("a", "b"):
+        args = [
+            sys.executable,
+            "-m",
+            "sentiment_cli",
+            "train",
+            str(data),
+            "-o",
+            str(tmp_path / name),
+            "-q",
+            "--set",
+            "train.epochs=2",
+        ]
+        for override in TINY:
+            args += ["--set", override]
+        subprocess.run(args, check=True, capture_output=True)
+        from sentiment_cli.artifact import load_keras_model
+
+        weights.append(load_keras_model(tmp_path / name / "model.keras").get_weights())
+    for a, b in zip(*weights, strict=True):
+        np.testing.assert_array_equal(a, b)
+    summaries = [json.loads((tmp_path / n / "summary.json").read_text()) for n in ("a", "b")]
+    assert summaries[0]["validation"] == summaries[1]["validation"]
