@@ -222,8 +222,10 @@ def train(
     default=None,
     help="Write the results to FILE (complete or not at all) instead of stdout.",
 )
+@click.option("--trace", is_flag=True, help="Show the prediction after every word.")
+@click.option("--gates", is_flag=True, help="With the trace, show the cell's gates per word.")
 @handle_errors
-def predict(model_dir, texts, input_path, input_format, text_column, fmt, output):
+def predict(model_dir, texts, input_path, input_format, text_column, fmt, output, trace, gates):
     """Predict the sentiment of TEXTS, or of every text in --input.
 
     Prints each text's label and the probability of every label.
@@ -233,6 +235,14 @@ def predict(model_dir, texts, input_path, input_format, text_column, fmt, output
         sentiment-cli predict --model-dir runs/lstm "I love this" "worst day ever"
         sentiment-cli predict --model-dir runs/lstm --input tweets.csv -f csv -o out.csv
         cat tweets.txt | sentiment-cli predict --model-dir runs/lstm -i - -f jsonl
+        sentiment-cli predict --model-dir runs/lstm --trace "not bad at all"
+        sentiment-cli predict --model-dir runs/lstm --gates -f json "not bad at all"
+
+    --trace shows, for every word in order, the probabilities the model would output
+    if the tweet ended there (the trained classifier applied to the recurrent state
+    after that word); the last row is the ordinary prediction. --gates adds what the
+    cell did at each word: LSTM forget / input / output gate means and the cell-state
+    norm ‖C_t‖, GRU update / reset gates, SimpleRNN state norm.
     """
     from sentiment_cli import output as out
 
@@ -246,6 +256,14 @@ def predict(model_dir, texts, input_path, input_format, text_column, fmt, output
 
     bundle = load_model_dir(model_dir)
     chunks = [list(texts)] if texts else iter_texts(input_path, text_column, input_format)
+    if trace or gates:
+        if fmt not in ("table", "json"):
+            raise SentimentError(f"--trace prints --format table or json, not {fmt}")
+        from sentiment_cli.trace import trace as run_trace
+
+        traces = [run_trace(bundle, text, gates=gates) for chunk in chunks for text in chunk]
+        out.write_traces(bundle, traces, fmt, output, gates)
+        return
     out.write_predictions(bundle, predict_chunks(bundle, chunks), fmt, output)
 
 

@@ -23,10 +23,35 @@ class MaskedMaxPooling(keras.layers.Layer):
         self.supports_masking = True
 
     def call(self, inputs, mask=None):
-        if mask is not None:
-            keep = ops.expand_dims(ops.cast(mask, "bool"), -1)
-            inputs = ops.where(keep, inputs, ops.full_like(inputs, -1e9))
-        return ops.max(inputs, axis=1)
+        if mask is None:
+            return ops.max(inputs, axis=1)
+        keep = ops.expand_dims(ops.cast(mask, "bool"), -1)
+        pooled = ops.max(ops.where(keep, inputs, ops.full_like(inputs, -1e9)), axis=1)
+        # A text with no tokens at all (empty after tokenization) reads out zeros.
+        return ops.where(ops.any(keep, axis=1), pooled, ops.zeros_like(pooled))
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
+
+
+@keras.saving.register_keras_serializable(package="sentiment_cli")
+class MaskedMeanPooling(keras.layers.Layer):
+    """Mean over time of the unpadded steps; zeros for a text with no tokens (where
+    GlobalAveragePooling1D would divide 0 by 0)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return ops.mean(inputs, axis=1)
+        keep = ops.expand_dims(ops.cast(mask, inputs.dtype), -1)
+        count = ops.maximum(ops.sum(keep, axis=1), 1.0)
+        return ops.sum(inputs * keep, axis=1) / count
 
     def compute_mask(self, inputs, mask=None):
         return None

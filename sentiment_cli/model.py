@@ -74,7 +74,7 @@ def build_model(
     import keras
     from keras import layers
 
-    from sentiment_cli.layers import AttentionPooling, MaskedMaxPooling
+    from sentiment_cli.layers import AttentionPooling, MaskedMaxPooling, MaskedMeanPooling
 
     m = config.model
     inputs = keras.Input(shape=(config.text.max_length,), dtype="int32", name="token_ids")
@@ -128,7 +128,7 @@ def build_model(
     if m.pooling == "max":
         x = MaskedMaxPooling(name="pooling")(x)
     elif m.pooling == "mean":
-        x = layers.GlobalAveragePooling1D(name="pooling")(x)
+        x = MaskedMeanPooling(name="pooling")(x)
     elif m.pooling == "attention":
         x = AttentionPooling(name="pooling")(x)
     if m.dropout > 0:
