@@ -20,8 +20,11 @@ OVERALL = ["accuracy", "macro_precision", "macro_recall", "macro_f1", "f1_pn"]
 def console(file: IO[str] | None = None):
     from rich.console import Console
 
-    # Created per call: click's test runner swaps sys.stdout.
-    return Console(file=file or sys.stdout, soft_wrap=False, highlight=False)
+    # Created per call: click's test runner swaps sys.stdout. Written to a file or a
+    # pipe, tables get 120 columns instead of rich's default 80, so they do not wrap.
+    file = file or sys.stdout
+    width = None if file.isatty() else 120
+    return Console(file=file, soft_wrap=False, highlight=False, width=width)
 
 
 @contextlib.contextmanager
@@ -258,3 +261,75 @@ def print_trace(labels: list[str], result: dict, gates: bool, file: IO[str] | No
         names = ", ".join(f"{GATE_HEADERS.get(k, k)} {k.replace('_', ' ')}" for k in gate_keys)
         notes.append(f"{layer['cell']} layer '{layer['layer']}', means over units: {names}")
     out.print("; ".join(notes))
+
+
+def print_compare(result: dict[str, Any], file: IO[str] | None = None) -> None:
+    from rich.table import Table
+
+    out = console(file)
+    table = Table(
+        show_edge=False,
+        header_style="bold",
+        title_justify="left",
+        title=f"Compared on {result['data']}"
+        + (f", tested on {result['test']}" if result["test"] else ""),
+    )
+    for name in (
+        "model",
+        "recurrent params",
+        "total params",
+        "train s",
+        "val MR",
+        "val acc",
+        "test MR",
+        "test acc",
+    ):
+        table.add_column(name, justify="left" if name == "model" else "right")
+    rows = list(result["models"]) + ([result["baseline"]] if result["baseline"] else [])
+    for row in rows:
+        table.add_row(
+            row["name"],
+            f"{row['recurrent_parameters']:,}",
+            "–" if row["total_parameters"] is None else f"{row['total_parameters']:,}",
+            "–" if row["train_seconds"] is None else f"{row['train_seconds']:.1f}",
+            _fmt(row["val_macro_recall"]),
+            _fmt(row["val_accuracy"]),
+            _fmt(row["test_macro_recall"]),
+            _fmt(row["test_accuracy"]),
+        )
+    out.print(table)
+    out.print("MR: macro-averaged recall")
+
+
+def print_memory(result: dict[str, Any], file: IO[str] | None = None) -> None:
+    from rich.table import Table
+
+    out = console(file)
+    table = Table(
+        show_edge=False,
+        header_style="bold",
+        title_justify="left",
+        title="Test accuracy after N filler words (chance = 0.5)",
+    )
+    table.add_column("cell")
+    for distance in result["distances"]:
+        table.add_column(f"N={distance}", justify="right")
+    for cell in result["cells"]:
+        table.add_row(cell, *(f"{a:.3f}" for a in result["accuracy"][cell]))
+    out.print(table)
+    longest = max(result["distances"])
+    grads = Table(
+        show_edge=False,
+        header_style="bold",
+        title_justify="left",
+        title=f"‖∂L/∂h_t‖ at initialization, N={longest}: how much gradient reaches t",
+    )
+    grads.add_column("cell", no_wrap=True)
+    steps = sorted({0, (longest + 1) // 3, 2 * (longest + 1) // 3, longest})
+    for t in steps:
+        grads.add_column(f"t={t + 1}", justify="right")
+    grads.add_column("first / last", justify="right")
+    for cell, norms in result["gradient_norms"].items():
+        ratio = norms[0] / norms[-1] if norms[-1] else float("nan")
+        grads.add_row(cell, *(f"{norms[t]:.1e}" for t in steps), f"{ratio:.1e}")
+    out.print(grads)

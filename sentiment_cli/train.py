@@ -357,7 +357,7 @@ def train(
         f"macro_recall {val_metrics['macro_recall']:.4f}, accuracy {val_metrics['accuracy']:.4f}"
     )
 
-    baseline = None
+    baseline = baseline_validation = None
     if config.train.baseline:
         from sentiment_cli.baseline import Baseline
 
@@ -368,6 +368,7 @@ def train(
         base_metrics = classification_metrics(
             run.val.labels, [baseline.labels[i] for i in base_probs.argmax(axis=1)], run.classes
         )
+        baseline_validation = base_metrics
         log(
             f"Bag-of-words baseline (fit in {baseline.fit_seconds:.1f}s): "
             f"validation macro_recall {base_metrics['macro_recall']:.4f}, "
@@ -406,6 +407,7 @@ def train(
         "validation": val_metrics,
         "pretrained_embeddings": found,
         "baseline_fit_seconds": round(baseline.fit_seconds, 3) if baseline else None,
+        "baseline_validation": baseline_validation,
     }
 
     def write(folder: Path) -> None:

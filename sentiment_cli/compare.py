@@ -1,0 +1,164 @@
+"""Train several models on the same data and compare them in one table: by default
+SimpleRNN, LSTM and GRU with the same embedding, width, epochs and seed, next to the
+bag-of-words baseline."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sentiment_cli.config import Config
+from sentiment_cli.model import CELL_NAMES
+
+CELL_ORDER = ["simple_rnn", "lstm", "gru"]
+
+
+def cell_variants(config: Config) -> list[tuple[str, Config]]:
+    """The same config with each recurrent cell."""
+    return [
+        (cell, dataclasses.replace(config, model=dataclasses.replace(config.model, cell=cell)))
+        for cell in CELL_ORDER
+    ]
+
+
+def compare(
+    data_path: str | Path,
+    candidates: list[tuple[str, Config]],
+    *,
+    test_path: str | Path | None = None,
+    val_path: str | Path | None = None,
+    output_dir: str | Path | None = None,
+    text_column: str = "text",
+    label_column: str = "label",
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Train every candidate; return {"models": [row, ...], "baseline": row}."""
+    from sentiment_cli.evaluate import evaluate
+    from sentiment_cli.train import train
+
+    keep = output_dir is not None
+    root = Path(output_dir) if keep else Path(tempfile.mkdtemp(prefix="sentiment-compare-"))
+    rows = []
+    baseline_row = None
+    try:
+        for name, config in candidates:
+            log(f"== {name}: training")
+            folder = root / name
+            train(
+                data_path,
+                folder,
+                config,
+                text_column=text_column,
+                label_column=label_column,
+                val_path=val_path,
+                force=True,
+                verbose=0,
+                log=lambda message: None,
+            )
+            summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+            recurrent = sum(
+                count for layer, count in summary["parameters"].items() if layer.startswith("rnn")
+            )
+            row = {
+                "name": name,
+                "cell": CELL_NAMES[config.model.cell],
+                "bidirectional": config.model.bidirectional,
+                "recurrent_parameters": recurrent,
+                "total_parameters": summary["total_parameters"],
+                "train_seconds": summary["fit_seconds"],
+                "epochs_run": summary["epochs_run"],
+                "val_macro_recall": summary["validation"]["macro_recall"],
+                "val_accuracy": summary["validation"]["accuracy"],
+                "test_macro_recall": None,
+                "test_accuracy": None,
+            }
+            if test_path is not None:
+                metrics = evaluate(
+                    folder, test_path, text_column=text_column, label_column=label_column
+                )
+                row["test_macro_recall"] = metrics["macro_recall"]
+                row["test_accuracy"] = metrics["accuracy"]
+                if baseline_row is None and metrics["baseline"] is not None:
+                    baseline_row = _baseline_row(summary, metrics["baseline"])
+            elif baseline_row is None and summary.get("baseline_validation"):
+                baseline_row = _baseline_row(summary, None)
+            log(
+                f"   val macro_recall {row['val_macro_recall']:.4f}"
+                + (
+                    f", test macro_recall {row['test_macro_recall']:.4f}"
+                    if row["test_macro_recall"] is not None
+                    else ""
+                )
+                + f" ({row['train_seconds']:.0f}s)"
+            )
+            rows.append(row)
+    finally:
+        if not keep:
+            shutil.rmtree(root, ignore_errors=True)
+    return {
+        "data": str(data_path),
+        "test": None if test_path is None else str(test_path),
+        "models": rows,
+        "baseline": baseline_row,
+    }
+
+
+def _baseline_row(summary: dict, test_metrics: dict | None) -> dict:
+    val = summary.get("baseline_validation") or {}
+    return {
+        "name": "bag-of-words",
+        "cell": "TF-IDF + logistic regression",
+        "bidirectional": False,
+        "recurrent_parameters": 0,
+        "total_parameters": None,
+        "train_seconds": summary.get("baseline_fit_seconds"),
+        "epochs_run": None,
+        "val_macro_recall": val.get("macro_recall"),
+        "val_accuracy": val.get("accuracy"),
+        "test_macro_recall": None if test_metrics is None else test_metrics["macro_recall"],
+        "test_accuracy": None if test_metrics is None else test_metrics["accuracy"],
+    }
+
+
+def plot_comparison(result: dict[str, Any], path: Path) -> None:
+    """Bars: macro recall (validation and test) and recurrent parameters per model."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    rows = list(result["models"]) + ([result["baseline"]] if result["baseline"] else [])
+    names = [row["name"] for row in rows]
+    x = np.arange(len(rows))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    width = 0.38
+    for offset, key, label in (
+        (-width / 2, "val_macro_recall", "validation"),
+        (width / 2, "test_macro_recall", "test"),
+    ):
+        values = [row[key] if row[key] is not None else 0.0 for row in rows]
+        if any(row[key] is not None for row in rows):
+            bars = left.bar(x + offset, values, width, label=label)
+            left.bar_label(bars, fmt="%.3f", fontsize=8)
+    left.set_xticks(x, names)
+    left.set_ylabel("macro recall")
+    left.set_ylim(0, 1)
+    left.set_title("Macro recall")
+    left.legend()
+    models = result["models"]
+    bars = right.bar(
+        np.arange(len(models)), [row["recurrent_parameters"] for row in models], color="tab:gray"
+    )
+    right.bar_label(bars, fmt="{:,.0f}", fontsize=8)
+    right.set_xticks(np.arange(len(models)), [row["name"] for row in models])
+    right.set_ylabel("parameters")
+    right.set_title("Parameters of the recurrent layers")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
