@@ -33,24 +33,35 @@ def load_embeddings(
     matrix = rng.normal(0.0, 0.05, size=(len(vocab), dim)).astype("float32")
     matrix[0] = 0.0
     found = set()
+    file_dim = None
     with open(path, encoding="utf-8", errors="replace") as handle:
         for line_no, line in enumerate(handle, start=1):
-            parts = line.rstrip("\n").rstrip(" ").split(" ")
-            if line_no == 1 and len(parts) == 2 and all(p.isdigit() for p in parts):
-                continue  # word2vec header
-            if len(parts) < 2:
+            line = line.rstrip("\n").rstrip(" ")
+            if not line:
                 continue
-            word, values = parts[0], parts[1:]
-            if len(values) != dim:
+            if file_dim is None:
+                head = line.split(" ")
+                if len(head) == 2 and all(p.isdigit() for p in head):
+                    file_dim = int(head[1])  # word2vec header: "count dim"
+                    continue
+                file_dim = len(head) - 1
+            if file_dim != dim:
                 raise SentimentError(
-                    f"model.embeddings_file {str(path)!r}: line {line_no} has a "
-                    f"{len(values)}-dimensional vector, but model.embedding_dim is {dim}"
+                    f"model.embeddings_file {str(path)!r}: holds {file_dim}-dimensional "
+                    f"vectors, but model.embedding_dim is {dim}"
                 )
-            index = vocab.index.get(word)
+            # The vector is the last `dim` fields: some tokens (":- )") contain spaces.
+            parts = line.rsplit(" ", dim)
+            if len(parts) != dim + 1:
+                raise SentimentError(
+                    f"model.embeddings_file {str(path)!r}: line {line_no} has "
+                    f"{len(parts) - 1} values, expected {dim}"
+                )
+            index = vocab.index.get(parts[0])
             if index is None or index < 2:
                 continue
             try:
-                matrix[index] = np.asarray(values, dtype="float32")
+                matrix[index] = np.asarray(parts[1:], dtype="float32")
             except ValueError:
                 raise SentimentError(
                     f"model.embeddings_file {str(path)!r}: line {line_no} holds a value that "
