@@ -60,7 +60,7 @@ class ModelConfig:
     recurrent_initializer: Initializer = "orthogonal"  # U: acts on the previous state h_{t-1}
     embeddings_file: str | None = None  # GloVe/word2vec text file: "word v1 v2 ..."
     embeddings_trainable: bool = True  # fine-tune pretrained vectors (or keep them frozen)
-    lexicon: Literal["none", "vader"] = "none"  # add each token's VADER valence as a feature
+    lexicon: Literal["none", "vader"] = "vader"  # add each token's VADER valence as a feature
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class TrainConfig:
     clipnorm: float | None = 1.0  # clip the gradient norm: BPTT gradients can explode
     seed: int = 42
     validation_split: float = 0.1  # held out of the training CSV when --val-data is not given
-    class_weight: Literal["none", "balanced"] = "none"
+    class_weight: Literal["none", "balanced"] = "balanced"  # weigh rare classes up
     early_stopping_patience: int = 2  # epochs without improvement of `monitor` before stopping
     monitor: Literal["val_loss", "val_macro_recall"] = "val_loss"  # what early stopping follows
     checkpoint: bool = True  # save a resumable checkpoint after every epoch

@@ -37,8 +37,8 @@ def test_compare_cells_table_json_and_report(runner, tmp_path):
     names = [row["name"] for row in payload["models"]]
     assert names == ["simple_rnn", "lstm", "gru"]
     params = {row["name"]: row["recurrent_parameters"] for row in payload["models"]}
-    # embedding_dim 8, units 4: SimpleRNN (8 + 4 + 1) * 4
-    assert params == {"simple_rnn": 52, "lstm": 208, "gru": 3 * (8 + 4) * 4 + 2 * 3 * 4}
+    # inputs: 8 embedding + 2 lexicon features; units 4: SimpleRNN (10 + 4 + 1) * 4
+    assert params == {"simple_rnn": 60, "lstm": 240, "gru": 3 * (10 + 4) * 4 + 2 * 3 * 4}
     for row in payload["models"]:
         assert 0 <= row["test_macro_recall"] <= 1 and row["train_seconds"] > 0
     assert payload["baseline"]["name"] == "bag-of-words"

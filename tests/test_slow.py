@@ -1,0 +1,81 @@
+"""Real training on the shared benchmark data (minutes): `make test-slow`."""
+
+import json
+import subprocess
+import sys
+from collections import Counter
+
+import pytest
+
+from sentiment_cli.cli import cli
+from tests.conftest import ROOT, shared_file
+
+pytestmark = pytest.mark.slow
+
+
+def test_semeval_lstm_beats_the_majority_class(runner, tmp_path):
+    train = shared_file("semeval2017", "train.csv")
+    val = shared_file("semeval2017", "val.csv")
+    test = shared_file("semeval2017", "test.csv")
+    out = tmp_path / "lstm"
+    result = runner.invoke(
+        cli,
+        [
+            "train",
+            str(train),
+            "-o",
+            str(out),
+            "--val-data",
+            str(val),
+            "-q",
+            "--set",
+            "train.epochs=2",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["evaluate", "--model-dir", str(out), str(test), "-f", "json"])
+    metrics = json.loads(result.output)
+    import pandas as pd
+
+    labels = pd.read_csv(test)["label"]
+    majority_share = Counter(labels).most_common(1)[0][1] / len(labels)
+    assert metrics["accuracy"] > majority_share + 0.05
+    assert metrics["macro_recall"] > 1 / 3 + 0.15  # majority class alone scores 1/3
+
+
+def test_benchmark_script_on_a_subset(tmp_path):
+    data_dir = shared_file("semeval2017", "train.csv").parent
+    out = tmp_path / "results.json"
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "run.py"),
+            "--data-dir",
+            str(data_dir),
+            "--limit",
+            "400",
+            "--seeds",
+            "42",
+            "--skip-configs",
+            "--out",
+            str(out),
+            "--work-dir",
+            str(tmp_path / "work"),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    results = json.loads(out.read_text())
+    run = results["runs"][0]
+    assert set(run["model"]) == {"macro_recall", "accuracy", "f1_pn", "macro_f1"}
+    assert run["baseline"]["macro_recall"] > 0
+    for key in (
+        "predict_tweets_per_second",
+        "predict_cold_start_seconds",
+        "help_seconds",
+        "train_tweets_per_second",
+        "train_peak_rss_mib",
+        "predict_peak_rss_mib",
+    ):
+        assert results["speed"][key] > 0
