@@ -170,12 +170,58 @@ def check_training_labels(data: LabelledData, label_column: str) -> list[str]:
     return classes
 
 
+class _Stream(io.TextIOBase):
+    """Decoded text read lazily from a binary stream, NUL characters removed, with
+    decoding errors turned into SentimentError."""
+
+    def __init__(self, binary, name: str):
+        head = binary.peek(4)[:4] if hasattr(binary, "peek") else b""
+        if head.startswith(codecs.BOM_UTF8):
+            encoding = "utf-8-sig"
+        elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            encoding = "utf-16"
+        else:
+            encoding = "utf-8"
+        self.name = name
+        self.encoding_name = "UTF-16" if encoding == "utf-16" else "UTF-8"
+        self.text = io.TextIOWrapper(binary, encoding=encoding, newline="")
+
+    def _guard(self, read):
+        try:
+            return read().replace("\x00", "")
+        except UnicodeDecodeError as exc:
+            raise SentimentError(
+                f"{self.name}: not {self.encoding_name} text (another encoding, or not a text "
+                f"file): byte 0x{exc.object[exc.start]:02x} cannot be decoded; save the file "
+                f"as UTF-8"
+            ) from None
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> str:
+        return self._guard(lambda: self.text.read(size))
+
+    def readline(self, size: int = -1) -> str:
+        return self._guard(lambda: self.text.readline(size))
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+
 def iter_texts(
     source: str, text_column: str = "text", input_format: str = "auto", chunk_size: int = 2048
 ) -> Iterator[list[str]]:
     """Yield texts in chunks from a CSV (the text column) or a plain file, one text per
-    line. ``source`` '-' reads standard input. ``auto`` means CSV for names ending in
-    .csv, lines otherwise."""
+    line, reading the file as it goes (memory stays bounded for any input size).
+    ``source`` '-' reads standard input. ``auto`` means CSV for names ending in .csv,
+    lines otherwise."""
     import sys
 
     name = "<stdin>" if source == "-" else source
@@ -183,30 +229,66 @@ def iter_texts(
     if fmt == "auto":
         fmt = "csv" if name.lower().endswith(".csv") else "lines"
     if source == "-":
-        raw = sys.stdin.buffer.read()
-        if not raw:
-            raise SentimentError("<stdin>: no input; pipe texts in, one per line")
-        text = _decode(raw, name)
+        binary = sys.stdin.buffer
+        if not hasattr(binary, "peek"):
+            binary = io.BufferedReader(binary)
     else:
-        text = read_text_file(source)
-    if fmt == "lines":
-        lines = [line for line in text.splitlines() if line.strip()]
-        if not lines:
-            raise SentimentError(f"{name}: holds no text (only empty lines)")
-        for start in range(0, len(lines), chunk_size):
-            yield lines[start : start + chunk_size]
-        return
-    reader = parse_csv(text, name, chunksize=chunk_size)
-    first = True
+        path = Path(source)
+        if not path.exists():
+            raise SentimentError(f"{name}: file does not exist")
+        if path.is_dir():
+            raise SentimentError(f"{name}: is a directory, expected a text or CSV file")
+        try:
+            binary = open(path, "rb")  # noqa: SIM115 (closed below)
+        except OSError as exc:
+            raise SentimentError(f"{name}: cannot read the file: {exc.strerror}") from None
+    stream = _Stream(binary, name)
     try:
+        yield from (
+            _lines(stream, name, chunk_size)
+            if fmt == "lines"
+            else _csv_chunks(stream, name, text_column, chunk_size)
+        )
+    finally:
+        if source != "-":
+            binary.close()
+
+
+def _lines(stream: _Stream, name: str, chunk_size: int) -> Iterator[list[str]]:
+    chunk: list[str] = []
+    any_text = False
+    for line in stream:
+        line = line.rstrip("\r\n")
+        if line.strip():
+            chunk.append(line)
+            any_text = True
+        if len(chunk) >= chunk_size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+    if not any_text:
+        raise SentimentError(f"{name}: holds no text (empty, or only empty lines)")
+
+
+def _csv_chunks(stream: _Stream, name: str, column: str, chunk_size: int):
+    try:
+        reader = pd.read_csv(
+            stream, dtype=str, keep_default_na=False, na_filter=False, chunksize=chunk_size
+        )
+        checked = rows = 0
         for chunk in reader:
-            if first:
-                check_column(chunk, text_column, name, "--text-column")
-                first = False
-            yield chunk[text_column].astype(str).tolist()
+            if not checked:
+                check_column(chunk, column, name, "--text-column")
+                checked = 1
+            if len(chunk):
+                rows += len(chunk)
+                yield chunk[column].astype(str).tolist()
+    except pd.errors.EmptyDataError:
+        raise SentimentError(f"{name}: file is empty, expected a CSV with a header row") from None
     except pd.errors.ParserError as exc:
         raise SentimentError(_parser_message(str(exc), name)) from None
-    if first:
+    if not rows:
         raise SentimentError(f"{name}: has a header but no data rows")
 
 

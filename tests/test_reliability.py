@@ -404,3 +404,35 @@ def test_same_seed_gives_identical_weights_in_two_fresh_processes(tmp_path):
         np.testing.assert_array_equal(a, b)
     summaries = [json.loads((tmp_path / n / "summary.json").read_text()) for n in ("a", "b")]
     assert summaries[0]["validation"] == summaries[1]["validation"]
+
+
+@pytest.mark.parametrize(
+    "content,name,message",
+    [
+        (
+            "text,label\ncafé,x\n".encode("latin-1"),
+            "in.csv",
+            "not UTF-8 text (another encoding, or not a text file): byte 0xe9 cannot be decoded",
+        ),
+        (b"text\n", "in.csv", "has a header but no data rows"),
+        (b"tweet\nhello\n", "in.csv", "no column 'text'; the columns are 'tweet'"),
+        (b"\n\n  \n", "in.txt", "holds no text (empty, or only empty lines)"),
+    ],
+)
+def test_predict_input_errors(runner, trained_model, tmp_path, content, name, message):
+    path = _write(tmp_path / name, content)
+    result = runner.invoke(cli, ["predict", "--model-dir", str(trained_model), "-i", str(path)])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {path}: {message}")
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_predict_streams_a_large_input_in_chunks(runner, trained_model):
+    lines = "".join(f"tweet number {i} :)\n" for i in range(5000))
+    result = runner.invoke(
+        cli, ["predict", "--model-dir", str(trained_model), "-i", "-", "-f", "jsonl"], input=lines
+    )
+    assert result.exit_code == 0, result.output
+    rows = result.output.splitlines()
+    assert len(rows) == 5000
+    assert json.loads(rows[-1])["text"] == "tweet number 4999 :)"
