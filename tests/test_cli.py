@@ -8,12 +8,20 @@ import pytest
 from sentiment_cli.cli import cli
 from tests.conftest import TINY, TWEETS, write_csv
 
-COMMANDS = ["train", "predict", "evaluate", "split"]
+COMMANDS = [
+    [],
+    ["train"],
+    ["predict"],
+    ["evaluate"],
+    ["split"],
+    ["compare"],
+    ["experiment", "memory"],
+]
 
 
-@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "main")
 def test_help_has_example(runner, command):
-    result = runner.invoke(cli, [command, "--help"])
+    result = runner.invoke(cli, [*command, "--help"])
     assert result.exit_code == 0
     assert "Example:" in result.output
 
