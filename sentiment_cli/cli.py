@@ -362,6 +362,20 @@ def split(data, output_dir, test_size, seed, text_column, label_column):
     click.echo(f"Wrote {n_train} rows to {train_path} and {n_test} rows to {test_path}")
 
 
+def emit_result(result: dict, fmt: str, report_dir: Path | None, name: str, plot, show) -> None:
+    """Print an experiment's result (table or JSON); with a report dir, also write
+    NAME.json and NAME.png there."""
+    if report_dir is not None:
+        report_dir.mkdir(parents=True, exist_ok=True)
+        (report_dir / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+        plot(result, report_dir / f"{name}.png")
+        click.echo(f"Report written to {report_dir}", err=True)
+    if fmt == "json":
+        click.echo(json.dumps(result, indent=2))
+    else:
+        show(result)
+
+
 @cli.command()
 @click.argument("data", type=click.Path(path_type=Path))
 @click.option(
@@ -465,17 +479,9 @@ def compare(
         label_column=label_column,
         log=lambda message: click.echo(message, err=True),
     )
-    if report_dir is not None:
-        from sentiment_cli.compare import plot_comparison
+    from sentiment_cli.compare import plot_comparison
 
-        report_dir.mkdir(parents=True, exist_ok=True)
-        (report_dir / "comparison.json").write_text(json.dumps(result, indent=2) + "\n")
-        plot_comparison(result, report_dir / "comparison.png")
-        click.echo(f"Report written to {report_dir}", err=True)
-    if fmt == "json":
-        click.echo(json.dumps(result, indent=2))
-    else:
-        out.print_compare(result)
+    emit_result(result, fmt, report_dir, "comparison", plot_comparison, out.print_compare)
 
 
 @cli.group()
@@ -563,15 +569,7 @@ def memory(distances, cells, train_size, epochs, units, seed, report_dir, fmt):
         seed=seed,
         log=lambda message: click.echo(message, err=True),
     )
-    if report_dir is not None:
-        report_dir.mkdir(parents=True, exist_ok=True)
-        (report_dir / "memory.json").write_text(json.dumps(result, indent=2) + "\n")
-        plot_memory(result, report_dir / "memory.png")
-        click.echo(f"Report written to {report_dir}", err=True)
-    if fmt == "json":
-        click.echo(json.dumps(result, indent=2))
-    else:
-        out.print_memory(result)
+    emit_result(result, fmt, report_dir, "memory", plot_memory, out.print_memory)
 
 
 CELL_CHOICES = ("simple_rnn", "lstm", "gru")
