@@ -63,6 +63,8 @@ def plot_confusion_matrix(labels: list[str], matrix: list[list[int]], path: Path
 def plot_learning_curves(history: dict[str, list[float]], path: Path) -> None:
     """Loss and accuracy per epoch, training vs validation."""
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     best = int(np.argmin(history["val_loss"])) + 1 if history.get("val_loss") else None
     for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
@@ -77,6 +79,7 @@ def plot_learning_curves(history: dict[str, list[float]], path: Path) -> None:
             if values:
                 ax.plot(range(1, len(values) + 1), values, style, label=name)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(metric)
         ax.set_title(metric)
         ax.grid(alpha=0.3)
