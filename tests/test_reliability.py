@@ -316,8 +316,15 @@ def _spawn_training(data, out, *extra):
         if not override.startswith("train.epochs"):
             args += ["--set", override]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # A shell's background job (as CI may be) starts with SIGINT ignored, and Python then
+    # never raises KeyboardInterrupt; give the child the default, as a terminal would.
     return subprocess.Popen(
-        args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+        args,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
