@@ -76,6 +76,8 @@ class TrainConfig:
     monitor: Literal["val_loss", "val_macro_recall"] = "val_loss"  # what early stopping follows
     checkpoint: bool = True  # save a resumable checkpoint after every epoch
     baseline: bool = True  # also fit the TF-IDF + logistic regression baseline
+    pretrain_data: str | None = None  # CSV of (noisily) labelled tweets to pretrain on first
+    pretrain_epochs: int = 1  # epochs on pretrain_data before training on the real labels
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,7 @@ RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
     "train.clipnorm": (0, None, False, True),
     "train.validation_split": (0, 1, False, False),
     "train.early_stopping_patience": (0, None, True, True),
+    "train.pretrain_epochs": (1, None, True, True),
 }
 
 

@@ -98,6 +98,7 @@ class Prepared:
     x_val: Encoded
     y_train: np.ndarray
     y_val: np.ndarray
+    pretrain: tuple[np.ndarray, np.ndarray, list[str]] | None = None  # ids, labels, names
 
 
 def prepare(
@@ -131,13 +132,20 @@ def prepare(
     text = config.text
     train_tokens = tokenize_all(train_part.texts, text)
     val_tokens = tokenize_all(val.texts, text)
+    pretrain = None
+    if config.train.pretrain_data:
+        pretrain = read_labelled(config.train.pretrain_data, text_column, label_column)
+        check_training_labels(pretrain, label_column)
+        pretrain_tokens = tokenize_all(pretrain.texts, text)
     if vocab is None:
         extra: list[str] = []
         if config.model.lexicon == "vader":
             from sentiment_cli.lexicon import vader_valences
 
             extra = list(vader_valences())
-        vocab = Vocabulary.build(train_tokens, text, extra)
+        # Pretraining tweets are training data too: their words join the vocabulary.
+        corpus = train_tokens + pretrain_tokens if pretrain is not None else train_tokens
+        vocab = Vocabulary.build(corpus, text, extra)
     x_train = vocab.encode_tokens(train_tokens, text)
     x_val = vocab.encode_tokens(val_tokens, text)
     log(
@@ -146,6 +154,19 @@ def prepare(
         f"(longest: {int(x_train.lengths.max())} tokens)"
     )
     index = {label: i for i, label in enumerate(classes)}
+    pretrain_set = None
+    if pretrain is not None:
+        pretrain_classes = sorted(set(pretrain.labels))
+        pretrain_index = {label: i for i, label in enumerate(pretrain_classes)}
+        pretrain_set = (
+            vocab.encode_tokens(pretrain_tokens, text).ids,
+            np.array([pretrain_index[label] for label in pretrain.labels], dtype="int32"),
+            pretrain_classes,
+        )
+        log(
+            f"Pretraining data: {len(pretrain)} tweets of {config.train.pretrain_data}, "
+            f"labels {', '.join(pretrain_classes)}"
+        )
     return Prepared(
         data=data,
         train=train_part,
@@ -158,6 +179,7 @@ def prepare(
         x_val=x_val,
         y_train=np.array([index[label] for label in train_part.labels], dtype="int32"),
         y_val=np.array([index[label] for label in val.labels], dtype="int32"),
+        pretrain=pretrain_set,
     )
 
 
@@ -191,6 +213,41 @@ def new_model(config: Config, run: Prepared, log: Log):
     model = build_model(config, len(run.vocab), len(run.classes), embedding_matrix, lexicon)
     compile_model(model, config)
     return model, found
+
+
+def pretrain_model(model, config: Config, run: Prepared, verbose: int, log: Log) -> None:
+    """Distant supervision: fit the shared embedding and recurrent layers on the
+    pretraining tweets through a classifier of their own, which is then dropped."""
+    import keras
+
+    ids, labels, names = run.pretrain
+    features = model.get_layer("classifier").input
+    head = keras.layers.Dense(len(names), activation="softmax", name="pretrain_classifier")
+    pre = keras.Model(model.inputs, head(features), name="pretraining")
+    pre.compile(
+        optimizer=keras.optimizers.Adam(
+            learning_rate=config.train.learning_rate, clipnorm=config.train.clipnorm
+        ),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    weights = None
+    if config.train.class_weight == "balanced":
+        weights = class_weights([names[i] for i in labels], names)
+    started = time.perf_counter()
+    pre.fit(
+        ids,
+        labels,
+        epochs=config.train.pretrain_epochs,
+        batch_size=config.train.batch_size,
+        class_weight=weights,
+        shuffle=True,
+        verbose=verbose,
+    )
+    log(
+        f"Pretrained on {len(ids)} tweets for {config.train.pretrain_epochs} epoch(s) in "
+        f"{time.perf_counter() - started:.0f}s"
+    )
 
 
 def train(
@@ -274,6 +331,8 @@ def train(
     else:
         model, found = new_model(config, run, log)
         restored, initial_epoch, history = None, 0, {}
+        if run.pretrain is not None:
+            pretrain_model(model, config, run, verbose, log)
     params = parameter_table(model)
     total_params = int(model.count_params())
     log("Parameters per layer:")

@@ -125,3 +125,37 @@ def test_memory_experiment_shows_the_vanishing_gradient():
         assert result["accuracy"][cell][0] > 0.9  # 5 fillers: every cell remembers
     norms = result["gradient_norms"]["simple_rnn:glorot_uniform"]
     assert norms[0] < 1e-3 * norms[-1]  # the gradient reaching the first word has vanished
+
+
+def test_distant_pretraining_runs_before_training(runner, tmp_path):
+    data = write_csv(tmp_path / "d.csv", TWEETS * 2)
+    distant = write_csv(
+        tmp_path / "distant.csv",
+        [
+            ("so happy today :)", "positive"),
+            ("sad and tired :(", "negative"),
+            ("zebra crossing joy :)", "positive"),
+            ("zebra crossing pain :(", "negative"),
+        ]
+        * 3,
+    )
+    result = runner.invoke(
+        cli,
+        [
+            "train",
+            str(data),
+            "-o",
+            str(tmp_path / "m"),
+            "-q",
+            "--set",
+            f"train.pretrain_data={distant}",
+            *_sets(TINY),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "Pretraining data: 12 tweets" in result.output
+    assert "Pretrained on 12 tweets for 1 epoch(s)" in result.output
+    vocab = json.loads((tmp_path / "m" / "vocab.json").read_text())["tokens"]
+    assert "zebra" in vocab  # pretraining words join the vocabulary
+    labels = json.loads((tmp_path / "m" / "labels.json").read_text())
+    assert labels == ["negative", "neutral", "positive"]  # the real task's head
