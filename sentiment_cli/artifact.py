@@ -190,8 +190,9 @@ def load_keras_model(path: Path):
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if "safe_mode" in str(exc) or "lambda" in str(exc).lower():
             raise SentimentError(
-                f"{path}: refused to load: the model contains code (e.g. a Lambda layer), "
-                f"which is not loaded for safety ({detail[:200]})"
+                f"{path}: refused to load: the model contains Python code (a Lambda layer "
+                f"or a serialized function), which could run anything; only models "
+                f"without code are loaded"
             ) from None
         raise SentimentError(
             f"{path}: cannot load the Keras model; the file is corrupted or not a .keras "

@@ -269,6 +269,13 @@ def read_yaml(path: Path) -> Any:
     try:
         # safe_load refuses tags such as !!python/object that would construct Python objects.
         return yaml.safe_load(text)
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark
+        raise SentimentError(
+            f"config file {str(path)!r}, line {mark.line + 1}: the tag {exc.problem.split()[-1]} "
+            f"is refused: configs are plain YAML, tags that construct Python objects are not "
+            f"loaded"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

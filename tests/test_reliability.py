@@ -203,7 +203,11 @@ def test_model_with_a_lambda_layer_is_refused(runner, trained_model, tmp_path):
     keras.Model(inputs, outputs).save(folder / "model.keras")
     result = runner.invoke(cli, ["predict", "--model-dir", str(folder), "hello"])
     assert result.exit_code == 1
-    assert "refused to load: the model contains code (e.g. a Lambda layer)" in result.output
+    assert result.output.strip() == (
+        f"Error: {folder / 'model.keras'}: refused to load: the model contains Python code "
+        "(a Lambda layer or a serialized function), which could run anything; only models "
+        "without code are loaded"
+    )
 
 
 def test_model_folder_holds_no_pickle(trained_model):
