@@ -322,7 +322,7 @@ def print_memory(result: dict[str, Any], file: IO[str] | None = None) -> None:
         show_edge=False,
         header_style="bold",
         title_justify="left",
-        title=f"‖∂L/∂h_t‖ at initialization, N={longest}: how much gradient reaches t",
+        title=f"‖∂L/∂h_t‖ at initialization (N={longest}): the gradient reaching step t",
     )
     grads.add_column("cell", no_wrap=True)
     steps = sorted({0, (longest + 1) // 3, 2 * (longest + 1) // 3, longest})
