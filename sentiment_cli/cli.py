@@ -286,8 +286,13 @@ def predict(model_dir, texts, input_path, input_format, text_column, fmt, output
     help="Also write metrics.json, confusion_matrix.png, learning_curves.png, errors.csv "
     "and report.md here (one sub-folder per model when several).",
 )
+@click.option(
+    "--ensemble",
+    is_flag=True,
+    help="Score the average of the --model-dir models' probabilities as one model.",
+)
 @handle_errors
-def evaluate(model_dir, data, text_column, label_column, fmt, report_dir):
+def evaluate(model_dir, data, text_column, label_column, fmt, report_dir, ensemble):
     """Score a model (and its bag-of-words baseline) on DATA, a labelled CSV.
 
     Accuracy, macro precision / recall / F1, macro_recall (the SemEval-2017 headline),
@@ -300,17 +305,29 @@ def evaluate(model_dir, data, text_column, label_column, fmt, report_dir):
         sentiment-cli evaluate --model-dir runs/lstm test.csv --format json
         sentiment-cli evaluate --model-dir runs/lstm test.csv --report-dir reports/lstm
         sentiment-cli evaluate --model-dir runs/rnn --model-dir runs/lstm test.csv
+        sentiment-cli evaluate --model-dir runs/s1 --model-dir runs/s2 --ensemble test.csv
     """
     from sentiment_cli import output as out
     from sentiment_cli.evaluate import score
 
-    evaluations = [
-        score(d, data, text_column=text_column, label_column=label_column) for d in model_dir
-    ]
+    if ensemble:
+        if len(model_dir) < 2:
+            raise SentimentError("--ensemble needs at least two --model-dir")
+        from sentiment_cli.evaluate import score_ensemble
+
+        evaluations = [
+            score_ensemble(
+                list(model_dir), data, text_column=text_column, label_column=label_column
+            )
+        ]
+    else:
+        evaluations = [
+            score(d, data, text_column=text_column, label_column=label_column) for d in model_dir
+        ]
     if report_dir is not None:
         from sentiment_cli.report import write_report
 
-        names = out.short_names([str(d) for d in model_dir])
+        names = out.short_names([e.metrics["model_dir"] for e in evaluations])
         for name, evaluation in zip(names, evaluations, strict=True):
             target = report_dir if len(evaluations) == 1 else report_dir / name
             write_report(evaluation, target)

@@ -12,7 +12,7 @@ from sentiment_cli.artifact import ModelDir, load_model_dir
 from sentiment_cli.data import LabelledData, read_labelled
 from sentiment_cli.errors import SentimentError
 from sentiment_cli.metrics import classification_metrics
-from sentiment_cli.predict import predict_ids
+from sentiment_cli.predict import predict_ids, predict_proba
 from sentiment_cli.text import tokenize_all
 
 
@@ -58,6 +58,37 @@ def score(
         base_pred = [baseline.labels[i] for i in baseline.predict_proba(tokens).argmax(axis=1)]
         metrics["baseline"] = classification_metrics(data.labels, base_pred, bundle.labels)
     return Evaluation(metrics, bundle, data, predicted, probs)
+
+
+def score_ensemble(
+    model_dirs: list[str | Path],
+    data_path: str | Path,
+    *,
+    text_column: str = "text",
+    label_column: str = "label",
+) -> Evaluation:
+    """Average the probabilities of several models with the same labels (each model
+    reads the text with its own vocabulary and config). The baseline shown is the
+    first model's."""
+    first = score(model_dirs[0], data_path, text_column=text_column, label_column=label_column)
+    labels = first.bundle.labels
+    members = [first.probabilities]
+    for model_dir in model_dirs[1:]:
+        bundle = load_model_dir(model_dir)
+        if bundle.labels != labels:
+            raise SentimentError(
+                f"--ensemble: {model_dir} predicts {bundle.labels}, {model_dirs[0]} predicts "
+                f"{labels}; ensemble members need the same labels"
+            )
+        members.append(predict_proba(bundle, first.data.texts))
+    probs = np.mean(members, axis=0)
+    predicted = [labels[i] for i in probs.argmax(axis=1)]
+    metrics = classification_metrics(first.data.labels, predicted, labels)
+    for key in ("truncated", "rows_dropped", "data", "baseline"):
+        metrics[key] = first.metrics[key]
+    metrics["model_dir"] = f"ensemble of {len(model_dirs)}"
+    metrics["members"] = [str(d) for d in model_dirs]
+    return Evaluation(metrics, first.bundle, first.data, predicted, probs)
 
 
 def evaluate(

@@ -141,3 +141,32 @@ def test_baseline_can_be_turned_off(runner, tiny_csv, tmp_path):
         cli, ["evaluate", "--model-dir", str(tmp_path / "m"), str(tiny_csv), "-f", "json"]
     )
     assert json.loads(result.output)["baseline"] is None
+
+
+def test_ensemble_averages_member_probabilities(runner, trained_model, tiny_csv, tmp_path):
+    from sentiment_cli.evaluate import score, score_ensemble
+
+    single = score(trained_model, tiny_csv)
+    twice = score_ensemble([trained_model, trained_model], tiny_csv)
+    np.testing.assert_allclose(twice.probabilities, single.probabilities, atol=1e-7)
+    assert twice.metrics["members"] == [str(trained_model)] * 2
+    result = runner.invoke(
+        cli,
+        [
+            "evaluate",
+            "--model-dir",
+            str(trained_model),
+            "--model-dir",
+            str(trained_model),
+            "--ensemble",
+            str(tiny_csv),
+            "-f",
+            "json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["model_dir"] == "ensemble of 2"
+    result = runner.invoke(
+        cli, ["evaluate", "--model-dir", str(trained_model), "--ensemble", str(tiny_csv)]
+    )
+    assert result.output.strip() == "Error: --ensemble needs at least two --model-dir"
