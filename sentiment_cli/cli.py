@@ -47,6 +47,35 @@ def column_options(func):
     return func
 
 
+def overrides_option(func):
+    return click.option(
+        "--set",
+        "overrides",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Override a config key, e.g. --set model.units=64 (repeatable).",
+    )(func)
+
+
+def val_data_option(func):
+    return click.option(
+        "--val-data",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Validation CSV; without it a stratified split of DATA is held out.",
+    )(func)
+
+
+def report_dir_option(help: str):
+    return click.option("--report-dir", type=click.Path(path_type=Path), default=None, help=help)
+
+
+def format_option(choices: list[str]):
+    return click.option(
+        "--format", "-f", "fmt", type=click.Choice(choices), default="table", show_default=True
+    )
+
+
 def model_dir_option(multiple: bool = False):
     return click.option(
         "--model-dir",
@@ -91,20 +120,9 @@ def cli():
     default=None,
     help="YAML config (default: configs/lstm.yaml).",
 )
-@click.option(
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="Override a config key, e.g. --set model.units=64 (repeatable).",
-)
+@overrides_option
 @column_options
-@click.option(
-    "--val-data",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Validation CSV; without it a stratified split of DATA is held out.",
-)
+@val_data_option
 @click.option("--force", is_flag=True, help="Replace an existing model folder.")
 @click.option("--resume", is_flag=True, help="Continue the interrupted run of --output-dir.")
 @click.option("--quiet", "-q", is_flag=True, help="No per-epoch progress bar.")
@@ -207,14 +225,7 @@ def train(
     show_default=True,
     help="Column holding the texts in a CSV input.",
 )
-@click.option(
-    "--format",
-    "-f",
-    "fmt",
-    type=click.Choice(["table", "json", "jsonl", "csv"]),
-    default="table",
-    show_default=True,
-)
+@format_option(["table", "json", "jsonl", "csv"])
 @click.option(
     "--output",
     "-o",
@@ -271,20 +282,10 @@ def predict(model_dir, texts, input_path, input_format, text_column, fmt, output
 @model_dir_option(multiple=True)
 @click.argument("data", type=click.Path(path_type=Path))
 @column_options
-@click.option(
-    "--format",
-    "-f",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-)
-@click.option(
-    "--report-dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Also write metrics.json, confusion_matrix.png, learning_curves.png, errors.csv "
-    "and report.md here (one sub-folder per model when several).",
+@format_option(["table", "json"])
+@report_dir_option(
+    "Also write metrics.json, confusion_matrix.png, learning_curves.png, errors.csv "
+    "and report.md here (one sub-folder per model when several)."
 )
 @click.option(
     "--ensemble",
@@ -402,12 +403,7 @@ def emit_result(result: dict, fmt: str, report_dir: Path | None, name: str, plot
     default=None,
     help="Labelled CSV to score every model on.",
 )
-@click.option(
-    "--val-data",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Validation CSV; without it a stratified split of DATA is held out.",
-)
+@val_data_option
 @click.option(
     "--config",
     "-c",
@@ -417,13 +413,7 @@ def emit_result(result: dict, fmt: str, report_dir: Path | None, name: str, plot
     help="One config: the base for SimpleRNN, LSTM and GRU. Several: compare "
     "these configs as they are.",
 )
-@click.option(
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="Override a config key for every model (repeatable).",
-)
+@overrides_option
 @column_options
 @click.option(
     "--output-dir",
@@ -432,20 +422,8 @@ def emit_result(result: dict, fmt: str, report_dir: Path | None, name: str, plot
     default=None,
     help="Keep the trained model folders here (default: discard them).",
 )
-@click.option(
-    "--report-dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Write comparison.json and comparison.png here.",
-)
-@click.option(
-    "--format",
-    "-f",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-)
+@report_dir_option("Write comparison.json and comparison.png here.")
+@format_option(["table", "json"])
 @handle_errors
 def compare(
     data,
@@ -535,20 +513,8 @@ def _int_list(ctx, param, value):
 @click.option("--epochs", type=click.IntRange(1), default=20, show_default=True)
 @click.option("--units", type=click.IntRange(1), default=16, show_default=True)
 @click.option("--seed", type=int, default=42, show_default=True)
-@click.option(
-    "--report-dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Write memory.json and memory.png here.",
-)
-@click.option(
-    "--format",
-    "-f",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-)
+@report_dir_option("Write memory.json and memory.png here.")
+@format_option(["table", "json"])
 @handle_errors
 def memory(distances, cells, train_size, epochs, units, seed, report_dir, fmt):
     """Can a cell remember one word across N filler words? Vanishing gradients, measured.
