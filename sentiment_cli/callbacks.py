@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import threading
 from pathlib import Path
 
 import keras
@@ -109,3 +111,46 @@ def load_state(path: Path) -> tuple[object, dict, list | None]:
         with np.load(path / "best_weights.npz", allow_pickle=False) as arrays:
             best = [arrays[f"arr_{i}"] for i in range(len(arrays.files))]
     return model, progress, best
+
+
+class GracefulInterrupt(keras.callbacks.Callback):
+    """Ctrl-C during ``fit`` stops training at the next batch boundary.
+
+    A KeyboardInterrupt raised while TensorFlow runs a step can abort the process
+    (SIGABRT) instead of unwinding it; so the SIGINT handler only records the request,
+    and this callback raises KeyboardInterrupt between batches, where it unwinds
+    cleanly. A second Ctrl-C interrupts at once. Use it as a context manager around
+    ``fit``; it leaves SIGINT alone when the parent ignored it or off the main thread.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.requested = False
+        self.previous = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            current = signal.getsignal(signal.SIGINT)
+            if current is not signal.SIG_IGN:
+                self.previous = signal.signal(signal.SIGINT, self._request)
+        return self
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+            self.previous = None
+        return False
+
+    def _request(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def _check(self, *args, **kwargs):
+        if self.requested:
+            raise KeyboardInterrupt
+
+    on_train_batch_end = _check
+    on_test_batch_end = _check
+    on_predict_batch_end = _check
+    on_epoch_begin = _check

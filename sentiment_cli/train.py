@@ -234,16 +234,20 @@ def pretrain_model(model, config: Config, run: Prepared, verbose: int, log: Log)
     weights = None
     if config.train.class_weight == "balanced":
         weights = class_weights([names[i] for i in labels], names)
+    from sentiment_cli.callbacks import GracefulInterrupt
+
     started = time.perf_counter()
-    pre.fit(
-        ids,
-        labels,
-        epochs=config.train.pretrain_epochs,
-        batch_size=config.train.batch_size,
-        class_weight=weights,
-        shuffle=True,
-        verbose=verbose,
-    )
+    with GracefulInterrupt() as interrupt:
+        pre.fit(
+            ids,
+            labels,
+            epochs=config.train.pretrain_epochs,
+            batch_size=config.train.batch_size,
+            class_weight=weights,
+            callbacks=[interrupt],
+            shuffle=True,
+            verbose=verbose,
+        )
     log(
         f"Pretrained on {len(ids)} tweets for {config.train.pretrain_epochs} epoch(s) in "
         f"{time.perf_counter() - started:.0f}s"
@@ -272,6 +276,7 @@ def train(
 
     from sentiment_cli.callbacks import (
         EpochCheckpoint,
+        GracefulInterrupt,
         MacroRecall,
         ResumableEarlyStopping,
         load_state,
@@ -381,18 +386,19 @@ def train(
     fit_started = time.perf_counter()
     stopped = state is not None and progress.get("stopped", False)
     if initial_epoch < config.train.epochs and not stopped:
-        result = model.fit(
-            run.x_train.ids,
-            run.y_train,
-            validation_data=(run.x_val.ids, run.y_val),
-            epochs=config.train.epochs,
-            initial_epoch=initial_epoch,
-            batch_size=config.train.batch_size,
-            class_weight=weights,
-            callbacks=callbacks,
-            shuffle=True,
-            verbose=verbose,
-        )
+        with GracefulInterrupt() as interrupt:
+            result = model.fit(
+                run.x_train.ids,
+                run.y_train,
+                validation_data=(run.x_val.ids, run.y_val),
+                epochs=config.train.epochs,
+                initial_epoch=initial_epoch,
+                batch_size=config.train.batch_size,
+                class_weight=weights,
+                callbacks=[interrupt, *callbacks],
+                shuffle=True,
+                verbose=verbose,
+            )
         for key, values in result.history.items():
             history.setdefault(key, []).extend(float(v) for v in values)
     elif early_stopping.restored and early_stopping.restored.get("best_weights") is not None:

@@ -42,6 +42,19 @@ TWEETS = [
 ]
 
 
+def tiny_sets(*overrides: str) -> list[str]:
+    """``--set`` arguments for TINY, then ``overrides`` (a later --set wins)."""
+    args: list[str] = []
+    for override in (*TINY, *overrides):
+        args += ["--set", override]
+    return args
+
+
+def train_args(data, out, *extra: str) -> list[str]:
+    """``sentiment-cli train`` arguments for a tiny model; ``extra`` comes last and wins."""
+    return ["train", str(data), "--output-dir", str(out), "--quiet", *tiny_sets(), *extra]
+
+
 def write_csv(path: Path, rows, header=("text", "label")) -> Path:
     with open(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
@@ -68,10 +81,7 @@ def trained_model(tmp_path_factory):
     base = tmp_path_factory.mktemp("trained")
     data = write_csv(base / "tweets.csv", TWEETS * 2)
     out = base / "model"
-    args = ["train", str(data), "--output-dir", str(out), "--quiet"]
-    for override in TINY:
-        args += ["--set", override]
-    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    result = CliRunner().invoke(cli, train_args(data, out), catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return out
 

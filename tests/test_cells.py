@@ -8,7 +8,7 @@ import pytest
 
 from sentiment_cli.cells import run_layer
 from sentiment_cli.cli import cli
-from tests.conftest import TINY, TWEETS, write_csv
+from tests.conftest import TWEETS, tiny_sets, train_args, write_csv
 
 LAYERS = {"SimpleRNN": keras.layers.SimpleRNN, "LSTM": keras.layers.LSTM, "GRU": keras.layers.GRU}
 
@@ -67,23 +67,17 @@ def traced_model(request, tmp_path_factory):
     pooling = "last" if pooling == "pre" else pooling
     base = tmp_path_factory.mktemp(request.param)
     data = write_csv(base / "d.csv", TWEETS * 2)
-    args = [
-        "train",
-        str(data),
-        "-o",
-        str(base / "m"),
-        "-q",
-        "--set",
-        f"model.cell={cell}",
-        "--set",
-        f"model.pooling={pooling}",
-        "--set",
-        "model.lexicon=vader",
-        "--set",
-        "model.layers=2",
-    ]
-    for override in [*TINY, *extra]:
-        args += ["--set", override]
+    args = train_args(
+        data,
+        base / "m",
+        *tiny_sets(
+            f"model.cell={cell}",
+            f"model.pooling={pooling}",
+            "model.lexicon=vader",
+            "model.layers=2",
+            *extra,
+        ),
+    )
     result = CliRunner().invoke(cli, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return base / "m"
@@ -131,17 +125,7 @@ def test_trace_table(runner, trained_model):
 
 def test_trace_refuses_bidirectional_models(runner, tmp_path):
     data = write_csv(tmp_path / "d.csv", TWEETS * 2)
-    args = [
-        "train",
-        str(data),
-        "-o",
-        str(tmp_path / "m"),
-        "-q",
-        "--set",
-        "model.bidirectional=true",
-    ]
-    for override in TINY:
-        args += ["--set", override]
+    args = train_args(data, tmp_path / "m", "--set", "model.bidirectional=true")
     assert runner.invoke(cli, args).exit_code == 0
     result = runner.invoke(cli, ["predict", "--model-dir", str(tmp_path / "m"), "--trace", "hi"])
     assert result.exit_code == 1

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sentiment_cli.cli import cli
-from tests.conftest import TINY, TWEETS, write_csv
+from tests.conftest import TWEETS, train_args, write_csv
 
 COMMANDS = [
     [],
@@ -34,13 +34,6 @@ def test_help_does_not_import_tensorflow():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
-
-
-def _train_args(data, out, *extra):
-    args = ["train", str(data), "--output-dir", str(out), "--quiet", *extra]
-    for override in TINY:
-        args += ["--set", override]
-    return args
 
 
 def test_train_writes_a_complete_model_folder(trained_model):
@@ -73,7 +66,7 @@ def test_train_writes_a_complete_model_folder(trained_model):
 def test_train_prints_data_truncation_and_parameters(runner, tiny_csv, tmp_path):
     long_tweet = ("so " * 30 + "good", "positive")
     data = write_csv(tmp_path / "long.csv", TWEETS * 2 + [long_tweet, ("", "positive"), ("x", "")])
-    result = runner.invoke(cli, _train_args(data, tmp_path / "m"))
+    result = runner.invoke(cli, train_args(data, tmp_path / "m"))
     assert result.exit_code == 0, result.output
     assert "Dropped 2 row(s)" in result.output
     assert "max_length 12: truncated" in result.output
@@ -82,7 +75,7 @@ def test_train_prints_data_truncation_and_parameters(runner, tiny_csv, tmp_path)
 
 
 def test_train_refuses_existing_dir_without_force(runner, tiny_csv, trained_model):
-    result = runner.invoke(cli, _train_args(tiny_csv, trained_model))
+    result = runner.invoke(cli, train_args(tiny_csv, trained_model))
     assert result.exit_code == 1
     assert f"Error: --output-dir {trained_model}: already exists; use --force" in result.output
 
@@ -232,7 +225,7 @@ def test_errors_are_one_line_without_traceback(runner, args, message):
 
 def test_missing_column_lists_columns_and_suggests(runner, tmp_path):
     data = write_csv(tmp_path / "d.csv", TWEETS, header=("tweet", "label"))
-    result = runner.invoke(cli, _train_args(data, tmp_path / "m"))
+    result = runner.invoke(cli, train_args(data, tmp_path / "m"))
     assert result.exit_code == 1
     assert result.output.strip() == (
         f"Error: {data}: no column 'text'; the columns are 'tweet', 'label'; "
@@ -242,7 +235,7 @@ def test_missing_column_lists_columns_and_suggests(runner, tmp_path):
 
 def test_one_class_only_is_an_error(runner, tmp_path):
     data = write_csv(tmp_path / "d.csv", [("good", "positive"), ("great", "positive")])
-    result = runner.invoke(cli, _train_args(data, tmp_path / "m"))
+    result = runner.invoke(cli, train_args(data, tmp_path / "m"))
     assert result.exit_code == 1
     assert "has only one class ('positive'); training needs at least 2" in result.output
 
@@ -251,7 +244,7 @@ def test_binary_labels_and_numeric_labels_as_strings(runner, tmp_path):
     rows = [(t, "1" if lab == "positive" else "0") for t, lab in TWEETS if lab != "neutral"]
     data = write_csv(tmp_path / "d.csv", rows * 2)
     out = tmp_path / "m"
-    result = runner.invoke(cli, _train_args(data, out))
+    result = runner.invoke(cli, train_args(data, out))
     assert result.exit_code == 0, result.output
     assert json.loads((out / "labels.json").read_text()) == ["0", "1"]
     result = runner.invoke(cli, ["evaluate", "--model-dir", str(out), str(data), "-f", "json"])

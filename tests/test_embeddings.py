@@ -37,24 +37,19 @@ def test_wrong_dimension_is_refused(tmp_path, vocab):
 
 def test_training_reports_words_found(runner, tmp_path):
     from sentiment_cli.cli import cli
-    from tests.conftest import TINY, TWEETS, write_csv
+    from tests.conftest import TWEETS, train_args, write_csv
 
     data = write_csv(tmp_path / "d.csv", TWEETS * 2)
     vectors = tmp_path / "v.txt"
     vectors.write_text("".join(f"{w} " + " ".join(["0.1"] * 8) + "\n" for w in ("love", "hate")))
-    args = [
-        "train",
-        str(data),
-        "-o",
-        str(tmp_path / "m"),
-        "-q",
+    args = train_args(
+        data,
+        tmp_path / "m",
         "--set",
         f"model.embeddings_file={vectors}",
         "--set",
         "model.embeddings_trainable=false",
-    ]
-    for override in TINY:
-        args += ["--set", override]
+    )
     result = runner.invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert "Pretrained vectors: 2 of " in result.output

@@ -5,14 +5,7 @@ import json
 import pytest
 
 from sentiment_cli.cli import cli
-from tests.conftest import TINY, TWEETS, write_csv
-
-
-def _sets(overrides):
-    args = []
-    for override in overrides:
-        args += ["--set", override]
-    return args
+from tests.conftest import TWEETS, tiny_sets, write_csv
 
 
 def test_compare_cells_table_json_and_report(runner, tmp_path):
@@ -29,7 +22,7 @@ def test_compare_cells_table_json_and_report(runner, tmp_path):
             str(tmp_path / "r"),
             "-f",
             "json",
-            *_sets(TINY),
+            *tiny_sets(),
         ],
     )
     assert result.exit_code == 0, result.output
@@ -63,7 +56,7 @@ def test_compare_several_configs_keeps_models(runner, tmp_path):
             str(b),
             "-o",
             str(tmp_path / "models"),
-            *_sets(TINY),
+            *tiny_sets(),
         ],
     )
     assert result.exit_code == 0, result.output
@@ -149,7 +142,7 @@ def test_distant_pretraining_runs_before_training(runner, tmp_path):
             "-q",
             "--set",
             f"train.pretrain_data={distant}",
-            *_sets(TINY),
+            *tiny_sets(),
         ],
     )
     assert result.exit_code == 0, result.output

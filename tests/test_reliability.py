@@ -14,14 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sentiment_cli.cli import cli
-from tests.conftest import TINY, TWEETS, write_csv
-
-
-def _train_args(data, out, *extra):
-    args = ["train", str(data), "--output-dir", str(out), "--quiet", *extra]
-    for override in TINY:
-        args += ["--set", override]
-    return args
+from tests.conftest import TWEETS, tiny_sets, train_args, write_csv
 
 
 def _write(path, content: bytes):
@@ -79,14 +72,14 @@ BAD_FILES = [
 @pytest.mark.parametrize("name,content,message", BAD_FILES, ids=[b[0] for b in BAD_FILES])
 def test_bad_files_give_one_line_errors(runner, tmp_path, name, content, message):
     path = _write(tmp_path / name, content)
-    result = runner.invoke(cli, _train_args(path, tmp_path / "m"))
+    result = runner.invoke(cli, train_args(path, tmp_path / "m"))
     assert result.exit_code == 1
     assert result.output.strip() == f"Error: {path}: {message}"
     assert not (tmp_path / "m").exists()
 
 
 def test_directory_instead_of_file(runner, tmp_path):
-    result = runner.invoke(cli, _train_args(tmp_path, tmp_path / "m"))
+    result = runner.invoke(cli, train_args(tmp_path, tmp_path / "m"))
     assert result.output.strip() == f"Error: {tmp_path}: is a directory, expected a CSV file"
 
 
@@ -97,7 +90,7 @@ def test_directory_instead_of_file(runner, tmp_path):
 def test_unreadable_file(runner, tmp_path):
     path = write_csv(tmp_path / "secret.csv", TWEETS)
     path.chmod(0)
-    result = runner.invoke(cli, _train_args(path, tmp_path / "m"))
+    result = runner.invoke(cli, train_args(path, tmp_path / "m"))
     assert result.output.strip() == f"Error: {path}: permission denied, cannot read the file"
 
 
@@ -108,7 +101,7 @@ def test_unreadable_file(runner, tmp_path):
 )
 def test_accepted_encodings(runner, tmp_path, encoding, prefix):
     path = _write(tmp_path / "d.csv", prefix + ("text,label\n" + GOOD * 2).encode(encoding))
-    result = runner.invoke(cli, _train_args(path, tmp_path / "m"))
+    result = runner.invoke(cli, train_args(path, tmp_path / "m"))
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "m" / "summary.json").read_text())["n_train"] > 0
 
@@ -120,7 +113,7 @@ def test_long_lines_newlines_and_nul_bytes_are_accepted(runner, tmp_path):
         ("nul\x00byte", "neutral"),
     ]
     path = write_csv(tmp_path / "d.csv", rows)
-    result = runner.invoke(cli, _train_args(path, tmp_path / "m"))
+    result = runner.invoke(cli, train_args(path, tmp_path / "m"))
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "m" / "summary.json").read_text())
     assert summary["n_train"] + summary["n_val"] == len(rows)
@@ -129,7 +122,7 @@ def test_long_lines_newlines_and_nul_bytes_are_accepted(runner, tmp_path):
 
 def test_class_with_a_single_example_does_not_crash_the_split(runner, tmp_path):
     path = write_csv(tmp_path / "d.csv", TWEETS * 2 + [("meh", "mixed")])
-    result = runner.invoke(cli, _train_args(path, tmp_path / "m"))
+    result = runner.invoke(cli, train_args(path, tmp_path / "m"))
     assert result.exit_code == 0, result.output
     assert (
         "Warning: validation split is not stratified (classes with one example: 'mixed')"
@@ -284,7 +277,7 @@ def test_leftovers_of_a_killed_run_are_cleaned_up(runner, tiny_csv, tmp_path):
     tmp = tmp_path / ".model.tmp-99999"
     tmp.mkdir()
     (tmp / "model.keras").write_bytes(b"half")
-    result = runner.invoke(cli, _train_args(tiny_csv, out))
+    result = runner.invoke(cli, train_args(tiny_csv, out))
     assert result.exit_code == 0, result.output
     assert f"removed the unfinished folder {tmp}" in result.output
     assert not tmp.exists()
@@ -310,15 +303,9 @@ def _spawn_training(data, out, *extra):
         str(data),
         "-o",
         str(out),
-        "--set",
-        "train.epochs=500",
-        "--set",
-        "train.early_stopping_patience=500",
+        *tiny_sets("train.epochs=500", "train.early_stopping_patience=500"),
         *extra,
     ]
-    for override in TINY:
-        if not override.startswith("train.epochs"):
-            args += ["--set", override]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     # A shell's background job (as CI may be) starts with SIGINT ignored, and Python then
     # never raises KeyboardInterrupt; give the child the default, as a terminal would.
@@ -382,7 +369,7 @@ def test_resume_continues_an_interrupted_run(runner, tmp_path):
 
 def test_a_new_run_refuses_to_drop_an_interrupted_one(runner, tiny_csv, tmp_path):
     (tmp_path / "model.checkpoint").mkdir()
-    result = runner.invoke(cli, _train_args(tiny_csv, tmp_path / "model"))
+    result = runner.invoke(cli, train_args(tiny_csv, tmp_path / "model"))
     assert result.exit_code == 1
     assert (
         "holds an interrupted run; continue it with 'sentiment-cli train --resume" in result.output
@@ -397,16 +384,8 @@ def test_same_seed_gives_identical_weights_in_two_fresh_processes(tmp_path):
             sys.executable,
             "-m",
             "sentiment_cli",
-            "train",
-            str(data),
-            "-o",
-            str(tmp_path / name),
-            "-q",
-            "--set",
-            "train.epochs=2",
+            *train_args(data, tmp_path / name, "--set", "train.epochs=2"),
         ]
-        for override in TINY:
-            args += ["--set", override]
         subprocess.run(args, check=True, capture_output=True)
         from sentiment_cli.artifact import load_keras_model
 

@@ -10,7 +10,7 @@ from sentiment_cli.baseline import Baseline
 from sentiment_cli.cli import cli
 from sentiment_cli.config import TextConfig
 from sentiment_cli.text import tokenize_all
-from tests.conftest import TWEETS
+from tests.conftest import TWEETS, train_args
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -122,19 +122,7 @@ def test_baseline_npz_with_pickled_objects_is_refused(tmp_path):
 
 
 def test_baseline_can_be_turned_off(runner, tiny_csv, tmp_path):
-    from tests.conftest import TINY
-
-    args = [
-        "train",
-        str(tiny_csv),
-        "-o",
-        str(tmp_path / "m"),
-        "-q",
-        "--set",
-        "train.baseline=false",
-    ]
-    for override in TINY:
-        args += ["--set", override]
+    args = train_args(tiny_csv, tmp_path / "m", "--set", "train.baseline=false")
     assert runner.invoke(cli, args).exit_code == 0
     assert not (tmp_path / "m" / "baseline.json").exists()
     result = runner.invoke(
