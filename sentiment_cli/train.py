@@ -306,7 +306,8 @@ def train(
         force = run_info["force"]
         log(f"Resuming the run in {checkpoint} on {data_path}")
     elif checkpoint.exists():
-        if not force:
+        # A checkpoint without a finished epoch holds nothing to resume.
+        if not force and state_dir(checkpoint) is not None:
             raise SentimentError(
                 f"--output-dir {output_dir}: {checkpoint} holds an interrupted run; continue it "
                 f"with 'sentiment-cli train --resume {output_dir}', or use --force to start over"

@@ -368,7 +368,8 @@ def test_resume_continues_an_interrupted_run(runner, tmp_path):
 
 
 def test_a_new_run_refuses_to_drop_an_interrupted_one(runner, tiny_csv, tmp_path):
-    (tmp_path / "model.checkpoint").mkdir()
+    (tmp_path / "model.checkpoint" / "state").mkdir(parents=True)
+    (tmp_path / "model.checkpoint" / "state" / "progress.json").write_text("{}")
     result = runner.invoke(cli, train_args(tiny_csv, tmp_path / "model"))
     assert result.exit_code == 1
     assert (
@@ -426,3 +427,10 @@ def test_predict_streams_a_large_input_in_chunks(runner, trained_model):
     rows = result.output.splitlines()
     assert len(rows) == 5000
     assert json.loads(rows[-1])["text"] == "tweet number 4999 :)"
+
+
+def test_a_checkpoint_without_a_finished_epoch_is_replaced(runner, tiny_csv, tmp_path):
+    (tmp_path / "model.checkpoint").mkdir()
+    result = runner.invoke(cli, train_args(tiny_csv, tmp_path / "model"))
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "model.checkpoint").exists()
