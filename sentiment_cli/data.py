@@ -58,20 +58,27 @@ def _decode(raw: bytes, name: str) -> str:
     return text.replace("\x00", "")
 
 
-def read_text_file(path: str | Path) -> str:
-    """Read a whole file as text, checking existence, type and encoding."""
+def open_binary(path: str | Path, expected: str = "a CSV file"):
+    """Open a file for reading bytes, refusing what is missing, a directory or unreadable."""
     name = str(path)
     p = Path(path)
     if not p.exists():
         raise SentimentError(f"{name}: file does not exist")
     if p.is_dir():
-        raise SentimentError(f"{name}: is a directory, expected a CSV file")
+        raise SentimentError(f"{name}: is a directory, expected {expected}")
     try:
-        raw = p.read_bytes()
+        return open(p, "rb")  # noqa: SIM115 (the caller closes it)
     except PermissionError:
         raise SentimentError(f"{name}: permission denied, cannot read the file") from None
     except OSError as exc:
         raise SentimentError(f"{name}: cannot read the file: {exc.strerror}") from None
+
+
+def read_text_file(path: str | Path) -> str:
+    """Read a whole file as text, checking existence, type and encoding."""
+    name = str(path)
+    with open_binary(path) as handle:
+        raw = handle.read()
     if not raw:
         raise SentimentError(f"{name}: file is empty (0 bytes), expected a CSV with a header row")
     return _decode(raw, name)
@@ -233,15 +240,7 @@ def iter_texts(
         if not hasattr(binary, "peek"):
             binary = io.BufferedReader(binary)
     else:
-        path = Path(source)
-        if not path.exists():
-            raise SentimentError(f"{name}: file does not exist")
-        if path.is_dir():
-            raise SentimentError(f"{name}: is a directory, expected a text or CSV file")
-        try:
-            binary = open(path, "rb")  # noqa: SIM115 (closed below)
-        except OSError as exc:
-            raise SentimentError(f"{name}: cannot read the file: {exc.strerror}") from None
+        binary = open_binary(source, "a text or CSV file")
     stream = _Stream(binary, name)
     try:
         yield from (
