@@ -101,9 +101,21 @@ class Prepared:
     pretrain: tuple[np.ndarray, np.ndarray, list[str]] | None = None  # ids, labels, names
 
 
-def prepare(
-    data_path, val_path, config: Config, text_column, label_column, log: Log, vocab=None
-) -> Prepared:
+@dataclass
+class Splits:
+    """The labelled data of one run, split into training and validation parts."""
+
+    data: LabelledData
+    train: LabelledData
+    val: LabelledData
+    classes: list[str]
+
+
+def load_splits(
+    data_path, val_path, config: Config, text_column: str, label_column: str, log: Log
+) -> Splits:
+    """Read and check the CSVs and split them; no TensorFlow needed, so bad input is
+    refused at once."""
     data = read_labelled(data_path, text_column, label_column)
     classes = check_training_labels(data, label_column)
     if data.dropped:
@@ -123,6 +135,14 @@ def prepare(
         train_part, val = split_train_val(
             data, config.train.validation_split, config.train.seed, log
         )
+    return Splits(data=data, train=train_part, val=val, classes=classes)
+
+
+def prepare(
+    splits: Splits, config: Config, text_column: str, label_column: str, log: Log, vocab=None
+) -> Prepared:
+    """Tokenize, build (or reuse) the vocabulary and encode both parts."""
+    data, train_part, val, classes = splits.data, splits.train, splits.val, splits.classes
     counts = Counter(train_part.labels)
     log(
         f"Data: {len(train_part)} training / {len(val)} validation tweets; labels: "
@@ -272,17 +292,6 @@ def train(
     With ``resume=True`` the data, config and options come from the checkpoint of an
     interrupted run that was writing ``output_dir``.
     """
-    import keras
-
-    from sentiment_cli.callbacks import (
-        EpochCheckpoint,
-        GracefulInterrupt,
-        MacroRecall,
-        ResumableEarlyStopping,
-        load_state,
-    )
-    from sentiment_cli.model import check_initializers, parameter_table
-
     started = time.perf_counter()
     output_dir = Path(output_dir)
     checkpoint = checkpoint_path(output_dir)
@@ -314,10 +323,22 @@ def train(
             )
         shutil.rmtree(checkpoint)
     artifact.check_output_dir(output_dir, force)
-    check_initializers(config)  # imports Keras; a bad initializer fails before data is read
+    splits = load_splits(data_path, val_path, config, text_column, label_column, log)
 
+    import keras
+
+    from sentiment_cli.callbacks import (
+        EpochCheckpoint,
+        GracefulInterrupt,
+        MacroRecall,
+        ResumableEarlyStopping,
+        load_state,
+    )
+    from sentiment_cli.model import check_initializers, parameter_table
+
+    check_initializers(config)  # a bad initializer fails before the slow tokenizing
     vocab = Vocabulary.load(checkpoint / artifact.VOCAB_FILE) if resume else None
-    run = prepare(data_path, val_path, config, text_column, label_column, log, vocab)
+    run = prepare(splits, config, text_column, label_column, log, vocab)
     if resume:
         stored = json.loads((checkpoint / artifact.LABELS_FILE).read_text(encoding="utf-8"))
         if stored != run.classes:

@@ -28,12 +28,24 @@ def test_help_has_example(runner, command):
 
 def test_help_does_not_import_tensorflow():
     code = (
-        "import sys; from click.testing import CliRunner; from sentiment_cli.cli import cli;"
-        "r = CliRunner().invoke(cli, ['train', '--help']); assert r.exit_code == 0;"
-        "print('tensorflow' in sys.modules)"
+        "import sys; from click.testing import CliRunner; from sentiment_cli.cli import cli\n"
+        f"for command in {COMMANDS!r}:\n"
+        "    assert CliRunner().invoke(cli, [*command, '--help']).exit_code == 0\n"
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    assert out.stdout.strip() == "False False"
+
+
+def test_bad_input_is_refused_before_tensorflow_is_imported(tmp_path):
+    data = write_csv(tmp_path / "d.csv", [("only", "positive"), ("one class", "positive")])
+    code = (
+        "import sys; from click.testing import CliRunner; from sentiment_cli.cli import cli\n"
+        f"r = CliRunner().invoke(cli, ['train', {str(data)!r}, '-o', {str(tmp_path / 'm')!r}])\n"
+        "print(r.exit_code, 'tensorflow' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "1 False"
 
 
 def test_train_writes_a_complete_model_folder(trained_model):
