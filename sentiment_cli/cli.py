@@ -265,8 +265,9 @@ def predict(model_dir, texts, input_path, input_format, text_column, fmt, output
     from sentiment_cli.data import iter_texts
     from sentiment_cli.predict import predict_chunks
 
-    bundle = load_model_dir(model_dir)
+    # The input is opened first: a missing file is refused before TensorFlow loads.
     chunks = [list(texts)] if texts else iter_texts(input_path, text_column, input_format)
+    bundle = load_model_dir(model_dir)
     if trace or gates:
         if fmt not in ("table", "json"):
             raise SentimentError(f"--trace prints --format table or json, not {fmt}")

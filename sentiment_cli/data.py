@@ -225,10 +225,10 @@ class _Stream(io.TextIOBase):
 def iter_texts(
     source: str, text_column: str = "text", input_format: str = "auto", chunk_size: int = 2048
 ) -> Iterator[list[str]]:
-    """Yield texts in chunks from a CSV (the text column) or a plain file, one text per
-    line, reading the file as it goes (memory stays bounded for any input size).
-    ``source`` '-' reads standard input. ``auto`` means CSV for names ending in .csv,
-    lines otherwise."""
+    """Texts in chunks from a CSV (the text column) or a plain file, one text per line,
+    read as it goes (memory stays bounded for any input size). ``source`` '-' reads
+    standard input. ``auto`` means CSV for names ending in .csv, lines otherwise. The
+    file is opened (and a missing one refused) now; its content is read lazily."""
     import sys
 
     name = "<stdin>" if source == "-" else source
@@ -242,15 +242,20 @@ def iter_texts(
     else:
         binary = open_binary(source, "a text or CSV file")
     stream = _Stream(binary, name)
+    chunks = (
+        _lines(stream, name, chunk_size)
+        if fmt == "lines"
+        else _csv_chunks(stream, name, text_column, chunk_size)
+    )
+    return _closing(chunks, binary if source != "-" else None)
+
+
+def _closing(chunks: Iterator[list[str]], handle) -> Iterator[list[str]]:
     try:
-        yield from (
-            _lines(stream, name, chunk_size)
-            if fmt == "lines"
-            else _csv_chunks(stream, name, text_column, chunk_size)
-        )
+        yield from chunks
     finally:
-        if source != "-":
-            binary.close()
+        if handle is not None:
+            handle.close()
 
 
 def _lines(stream: _Stream, name: str, chunk_size: int) -> Iterator[list[str]]:

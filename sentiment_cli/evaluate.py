@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from sentiment_cli.artifact import ModelDir, load_model_dir
+from sentiment_cli.artifact import ModelDir, check_model_dir, load_model_dir
 from sentiment_cli.data import LabelledData, read_labelled
 from sentiment_cli.errors import SentimentError
 from sentiment_cli.metrics import classification_metrics
@@ -32,8 +32,10 @@ def score(
     text_column: str = "text",
     label_column: str = "label",
 ) -> Evaluation:
-    bundle = load_model_dir(model_dir)
+    # Both inputs are checked before TensorFlow loads (in load_model_dir).
+    check_model_dir(Path(model_dir))
     data = read_labelled(data_path, text_column, label_column)
+    bundle = load_model_dir(model_dir)
     unknown = sorted(set(data.labels) - set(bundle.labels))
     if unknown:
         raise SentimentError(
