@@ -153,7 +153,7 @@ def prepare(
     train_tokens = tokenize_all(train_part.texts, text)
     val_tokens = tokenize_all(val.texts, text)
     pretrain = None
-    if config.train.pretrain_data:
+    if config.train.pretrain_data and vocab is None:  # a resumed run is past pretraining
         pretrain = read_labelled(config.train.pretrain_data, text_column, label_column)
         check_training_labels(pretrain, label_column)
         pretrain_tokens = tokenize_all(pretrain.texts, text)
