@@ -104,12 +104,35 @@ def _diff(a: float | None, b: float | None) -> str:
     return f"{a - b:+.4f}"
 
 
+def overall_rows(metrics: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the overall table: RNN, and bag-of-words with the difference
+    when the model folder has a baseline. Shared by the terminal and report.md."""
+    base = metrics.get("baseline")
+    header = ["metric", "RNN"] + (["bag-of-words", "RNN − BoW"] if base else [])
+    rows = []
+    for key in OVERALL:
+        row = [key, _fmt(metrics[key])]
+        if base:
+            row += [_fmt(base[key]), _diff(metrics[key], base[key])]
+        rows.append(row)
+    return header, rows
+
+
+PER_CLASS_HEADER = ["label", "precision", "recall", "f1", "support"]
+
+
+def per_class_rows(metrics: dict[str, Any]) -> list[list[str]]:
+    return [
+        [label, _fmt(s["precision"]), _fmt(s["recall"]), _fmt(s["f1"]), str(s["support"])]
+        for label, s in metrics["per_class"].items()
+    ]
+
+
 def print_evaluation(metrics: dict[str, Any], file: IO[str] | None = None) -> None:
     """Overall metrics (model, baseline, difference), per-class scores, confusion matrix."""
     from rich.table import Table
 
     out = console(file)
-    base = metrics.get("baseline")
     out.print(
         f"[bold]{metrics['model_dir']}[/bold] on {metrics['data']}: {metrics['n']} tweets, "
         f"{metrics['truncated']} truncated at max_length"
@@ -120,31 +143,20 @@ def print_evaluation(metrics: dict[str, Any], file: IO[str] | None = None) -> No
         )
     )
     overall = Table(title="Overall", show_edge=False, header_style="bold", title_justify="left")
-    overall.add_column("metric")
-    overall.add_column("RNN", justify="right")
-    if base:
-        overall.add_column("bag-of-words", justify="right")
-        overall.add_column("RNN − BoW", justify="right")
-    for key in OVERALL:
-        row = [key, _fmt(metrics[key])]
-        if base:
-            row += [_fmt(base[key]), _diff(metrics[key], base[key])]
+    header, rows = overall_rows(metrics)
+    for i, name in enumerate(header):
+        overall.add_column(name, justify="left" if i == 0 else "right")
+    for row in rows:
         overall.add_row(*row)
     out.print(overall)
 
     per_class = Table(
         title="Per class (RNN)", show_edge=False, header_style="bold", title_justify="left"
     )
-    for name in ("label", "precision", "recall", "f1", "support"):
+    for name in PER_CLASS_HEADER:
         per_class.add_column(name, justify="left" if name == "label" else "right")
-    for label, scores in metrics["per_class"].items():
-        per_class.add_row(
-            label,
-            _fmt(scores["precision"]),
-            _fmt(scores["recall"]),
-            _fmt(scores["f1"]),
-            str(scores["support"]),
-        )
+    for row in per_class_rows(metrics):
+        per_class.add_row(*row)
     out.print(per_class)
 
     cm = metrics["confusion_matrix"]

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from sentiment_cli.evaluate import Evaluation
-from sentiment_cli.output import OVERALL
+from sentiment_cli.output import PER_CLASS_HEADER, overall_rows, per_class_rows
 
 METRICS_FILE = "metrics.json"
 CONFUSION_FILE = "confusion_matrix.png"
@@ -114,24 +114,9 @@ def _markdown_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def _f(value) -> str:
-    return "–" if value is None else f"{value:.4f}"
-
-
 def markdown(metrics: dict, errors: pd.DataFrame, has_curves: bool) -> str:
-    base = metrics.get("baseline")
-    header = ["metric", "RNN"] + (["bag-of-words", "RNN − BoW"] if base else [])
-    rows = []
-    for key in OVERALL:
-        row = [key, _f(metrics[key])]
-        if base:
-            diff = None if metrics[key] is None or base[key] is None else metrics[key] - base[key]
-            row += [_f(base[key]), "–" if diff is None else f"{diff:+.4f}"]
-        rows.append(row)
-    per_class = [
-        [label, _f(s["precision"]), _f(s["recall"]), _f(s["f1"]), str(s["support"])]
-        for label, s in metrics["per_class"].items()
-    ]
+    header, rows = overall_rows(metrics)
+    per_class = per_class_rows(metrics)
     cm = metrics["confusion_matrix"]
     cm_rows = [
         [label, *map(str, row)] for label, row in zip(cm["labels"], cm["matrix"], strict=True)
@@ -155,7 +140,7 @@ def markdown(metrics: dict, errors: pd.DataFrame, has_curves: bool) -> str:
         "",
         "## Per class",
         "",
-        _markdown_table(["label", "precision", "recall", "f1", "support"], per_class),
+        _markdown_table(PER_CLASS_HEADER, per_class),
         "",
         "## Confusion matrix",
         "",
