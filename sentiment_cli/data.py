@@ -88,7 +88,7 @@ _FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 _EOF_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
 
 
-def parse_csv(text: str, name: str, **kwargs) -> pd.DataFrame | Iterator[pd.DataFrame]:
+def parse_csv(text: str, name: str) -> pd.DataFrame:
     """pandas.read_csv on decoded text, every column as str, empty cells as ''."""
     header = next(csv.reader(io.StringIO(text)), [])
     duplicates = sorted({c for c in header if header.count(c) > 1})
@@ -98,9 +98,7 @@ def parse_csv(text: str, name: str, **kwargs) -> pd.DataFrame | Iterator[pd.Data
             f"each column needs a unique name"
         )
     try:
-        return pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False, **kwargs
-        )
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
     except pd.errors.EmptyDataError:
         raise SentimentError(f"{name}: no header row found, expected a CSV file") from None
     except pd.errors.ParserError as exc:
