@@ -32,30 +32,85 @@ class LabelledData:
     labels: list[str]
     dropped: int  # rows dropped for empty text or label
     path: str
+    categories: list[str] | None = None  # per-row group (e.g. a probe's category), if read
 
     def __len__(self) -> int:
         return len(self.texts)
 
 
-def _decode(raw: bytes, name: str) -> str:
-    if raw.startswith(codecs.BOM_UTF8):
-        encoding, raw = "utf-8", raw[len(codecs.BOM_UTF8) :]
-    elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encoding = "utf-16"
-    else:
-        encoding = "utf-8"
-    try:
-        text = raw.decode(encoding)
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise SentimentError(
-            f"{name}: not {encoding.upper()} text (another encoding, or not a text file): "
-            f"byte 0x{raw[exc.start]:02x} at line {line} "
-            f"(offset {exc.start}); save the file as UTF-8 (Latin-1 and Windows-1252 are not "
-            f"accepted)"
-        ) from None
-    # NUL bytes stop pandas' C parser mid-field; they carry no text.
-    return text.replace("\x00", "")
+class TextStream(io.TextIOBase):
+    """Text decoded as it is read from a binary stream, the one decoding path of every
+    input. The byte-order mark picks the encoding (UTF-8 without one); NUL characters
+    are dropped (pandas' C parser stops at them); a byte that does not decode raises
+    SentimentError naming its line and offset."""
+
+    CHUNK = 1 << 16
+
+    def __init__(self, binary, name: str):
+        head = binary.peek(4)[:4] if hasattr(binary, "peek") else b""
+        if head.startswith(codecs.BOM_UTF8):
+            codec, self.encoding_name = "utf-8-sig", "UTF-8"
+        elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            codec, self.encoding_name = "utf-16", "UTF-16"
+        else:
+            codec, self.encoding_name = "utf-8", "UTF-8"
+        self.binary, self.name = binary, name
+        self.decoder = codecs.getincrementaldecoder(codec)()
+        self.pending = ""  # decoded, not yet returned
+        self.offset = 0  # bytes read from the binary stream
+        self.line_breaks = 0  # line breaks decoded so far
+        self.eof = False
+
+    def _fill(self) -> None:
+        raw = self.binary.read(self.CHUNK)
+        self.eof = not raw
+        undecoded = len(self.decoder.getstate()[0])  # a character split between chunks
+        try:
+            text = self.decoder.decode(raw, final=self.eof)
+        except UnicodeDecodeError as exc:
+            at = self.offset - undecoded + exc.start
+            line = self.line_breaks + exc.object[: exc.start].count(b"\n") + 1
+            raise SentimentError(
+                f"{self.name}: not {self.encoding_name} text (another encoding, or not a text "
+                f"file): byte 0x{exc.object[exc.start]:02x} at line {line} (offset {at}); save "
+                f"the file as UTF-8 (Latin-1 and Windows-1252 are not accepted)"
+            ) from None
+        self.offset += len(raw)
+        self.line_breaks += text.count("\n")
+        self.pending += text.replace("\x00", "")
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> str:
+        while not self.eof and (size is None or size < 0 or len(self.pending) < size):
+            self._fill()
+        if size is None or size < 0:
+            size = len(self.pending)
+        text, self.pending = self.pending[:size], self.pending[size:]
+        return text
+
+    def readline(self, size: int | None = -1) -> str:
+        while not self.eof and "\n" not in self.pending:
+            self._fill()
+        end = self.pending.find("\n") + 1 or len(self.pending)
+        if size is not None and size >= 0:
+            end = min(end, size)
+        line, self.pending = self.pending[:end], self.pending[end:]
+        return line
+
+    def unread(self, text: str) -> None:
+        """Put ``text`` back in front of what is still to be read."""
+        self.pending = text + self.pending
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
 
 
 def open_binary(path: str | Path, expected: str = "a CSV file"):
@@ -78,10 +133,11 @@ def read_text_file(path: str | Path) -> str:
     """Read a whole file as text, checking existence, type and encoding."""
     name = str(path)
     with open_binary(path) as handle:
-        raw = handle.read()
-    if not raw:
+        stream = TextStream(handle, name)
+        text = stream.read()
+    if not stream.offset:
         raise SentimentError(f"{name}: file is empty (0 bytes), expected a CSV with a header row")
-    return _decode(raw, name)
+    return text
 
 
 _FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
@@ -90,19 +146,24 @@ _EOF_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
 
 def parse_csv(text: str, name: str) -> pd.DataFrame:
     """pandas.read_csv on decoded text, every column as str, empty cells as ''."""
-    header = next(csv.reader(io.StringIO(text)), [])
-    duplicates = sorted({c for c in header if header.count(c) > 1})
-    if duplicates:
-        raise SentimentError(
-            f"{name}: duplicate column name(s) {', '.join(map(repr, duplicates))} in the header; "
-            f"each column needs a unique name"
-        )
+    check_header(text[: text.find("\n") + 1 or len(text)], name)
     try:
         return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
     except pd.errors.EmptyDataError:
         raise SentimentError(f"{name}: no header row found, expected a CSV file") from None
     except pd.errors.ParserError as exc:
         raise SentimentError(_parser_message(str(exc), name)) from None
+
+
+def check_header(line: str, name: str) -> None:
+    """Refuse a header row that names a column twice (pandas would rename one)."""
+    header = next(csv.reader(io.StringIO(line)), [])
+    duplicates = sorted({c for c in header if header.count(c) > 1})
+    if duplicates:
+        raise SentimentError(
+            f"{name}: duplicate column name(s) {', '.join(map(repr, duplicates))} in the header; "
+            f"each column needs a unique name"
+        )
 
 
 def _parser_message(message: str, name: str) -> str:
@@ -136,10 +197,14 @@ def check_column(df: pd.DataFrame, column: str, name: str, option: str) -> None:
 
 
 def read_labelled(
-    path: str | Path, text_column: str = "text", label_column: str = "label"
+    path: str | Path,
+    text_column: str = "text",
+    label_column: str = "label",
+    category_column: str | None = None,
 ) -> LabelledData:
     """Read a labelled CSV. Rows with empty (or whitespace-only) text or label are
-    dropped and counted; labels are kept as stripped strings."""
+    dropped and counted; labels are kept as stripped strings. ``category_column``, when
+    the file has it, is read too (a group per row, for per-group scores)."""
     name = str(path)
     df = parse_csv(read_text_file(path), name)
     check_column(df, text_column, name, "--text-column")
@@ -154,8 +219,15 @@ def read_labelled(
         raise SentimentError(
             f"{name}: all {len(df)} rows have an empty {text_column!r} or {label_column!r}"
         )
+    categories = None
+    if category_column is not None and category_column in df.columns:
+        categories = df[category_column].astype(str).str.strip()[keep].tolist()
     return LabelledData(
-        texts=texts[keep].tolist(), labels=labels[keep].tolist(), dropped=dropped, path=name
+        texts=texts[keep].tolist(),
+        labels=labels[keep].tolist(),
+        dropped=dropped,
+        path=name,
+        categories=categories,
     )
 
 
@@ -173,51 +245,6 @@ def check_training_labels(data: LabelledData, label_column: str) -> list[str]:
             f"(more than {MAX_CLASSES}); is it the right column? Choose one with --label-column"
         )
     return classes
-
-
-class _Stream(io.TextIOBase):
-    """Decoded text read lazily from a binary stream, NUL characters removed, with
-    decoding errors turned into SentimentError."""
-
-    def __init__(self, binary, name: str):
-        head = binary.peek(4)[:4] if hasattr(binary, "peek") else b""
-        if head.startswith(codecs.BOM_UTF8):
-            encoding = "utf-8-sig"
-        elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            encoding = "utf-16"
-        else:
-            encoding = "utf-8"
-        self.name = name
-        self.encoding_name = "UTF-16" if encoding == "utf-16" else "UTF-8"
-        self.text = io.TextIOWrapper(binary, encoding=encoding, newline="")
-
-    def _guard(self, read):
-        try:
-            return read().replace("\x00", "")
-        except UnicodeDecodeError as exc:
-            raise SentimentError(
-                f"{self.name}: not {self.encoding_name} text (another encoding, or not a text "
-                f"file): byte 0x{exc.object[exc.start]:02x} cannot be decoded; save the file "
-                f"as UTF-8"
-            ) from None
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> str:
-        return self._guard(lambda: self.text.read(size))
-
-    def readline(self, size: int = -1) -> str:
-        return self._guard(lambda: self.text.readline(size))
-
-    def __iter__(self):
-        return self
-
-    def __next__(self) -> str:
-        line = self.readline()
-        if not line:
-            raise StopIteration
-        return line
 
 
 def iter_texts(
@@ -239,7 +266,7 @@ def iter_texts(
             binary = io.BufferedReader(binary)
     else:
         binary = open_binary(source, "a text or CSV file")
-    stream = _Stream(binary, name)
+    stream = TextStream(binary, name)
     chunks = (
         _lines(stream, name, chunk_size)
         if fmt == "lines"
@@ -256,7 +283,7 @@ def _closing(chunks: Iterator[list[str]], handle) -> Iterator[list[str]]:
             handle.close()
 
 
-def _lines(stream: _Stream, name: str, chunk_size: int) -> Iterator[list[str]]:
+def _lines(stream: TextStream, name: str, chunk_size: int) -> Iterator[list[str]]:
     chunk: list[str] = []
     any_text = False
     for line in stream:
@@ -273,7 +300,10 @@ def _lines(stream: _Stream, name: str, chunk_size: int) -> Iterator[list[str]]:
         raise SentimentError(f"{name}: holds no text (empty, or only empty lines)")
 
 
-def _csv_chunks(stream: _Stream, name: str, column: str, chunk_size: int):
+def _csv_chunks(stream: TextStream, name: str, column: str, chunk_size: int):
+    header = stream.readline()
+    check_header(header, name)
+    stream.unread(header)
     try:
         reader = pd.read_csv(
             stream, dtype=str, keep_default_na=False, na_filter=False, chunksize=chunk_size
@@ -294,6 +324,39 @@ def _csv_chunks(stream: _Stream, name: str, column: str, chunk_size: int):
         raise SentimentError(f"{name}: has a header but no data rows")
 
 
+def split_indices(
+    labels: list[str], fraction: float, seed: int, name: str, log=None, what: str = "test"
+) -> tuple[np.ndarray, np.ndarray]:
+    """(kept, held-out) row indices, ``fraction`` of the rows held out, stratified by
+    label (scikit-learn). Falls back to a plain random split, with a warning, when a
+    class has too few rows to appear on both sides."""
+    from collections import Counter
+
+    from sklearn.model_selection import train_test_split
+
+    n = len(labels)
+    n_out = int(np.ceil(n * fraction))
+    if n < 2 or n_out >= n:
+        raise SentimentError(
+            f"{name}: {n} row(s) cannot be split {1 - fraction:.0%} / {fraction:.0%}: both "
+            f"parts need at least one row (a smaller fraction, or more rows)"
+        )
+    counts = Counter(labels)
+    stratify = labels
+    if min(counts.values()) < 2 or n_out < len(counts) or n - n_out < len(counts):
+        if log is not None:
+            rare = ", ".join(f"{label!r}" for label, c in sorted(counts.items()) if c < 2)
+            log(
+                f"Warning: {what} split is not stratified"
+                + (f" (classes with one example: {rare})" if rare else " (too few rows per class)")
+            )
+        stratify = None
+    kept, held_out = train_test_split(
+        np.arange(n), test_size=n_out, random_state=seed, stratify=stratify
+    )
+    return kept, held_out
+
+
 def split_file(
     path: str | Path,
     output_dir: str | Path,
@@ -301,23 +364,18 @@ def split_file(
     seed: int,
     text_column: str = "text",
     label_column: str = "label",
+    log=None,
 ) -> tuple[Path, Path, int, int]:
     """Write a stratified train/test split of a labelled CSV (all columns kept)."""
-    from sklearn.model_selection import train_test_split
-
     name = str(path)
     df = parse_csv(read_text_file(path), name)
     check_column(df, text_column, name, "--text-column")
     check_column(df, label_column, name, "--label-column")
-    if len(df) < 2:
-        raise SentimentError(f"{name}: needs at least 2 rows to split")
-    counts = df[label_column].value_counts()
-    n_test = int(np.ceil(len(df) * test_size))
-    stratify = df[label_column] if counts.min() >= 2 and n_test >= len(counts) else None
-    train_df, test_df = train_test_split(
-        df, test_size=test_size, random_state=seed, stratify=stratify
-    )
+    kept, held_out = split_indices(df[label_column].tolist(), test_size, seed, name, log)
+    train_df, test_df = df.iloc[kept], df.iloc[held_out]
     out = Path(output_dir)
+    if out.exists() and not out.is_dir():
+        raise SentimentError(f"--output-dir {out}: is a file, expected a folder")
     out.mkdir(parents=True, exist_ok=True)
     train_path, test_path = out / "train.csv", out / "test.csv"
     train_df.to_csv(train_path, index=False)

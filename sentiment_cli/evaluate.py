@@ -31,10 +31,13 @@ def score(
     *,
     text_column: str = "text",
     label_column: str = "label",
+    category_column: str = "category",
 ) -> Evaluation:
+    """Score the model and its baseline; a ``category_column`` in the CSV (the probe
+    suite has one) adds accuracy per category under ``categories``."""
     # Both inputs are checked before TensorFlow loads (in load_model_dir).
     check_model_dir(Path(model_dir))
-    data = read_labelled(data_path, text_column, label_column)
+    data = read_labelled(data_path, text_column, label_column, category_column)
     bundle = load_model_dir(model_dir)
     unknown = sorted(set(data.labels) - set(bundle.labels))
     if unknown:
@@ -55,11 +58,44 @@ def score(
     from sentiment_cli.baseline import JSON_FILE, Baseline
 
     metrics["baseline"] = None
+    base_pred = None
     if (Path(model_dir) / JSON_FILE).exists():
         baseline = Baseline.load(Path(model_dir))
         base_pred = [baseline.labels[i] for i in baseline.predict_proba(tokens).argmax(axis=1)]
         metrics["baseline"] = classification_metrics(data.labels, base_pred, bundle.labels)
+    if data.categories is not None:
+        metrics["categories"] = category_accuracy(data, predicted, base_pred)
     return Evaluation(metrics, bundle, data, predicted, probs)
+
+
+def category_accuracy(
+    data: LabelledData, predicted: list[str], baseline: list[str] | None
+) -> dict[str, dict[str, Any]]:
+    """{category: {n, accuracy, baseline_accuracy}} in the order categories first occur."""
+    rows: dict[str, dict[str, Any]] = {}
+    for i, category in enumerate(data.categories or []):
+        row = rows.setdefault(category, {"n": 0, "correct": 0, "baseline_correct": 0})
+        row["n"] += 1
+        row["correct"] += predicted[i] == data.labels[i]
+        if baseline is not None:
+            row["baseline_correct"] += baseline[i] == data.labels[i]
+    return {
+        category: {
+            "n": row["n"],
+            "accuracy": row["correct"] / row["n"],
+            "baseline_accuracy": row["baseline_correct"] / row["n"] if baseline else None,
+        }
+        for category, row in rows.items()
+    }
+
+
+def probe_accuracy(model_dir: str | Path, probes_path: str | Path) -> dict[str, dict]:
+    """Accuracy per probe category: {"model": {category: acc}, "baseline": {...}}."""
+    categories = score(model_dir, probes_path).metrics["categories"]
+    return {
+        "model": {c: row["accuracy"] for c, row in categories.items()},
+        "baseline": {c: row["baseline_accuracy"] for c, row in categories.items()},
+    }
 
 
 def score_ensemble(
