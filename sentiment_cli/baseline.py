@@ -49,6 +49,7 @@ class Baseline:
     classifier: object
     labels: list[str]
     fit_seconds: float = 0.0
+    validation: dict | None = None  # metrics on the run's validation split, when fit there
 
     @classmethod
     def fit(

@@ -1,14 +1,11 @@
-"""Keras callbacks for training: validation macro recall, resumable early stopping and
-an every-epoch checkpoint that an interrupted run resumes from.
+"""Keras callbacks for training: validation macro recall, resumable early stopping, an
+every-epoch checkpoint (written by ``checkpoint.write_state``) and a clean Ctrl-C.
 
 Imported only by code that already needs TensorFlow.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 import signal
 import threading
 from pathlib import Path
@@ -16,7 +13,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from sentiment_cli.train import STATE
+from sentiment_cli.checkpoint import write_state
 
 
 class MacroRecall(keras.callbacks.Callback):
@@ -63,22 +60,6 @@ class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
         return {"wait": int(self.wait), "best": best, "best_epoch": int(self.best_epoch)}
 
 
-def write_state(checkpoint: Path, model, progress: dict, best_weights) -> None:
-    """Replace ``checkpoint/state`` with this epoch's model (optimizer state included),
-    best weights and progress, never leaving a half-written state behind."""
-    tmp, old, final = checkpoint / f"{STATE}.tmp", checkpoint / f"{STATE}.old", checkpoint / STATE
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    model.save(tmp / "model.keras")
-    if best_weights is not None:
-        np.savez(tmp / "best_weights.npz", *best_weights)
-    (tmp / "progress.json").write_text(json.dumps(progress, indent=2), encoding="utf-8")
-    if final.exists():
-        os.rename(final, old)
-    os.rename(tmp, final)
-    shutil.rmtree(old, ignore_errors=True)
-
-
 class EpochCheckpoint(keras.callbacks.Callback):
     """After every epoch: save model + optimizer, early-stopping state and history."""
 
@@ -98,19 +79,6 @@ class EpochCheckpoint(keras.callbacks.Callback):
             "history": self.history,
         }
         write_state(self.checkpoint, self.model, progress, self.early_stopping.best_weights)
-
-
-def load_state(path: Path) -> tuple[object, dict, list | None]:
-    """(compiled model with optimizer state, progress, best weights) from a state dir."""
-    import sentiment_cli.layers  # noqa: F401  (registers the custom layers)
-
-    model = keras.saving.load_model(path / "model.keras", safe_mode=True, compile=True)
-    progress = json.loads((path / "progress.json").read_text(encoding="utf-8"))
-    best = None
-    if (path / "best_weights.npz").exists():
-        with np.load(path / "best_weights.npz", allow_pickle=False) as arrays:
-            best = [arrays[f"arr_{i}"] for i in range(len(arrays.files))]
-    return model, progress, best
 
 
 class GracefulInterrupt(keras.callbacks.Callback):

@@ -32,6 +32,7 @@ Where the mask is 0 (padding) the state is carried over unchanged, as Keras does
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -112,17 +113,31 @@ def _carry(new: np.ndarray, old: np.ndarray, mask, t: int) -> np.ndarray:
     return np.where(keep, new, old)
 
 
-CELLS = {"SimpleRNN": simple_rnn, "LSTM": lstm, "GRU": gru}
+@dataclass(frozen=True)
+class Cell:
+    keras_name: str  # the Keras layer class (keras.layers.<keras_name>)
+    equations: Callable[..., Steps]  # the same cell in NumPy
+
+
+# The one list of cells: config values, Keras layers, equations, compare's order.
+CELLS = {
+    "simple_rnn": Cell("SimpleRNN", simple_rnn),
+    "lstm": Cell("LSTM", lstm),
+    "gru": Cell("GRU", gru),
+}
 
 
 def run_layer(layer, x: np.ndarray, mask=None) -> Steps:
     """Run a trained Keras SimpleRNN / LSTM / GRU layer's weights through the NumPy
     equations. x: (batch, time, features)."""
     kind = type(layer).__name__
-    if kind not in CELLS:
+    by_keras_name = {cell.keras_name: cell.equations for cell in CELLS.values()}
+    if kind not in by_keras_name:
         raise ValueError(f"no reference implementation for {kind}")
     weights = [np.asarray(w, dtype="float64") for w in layer.get_weights()]
     if len(weights) == 2:  # use_bias=False
         weights.append(np.zeros(weights[1].shape[1]))
     kernel, recurrent_kernel, bias = weights
-    return CELLS[kind](np.asarray(x, dtype="float64"), kernel, recurrent_kernel, bias, mask=mask)
+    return by_keras_name[kind](
+        np.asarray(x, dtype="float64"), kernel, recurrent_kernel, bias, mask=mask
+    )

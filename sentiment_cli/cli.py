@@ -67,7 +67,9 @@ def val_data_option(func):
 
 
 def report_dir_option(help: str):
-    return click.option("--report-dir", type=click.Path(path_type=Path), default=None, help=help)
+    return click.option(
+        "--report-dir", type=click.Path(path_type=Path, file_okay=False), default=None, help=help
+    )
 
 
 def format_option(choices: list[str]):
@@ -109,7 +111,7 @@ def cli():
     "--output-dir",
     "-o",
     required=True,
-    type=click.Path(path_type=Path),
+    type=click.Path(path_type=Path, file_okay=False),
     help="Model folder to write (written atomically).",
 )
 @click.option(
@@ -192,11 +194,9 @@ def train(
             log=click.echo,
         )
     except KeyboardInterrupt:
-        from sentiment_cli.train import checkpoint_path, state_dir
+        from sentiment_cli.checkpoint import resume_hint
 
-        hint = ""
-        if state_dir(checkpoint_path(output_dir)) is not None:
-            hint = f"; continue with 'sentiment-cli train --resume --output-dir {output_dir}'"
+        hint = resume_hint(output_dir)
         click.echo(f"Interrupted: {output_dir} was not written or changed{hint}", err=True)
         sys.exit(130)
 
@@ -350,7 +350,7 @@ def evaluate(model_dir, data, text_column, label_column, fmt, report_dir, ensemb
     "--output-dir",
     "-o",
     required=True,
-    type=click.Path(path_type=Path),
+    type=click.Path(path_type=Path, file_okay=False),
     help="Folder for train.csv and test.csv.",
 )
 @click.option(
@@ -376,7 +376,7 @@ def split(data, output_dir, test_size, seed, text_column, label_column):
     from sentiment_cli.data import split_file
 
     train_path, test_path, n_train, n_test = split_file(
-        data, output_dir, test_size, seed, text_column, label_column
+        data, output_dir, test_size, seed, text_column, label_column, log=click.echo
     )
     click.echo(f"Wrote {n_train} rows to {train_path} and {n_test} rows to {test_path}")
 
@@ -419,7 +419,7 @@ def emit_result(result: dict, fmt: str, report_dir: Path | None, name: str, plot
 @click.option(
     "--output-dir",
     "-o",
-    type=click.Path(path_type=Path),
+    type=click.Path(path_type=Path, file_okay=False),
     default=None,
     help="Keep the trained model folders here (default: discard them).",
 )
@@ -532,18 +532,9 @@ def memory(distances, cells, train_size, epochs, units, seed, report_dir, fmt):
             --report-dir reports/memory
     """
     from sentiment_cli import output as out
-    from sentiment_cli.memory import memory_experiment, parse_variant, plot_memory
+    from sentiment_cli.memory import memory_experiment, parse_variants, plot_memory
 
-    variants = [c.strip() for c in cells.split(",") if c.strip()]
-    for spec in variants:
-        cell, initializer = parse_variant(spec)
-        if cell not in CELL_CHOICES:
-            raise SentimentError(
-                f"--cells: unknown cell {cell!r}; expected {', '.join(CELL_CHOICES)}"
-            )
-        from sentiment_cli.model import resolve_initializer
-
-        resolve_initializer(initializer, f"--cells {spec}")
+    variants = parse_variants(cells)
     result = memory_experiment(
         distances,
         variants,
@@ -554,9 +545,6 @@ def memory(distances, cells, train_size, epochs, units, seed, report_dir, fmt):
         log=lambda message: click.echo(message, err=True),
     )
     emit_result(result, fmt, report_dir, "memory", plot_memory, out.print_memory)
-
-
-CELL_CHOICES = ("simple_rnn", "lstm", "gru")
 
 
 def main() -> None:

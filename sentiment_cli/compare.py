@@ -12,17 +12,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sentiment_cli.cells import CELLS
 from sentiment_cli.config import Config
-from sentiment_cli.model import CELL_NAMES
-
-CELL_ORDER = ["simple_rnn", "lstm", "gru"]
 
 
 def cell_variants(config: Config) -> list[tuple[str, Config]]:
     """The same config with each recurrent cell."""
     return [
         (cell, dataclasses.replace(config, model=dataclasses.replace(config.model, cell=cell)))
-        for cell in CELL_ORDER
+        for cell in CELLS
     ]
 
 
@@ -66,7 +64,7 @@ def compare(
             )
             row = {
                 "name": name,
-                "cell": CELL_NAMES[config.model.cell],
+                "cell": CELLS[config.model.cell].keras_name,
                 "bidirectional": config.model.bidirectional,
                 "recurrent_parameters": recurrent,
                 "total_parameters": summary["total_parameters"],
@@ -127,10 +125,9 @@ def _baseline_row(summary: dict, test_metrics: dict | None) -> dict:
 
 def plot_comparison(result: dict[str, Any], path: Path) -> None:
     """Bars: macro recall (validation and test) and recurrent parameters per model."""
-    import matplotlib
+    from sentiment_cli.plots import pyplot, save
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     import numpy as np
 
     rows = list(result["models"]) + ([result["baseline"]] if result["baseline"] else [])
@@ -159,6 +156,4 @@ def plot_comparison(result: dict[str, Any], path: Path) -> None:
     right.set_xticks(np.arange(len(models)), [row["name"] for row in models])
     right.set_ylabel("parameters")
     right.set_title("Parameters of the recurrent layers")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save(fig, path)

@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 import yaml
 
+from sentiment_cli.cells import CELLS
 from sentiment_cli.errors import SentimentError
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
@@ -46,7 +47,7 @@ class TextConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    cell: Literal["simple_rnn", "lstm", "gru"] = "lstm"
+    cell: Literal[tuple(CELLS)] = "lstm"  # simple_rnn, lstm or gru (cells.CELLS)
     units: int = 64  # width of the recurrent state h_t
     layers: int = 1  # stacked recurrent layers
     bidirectional: bool = False
@@ -78,6 +79,8 @@ class TrainConfig:
     baseline: bool = True  # also fit the TF-IDF + logistic regression baseline
     pretrain_data: str | None = None  # CSV of (noisily) labelled tweets to pretrain on first
     pretrain_epochs: int = 1  # epochs on pretrain_data before training on the real labels
+    augment_negation: float = 0.0  # add negated copies of up to this fraction of tweets
+    augment_contrast: float = 0.0  # add this fraction of "A, but B" pairs (label of B)
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,8 @@ RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
     "train.validation_split": (0, 1, False, False),
     "train.early_stopping_patience": (0, None, True, True),
     "train.pretrain_epochs": (1, None, True, True),
+    "train.augment_negation": (0, 1, True, True),
+    "train.augment_contrast": (0, 1, True, True),
 }
 
 

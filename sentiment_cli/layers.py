@@ -10,17 +10,28 @@ import keras
 from keras import ops
 
 
+class SequenceReadout(keras.layers.Layer):
+    """(batch, time, units) -> (batch, units) over the unpadded steps: the mask is used
+    here and not passed on."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
+
+
 @keras.saving.register_keras_serializable(package="sentiment_cli")
-class MaskedMaxPooling(keras.layers.Layer):
+class MaskedMaxPooling(SequenceReadout):
     """Max over time of the recurrent outputs, ignoring padded steps.
 
     Keras' GlobalMaxPooling1D ignores the mask, so padded steps (output 0) would
     compete in the max.
     """
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.supports_masking = True
 
     def call(self, inputs, mask=None):
         if mask is None:
@@ -30,21 +41,11 @@ class MaskedMaxPooling(keras.layers.Layer):
         # A text with no tokens at all (empty after tokenization) reads out zeros.
         return ops.where(ops.any(keep, axis=1), pooled, ops.zeros_like(pooled))
 
-    def compute_mask(self, inputs, mask=None):
-        return None
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], input_shape[2])
-
 
 @keras.saving.register_keras_serializable(package="sentiment_cli")
-class MaskedMeanPooling(keras.layers.Layer):
+class MaskedMeanPooling(SequenceReadout):
     """Mean over time of the unpadded steps; zeros for a text with no tokens (where
     GlobalAveragePooling1D would divide 0 by 0)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.supports_masking = True
 
     def call(self, inputs, mask=None):
         if mask is None:
@@ -53,22 +54,15 @@ class MaskedMeanPooling(keras.layers.Layer):
         count = ops.maximum(ops.sum(keep, axis=1), 1.0)
         return ops.sum(inputs * keep, axis=1) / count
 
-    def compute_mask(self, inputs, mask=None):
-        return None
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], input_shape[2])
-
 
 @keras.saving.register_keras_serializable(package="sentiment_cli")
-class AttentionPooling(keras.layers.Layer):
+class AttentionPooling(SequenceReadout):
     """Weighted mean of the recurrent outputs h_t, weights softmax(v . tanh(W h_t + b))
     over the unpadded steps (additive attention, Bahdanau-style, one query)."""
 
     def __init__(self, attention_units: int = 64, **kwargs):
         super().__init__(**kwargs)
         self.attention_units = attention_units
-        self.supports_masking = True
 
     def build(self, input_shape):
         dim = input_shape[-1]
@@ -89,12 +83,6 @@ class AttentionPooling(keras.layers.Layer):
     def call(self, inputs, mask=None):
         weights = self.scores(inputs, mask)
         return ops.sum(inputs * ops.expand_dims(weights, -1), axis=1)
-
-    def compute_mask(self, inputs, mask=None):
-        return None
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], input_shape[2])
 
     def get_config(self):
         return {**super().get_config(), "attention_units": self.attention_units}

@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from sentiment_cli.errors import SentimentError
+
 N_SENTIMENT = 10  # ids 2..11 positive, 12..21 negative
 N_FILLER = 40  # ids 22..61
 VOCAB = 2 + 2 * N_SENTIMENT + N_FILLER
@@ -42,23 +44,36 @@ def parse_variant(spec: str) -> tuple[str, str]:
     return cell, initializer or "orthogonal"
 
 
+def parse_variants(text: str, option: str = "--cells") -> list[str]:
+    """Comma-separated CELL[:INITIALIZER] specs, each cell and initializer checked."""
+    from sentiment_cli.cells import CELLS
+    from sentiment_cli.model import resolve_initializer
+
+    variants = [spec.strip() for spec in text.split(",") if spec.strip()]
+    if not variants:
+        raise SentimentError(f"{option}: expected at least one cell, e.g. {option} lstm,gru")
+    for spec in variants:
+        cell, initializer = parse_variant(spec)
+        if cell not in CELLS:
+            raise SentimentError(f"{option}: unknown cell {cell!r}; expected {', '.join(CELLS)}")
+        resolve_initializer(initializer, f"{option} {spec}")
+    return variants
+
+
 def build(spec: str, units: int, embedding_dim: int, seed: int):
     import keras
 
-    from sentiment_cli.model import cells
+    from sentiment_cli.config import TrainConfig
+    from sentiment_cli.model import compile_model, keras_cell
 
     cell, recurrent_initializer = parse_variant(spec)
     keras.utils.set_random_seed(seed)
     inputs = keras.Input(shape=(None,), dtype="int32", name="token_ids")
     x = keras.layers.Embedding(VOCAB, embedding_dim, name="embedding")(inputs)
-    x = cells()[cell](units, recurrent_initializer=recurrent_initializer, name="rnn")(x)
+    x = keras_cell(cell)(units, recurrent_initializer=recurrent_initializer, name="rnn")(x)
     outputs = keras.layers.Dense(2, activation="softmax", name="classifier")(x)
     model = keras.Model(inputs, outputs)
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=0.005, clipnorm=1.0),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
+    compile_model(model, TrainConfig(learning_rate=0.005, clipnorm=1.0))
     return model
 
 
@@ -139,10 +154,9 @@ def memory_experiment(
 
 
 def plot_memory(results: dict[str, Any], path) -> None:
-    import matplotlib
+    from sentiment_cli.plots import pyplot, save
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     for cell in results["cells"]:
@@ -165,6 +179,4 @@ def plot_memory(results: dict[str, Any], path) -> None:
     longest = max(results["distances"])
     right.set_title(f"Gradient reaching step t, at initialization (N = {longest})")
     right.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save(fig, path)

@@ -7,20 +7,16 @@ from typing import Any
 
 import numpy as np
 
-from sentiment_cli.config import Config
+from sentiment_cli.cells import CELLS
+from sentiment_cli.config import Config, TrainConfig
 from sentiment_cli.errors import SentimentError
 
-CELL_NAMES = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
 
-
-def cells() -> dict[str, Any]:
+def keras_cell(name: str):
+    """The Keras layer class of a cell named in the config (``cells.CELLS``)."""
     import keras
 
-    return {
-        "simple_rnn": keras.layers.SimpleRNN,
-        "lstm": keras.layers.LSTM,
-        "gru": keras.layers.GRU,
-    }
+    return getattr(keras.layers, CELLS[name].keras_name)
 
 
 def initializer_names() -> list[str]:
@@ -104,7 +100,7 @@ def build_model(
     if m.embedding_dropout > 0:
         x = layers.SpatialDropout1D(m.embedding_dropout, name="embedding_dropout")(x)
 
-    cell_cls = cells()[m.cell]
+    cell_cls = keras_cell(m.cell)
     names = rnn_layer_names(config)
     for i, name in enumerate(names):
         last = i == len(names) - 1
@@ -137,11 +133,12 @@ def build_model(
     return keras.Model(inputs, outputs, name=f"sentiment_{m.cell}")
 
 
-def compile_model(model, config: Config) -> None:
+def compile_model(model, train: TrainConfig) -> None:
+    """Adam with the configured learning rate and gradient clipping, sparse categorical
+    cross-entropy: every model of the tool (and its pretraining head) trains this way."""
     import keras
 
-    t = config.train
-    optimizer = keras.optimizers.Adam(learning_rate=t.learning_rate, clipnorm=t.clipnorm)
+    optimizer = keras.optimizers.Adam(learning_rate=train.learning_rate, clipnorm=train.clipnorm)
     model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 
 

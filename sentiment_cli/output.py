@@ -49,6 +49,18 @@ def atomic_output(path: Path | None) -> Iterator[IO[str]]:
         raise
 
 
+def table(columns: list[str], title: str | None = None, left: int = 1, **options):
+    """A rich Table in the tool's style: the first ``left`` columns left-aligned (names),
+    the rest right-aligned (numbers)."""
+    from rich.table import Table
+
+    style = {"show_edge": False, "header_style": "bold", "title_justify": "left", **options}
+    result = Table(title=title, **style)
+    for i, name in enumerate(columns):
+        result.add_column(name, justify="left" if i < left else "right")
+    return result
+
+
 def _short(text: str, width: int = 60) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
@@ -61,18 +73,14 @@ def write_predictions(
 
     with atomic_output(output) as handle:
         if fmt == "table":
-            from rich.table import Table
-
-            table = Table(show_edge=False, header_style="bold")
-            table.add_column("text", overflow="fold")
-            table.add_column("label", style="bold")
-            for label in bundle.labels:
-                table.add_column(f"p({label})", justify="right")
+            shown = table(["text", "label", *(f"p({label})" for label in bundle.labels)], left=2)
+            shown.columns[0].overflow = "fold"
+            shown.columns[1].style = "bold"
             for frame in frames:
                 for row in records(bundle, frame):
                     probs = [f"{row['probabilities'][lab]:.3f}" for lab in bundle.labels]
-                    table.add_row(_short(row["text"]), row["label"], *probs)
-            console(handle).print(table)
+                    shown.add_row(_short(row["text"]), row["label"], *probs)
+            console(handle).print(shown)
         elif fmt == "json":
             handle.write("[")
             first = True
@@ -130,8 +138,6 @@ def per_class_rows(metrics: dict[str, Any]) -> list[list[str]]:
 
 def print_evaluation(metrics: dict[str, Any], file: IO[str] | None = None) -> None:
     """Overall metrics (model, baseline, difference), per-class scores, confusion matrix."""
-    from rich.table import Table
-
     out = console(file)
     out.print(
         f"[bold]{metrics['model_dir']}[/bold] on {metrics['data']}: {metrics['n']} tweets, "
@@ -142,33 +148,21 @@ def print_evaluation(metrics: dict[str, Any], file: IO[str] | None = None) -> No
             else ""
         )
     )
-    overall = Table(title="Overall", show_edge=False, header_style="bold", title_justify="left")
     header, rows = overall_rows(metrics)
-    for i, name in enumerate(header):
-        overall.add_column(name, justify="left" if i == 0 else "right")
+    overall = table(header, "Overall")
     for row in rows:
         overall.add_row(*row)
     out.print(overall)
 
-    per_class = Table(
-        title="Per class (RNN)", show_edge=False, header_style="bold", title_justify="left"
-    )
-    for name in PER_CLASS_HEADER:
-        per_class.add_column(name, justify="left" if name == "label" else "right")
+    per_class = table(PER_CLASS_HEADER, "Per class (RNN)")
     for row in per_class_rows(metrics):
         per_class.add_row(*row)
     out.print(per_class)
 
     cm = metrics["confusion_matrix"]
-    matrix = Table(
-        title="Confusion matrix (rows: true, columns: predicted)",
-        show_edge=False,
-        header_style="bold",
-        title_justify="left",
+    matrix = table(
+        ["true \\ pred", *cm["labels"]], "Confusion matrix (rows: true, columns: predicted)"
     )
-    matrix.add_column("true \\ pred")
-    for label in cm["labels"]:
-        matrix.add_column(label, justify="right")
     for label, row in zip(cm["labels"], cm["matrix"], strict=True):
         matrix.add_row(label, *(str(v) for v in row))
     out.print(matrix)
@@ -184,30 +178,21 @@ def short_names(paths: list[str]) -> list[str]:
 
 def print_comparison(all_metrics: list[dict[str, Any]], file: IO[str] | None = None) -> None:
     """Several models on the same data, one column each (plus the first one's baseline)."""
-    from rich.table import Table
-
     out = console(file)
     names = short_names([m["model_dir"] for m in all_metrics])
     for name, m in zip(names, all_metrics, strict=True):
         out.print(f"{name}: {m['model_dir']}")
-    table = Table(
-        title=f"{all_metrics[0]['n']} tweets of {all_metrics[0]['data']}",
-        show_edge=False,
-        header_style="bold",
-        title_justify="left",
-    )
-    table.add_column("metric")
-    for name in names:
-        table.add_column(name, justify="right")
     base = all_metrics[0].get("baseline")
-    if base:
-        table.add_column("bag-of-words", justify="right")
+    shown = table(
+        ["metric", *names, *(["bag-of-words"] if base else [])],
+        f"{all_metrics[0]['n']} tweets of {all_metrics[0]['data']}",
+    )
     for key in OVERALL:
         row = [key, *(_fmt(m[key]) for m in all_metrics)]
         if base:
             row.append(_fmt(base[key]))
-        table.add_row(*row)
-    out.print(table)
+        shown.add_row(*row)
+    out.print(shown)
 
 
 GATE_HEADERS = {
@@ -276,30 +261,15 @@ def print_trace(labels: list[str], result: dict, gates: bool, file: IO[str] | No
 
 
 def print_compare(result: dict[str, Any], file: IO[str] | None = None) -> None:
-    from rich.table import Table
-
     out = console(file)
-    table = Table(
-        show_edge=False,
-        header_style="bold",
-        title_justify="left",
-        title=f"Compared on {result['data']}"
-        + (f", tested on {result['test']}" if result["test"] else ""),
+    title = f"Compared on {result['data']}" + (
+        f", tested on {result['test']}" if result["test"] else ""
     )
-    for name in (
-        "model",
-        "recurrent params",
-        "total params",
-        "train s",
-        "val MR",
-        "val acc",
-        "test MR",
-        "test acc",
-    ):
-        table.add_column(name, justify="left" if name == "model" else "right")
+    columns = ["model", "recurrent params", "total params", "train s", "val MR", "val acc"]
+    shown = table([*columns, "test MR", "test acc"], title)
     rows = list(result["models"]) + ([result["baseline"]] if result["baseline"] else [])
     for row in rows:
-        table.add_row(
+        shown.add_row(
             row["name"],
             f"{row['recurrent_parameters']:,}",
             "–" if row["total_parameters"] is None else f"{row['total_parameters']:,}",
@@ -309,38 +279,26 @@ def print_compare(result: dict[str, Any], file: IO[str] | None = None) -> None:
             _fmt(row["test_macro_recall"]),
             _fmt(row["test_accuracy"]),
         )
-    out.print(table)
+    out.print(shown)
     out.print("MR: macro-averaged recall")
 
 
 def print_memory(result: dict[str, Any], file: IO[str] | None = None) -> None:
-    from rich.table import Table
-
     out = console(file)
-    table = Table(
-        show_edge=False,
-        header_style="bold",
-        title_justify="left",
-        title="Test accuracy after N filler words (chance = 0.5)",
+    accuracy = table(
+        ["cell", *(f"N={d}" for d in result["distances"])],
+        "Test accuracy after N filler words (chance = 0.5): a plain RNN forgets over long "
+        "distances",
     )
-    table.add_column("cell")
-    for distance in result["distances"]:
-        table.add_column(f"N={distance}", justify="right")
     for cell in result["cells"]:
-        table.add_row(cell, *(f"{a:.3f}" for a in result["accuracy"][cell]))
-    out.print(table)
+        accuracy.add_row(cell, *(f"{a:.3f}" for a in result["accuracy"][cell]))
+    out.print(accuracy)
     longest = max(result["distances"])
-    grads = Table(
-        show_edge=False,
-        header_style="bold",
-        title_justify="left",
-        title=f"‖∂L/∂h_t‖ at initialization (N={longest}): the gradient reaching step t",
-    )
-    grads.add_column("cell", no_wrap=True)
     steps = sorted({0, (longest + 1) // 3, 2 * (longest + 1) // 3, longest})
-    for t in steps:
-        grads.add_column(f"t={t + 1}", justify="right")
-    grads.add_column("first / last", justify="right")
+    grads = table(
+        ["cell", *(f"t={t + 1}" for t in steps), "first / last"],
+        f"‖∂L/∂h_t‖ at initialization (N={longest}): the gradient reaching step t",
+    )
     for cell, norms in result["gradient_norms"].items():
         ratio = norms[0] / norms[-1] if norms[-1] else float("nan")
         grads.add_row(cell, *(f"{norms[t]:.1e}" for t in steps), f"{ratio:.1e}")

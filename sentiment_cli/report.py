@@ -19,18 +19,11 @@ ERRORS_FILE = "errors.csv"
 REPORT_FILE = "report.md"
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")  # no display needed
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def plot_confusion_matrix(labels: list[str], matrix: list[list[int]], path: Path) -> None:
     """Row-normalized heatmap (recall per true class), raw counts annotated."""
-    plt = _pyplot()
+    from sentiment_cli.plots import pyplot, save
+
+    plt = pyplot()
     counts = np.asarray(matrix, dtype=float)
     rows = counts.sum(axis=1, keepdims=True)
     normalized = np.divide(counts, rows, out=np.zeros_like(counts), where=rows > 0)
@@ -55,14 +48,14 @@ def plot_confusion_matrix(labels: list[str], matrix: list[list[int]], path: Path
                 fontsize=9,
             )
     ax.set_title("Confusion matrix (rows normalized)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save(fig, path)
 
 
 def plot_learning_curves(history: dict[str, list[float]], path: Path) -> None:
     """Loss and accuracy per epoch, training vs validation."""
-    plt = _pyplot()
+    from sentiment_cli.plots import pyplot, save
+
+    plt = pyplot()
     from matplotlib.ticker import MaxNLocator
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
@@ -84,9 +77,7 @@ def plot_learning_curves(history: dict[str, list[float]], path: Path) -> None:
         ax.set_title(metric)
         ax.grid(alpha=0.3)
         ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save(fig, path)
 
 
 def errors_frame(evaluation: Evaluation) -> pd.DataFrame:

@@ -59,11 +59,48 @@ def tokenize(text: str, config: TextConfig) -> list[str]:
             tokens.extend(["<hashtag>", token[1:]])
         else:
             tokens.append(token)
-    if config.mark_negation:
-        from nltk.sentiment.util import mark_negation
+    return mark_negation(tokens) if config.mark_negation else tokens
 
-        tokens = mark_negation(tokens)
-    return tokens
+
+NEGATORS = frozenset(
+    "not no never nothing nobody none nor neither nowhere cannot without hardly barely "
+    "scarcely dont cant wont didnt doesnt isnt wasnt arent aint couldnt wouldnt shouldnt "
+    "havent hasnt hadnt".split()
+)
+CONTRASTS = frozenset("but however although though yet except".split())
+
+
+def is_negator(tokens: Sequence[str], i: int) -> bool:
+    token = tokens[i]
+    # "can’t" with a curly apostrophe tokenizes as "can ’ t".
+    curly = token == "t" and i > 0 and tokens[i - 1] in ("’", "'")
+    return token in NEGATORS or token.endswith(("n't", "n’t")) or curly
+
+
+def ends_scope(token: str) -> bool:
+    return token in CONTRASTS or token[:1] in (".", ",", ":", ";", "!", "?")
+
+
+def mark_negation(tokens: Sequence[str]) -> list[str]:
+    """ "_NEG" on the words after a negator, up to the end of its clause: the next
+    punctuation mark or contrastive word ("not bad at all, but" -> "not bad_NEG
+    at_NEG all_NEG , but"). A second negator inside the scope closes it, so double
+    negatives read as positives ("not that it wasn't good" leaves "good" unmarked).
+
+    NLTK's ``mark_negation`` keeps the scope open across commas and "but" and marks
+    the second negator instead of closing the scope; both would mislabel the clause
+    that decides a contrast."""
+    marked: list[str] = []
+    scope = False
+    for i, token in enumerate(tokens):
+        if is_negator(tokens, i):
+            scope = not scope
+        elif ends_scope(token):
+            scope = False
+        elif scope and token[:1].isalpha():
+            token += "_NEG"
+        marked.append(token)
+    return marked
 
 
 def tokenize_all(texts: Iterable[str], config: TextConfig) -> list[list[str]]:

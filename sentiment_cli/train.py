@@ -1,55 +1,38 @@
 """Train a model from a labelled CSV and write a self-contained model folder.
 
-While training, ``OUTPUT_DIR.checkpoint/`` holds the vocabulary, config and labels
-and, after every epoch, the model with its optimizer state, the early-stopping state
-and the history. An interrupted run continues from there with ``train --resume``;
-the checkpoint is removed once the model folder is complete.
+``train`` reads like a table of contents: read and split the data, tokenize and
+encode it, build (or restore) the model, fit it, validate it, fit the bag-of-words
+baseline, write the folder. While it runs, ``OUTPUT_DIR.checkpoint/`` (see
+``checkpoint.py``) lets an interrupted run continue with ``train --resume``.
 """
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import shutil
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-import yaml
 
 from sentiment_cli import artifact
-from sentiment_cli.config import Config, build_config, dump_config
-from sentiment_cli.data import LabelledData, check_training_labels, read_labelled
+from sentiment_cli import checkpoint as ckpt
+from sentiment_cli.checkpoint import RunOptions
+from sentiment_cli.config import Config, dump_config
+from sentiment_cli.data import LabelledData, check_training_labels, read_labelled, split_indices
 from sentiment_cli.errors import SentimentError
 from sentiment_cli.text import Encoded, Vocabulary, tokenize_all
 
 Log = Callable[[str], None]
-RUN_FILE = "run.json"
-STATE = "state"  # sub-folder of the checkpoint, replaced as a whole after every epoch
 
 
 def split_train_val(data: LabelledData, fraction: float, seed: int, log: Log):
-    """Stratified split (scikit-learn); falls back to a plain random split when a class
-    has too few examples to appear on both sides."""
-    from sklearn.model_selection import train_test_split
-
-    if len(data) < 2:
-        raise SentimentError(f"{data.path}: needs at least 2 rows to hold out a validation split")
-    counts = Counter(data.labels)
-    n_val = int(np.ceil(len(data) * fraction))
-    stratify = data.labels
-    if min(counts.values()) < 2 or n_val < len(counts) or len(data) - n_val < len(counts):
-        rare = ", ".join(f"{label!r}" for label, c in sorted(counts.items()) if c < 2)
-        log(
-            "Warning: validation split is not stratified"
-            + (f" (classes with one example: {rare})" if rare else " (too few rows per class)")
-        )
-        stratify = None
-    train_idx, val_idx = train_test_split(
-        np.arange(len(data)), test_size=max(n_val, 1), random_state=seed, stratify=stratify
-    )
+    """Hold out a stratified validation part (``data.split_indices``)."""
+    train_idx, val_idx = split_indices(data.labels, fraction, seed, data.path, log, "validation")
 
     def pick(idx):
         return LabelledData(
@@ -71,26 +54,21 @@ def class_weights(labels: list[str], classes: list[str]) -> dict[int, float]:
     return {i: float(by_label.get(c, 1.0)) for i, c in enumerate(classes)}
 
 
-def checkpoint_path(output_dir: Path) -> Path:
-    return Path(output_dir).parent / f"{Path(output_dir).name}.checkpoint"
+@dataclass
+class Splits:
+    """The labelled data of one run, split into training and validation parts."""
 
-
-def state_dir(checkpoint: Path) -> Path | None:
-    """The last complete epoch state (``state``, or ``state.old`` if killed mid-swap)."""
-    for name in (STATE, f"{STATE}.old"):
-        if (checkpoint / name / "progress.json").exists():
-            return checkpoint / name
-    return None
+    data: LabelledData  # the training CSV as read
+    train: LabelledData  # the part the model is fit on (augmented copies included)
+    val: LabelledData
+    classes: list[str]
 
 
 @dataclass
 class Prepared:
-    """The data of one run, tokenized and encoded."""
+    """The splits of one run, tokenized and encoded with the run's vocabulary."""
 
-    data: LabelledData
-    train: LabelledData
-    val: LabelledData
-    classes: list[str]
+    splits: Splits
     vocab: Vocabulary
     train_tokens: list[list[str]]
     val_tokens: list[list[str]]
@@ -102,13 +80,13 @@ class Prepared:
 
 
 @dataclass
-class Splits:
-    """The labelled data of one run, split into training and validation parts."""
+class Progress:
+    """Where fitting starts: epoch 0, or the state of an interrupted run."""
 
-    data: LabelledData
-    train: LabelledData
-    val: LabelledData
-    classes: list[str]
+    initial_epoch: int = 0
+    history: dict[str, list[float]] = field(default_factory=dict)
+    early_stopping: dict | None = None  # best, wait, best_epoch, best_weights
+    stopped: bool = False  # early stopping had already ended the interrupted run
 
 
 def load_splits(
@@ -116,6 +94,11 @@ def load_splits(
 ) -> Splits:
     """Read and check the CSVs and split them; no TensorFlow needed, so bad input is
     refused at once."""
+    if text_column == label_column:
+        raise SentimentError(
+            f"--text-column and --label-column are both {text_column!r}; the model would "
+            f"read its own labels. Name two different columns"
+        )
     data = read_labelled(data_path, text_column, label_column)
     classes = check_training_labels(data, label_column)
     if data.dropped:
@@ -141,31 +124,25 @@ def load_splits(
 def prepare(
     splits: Splits, config: Config, text_column: str, label_column: str, log: Log, vocab=None
 ) -> Prepared:
-    """Tokenize, build (or reuse) the vocabulary and encode both parts."""
-    data, train_part, val, classes = splits.data, splits.train, splits.val, splits.classes
-    counts = Counter(train_part.labels)
+    """Tokenize, build (or reuse) the vocabulary, augment the training part and encode
+    both parts."""
+    counts = Counter(splits.train.labels)
     log(
-        f"Data: {len(train_part)} training / {len(val)} validation tweets; labels: "
-        + ", ".join(f"{c}={counts.get(c, 0)}" for c in classes)
+        f"Data: {len(splits.train)} training / {len(splits.val)} validation tweets; labels: "
+        + ", ".join(f"{c}={counts.get(c, 0)}" for c in splits.classes)
     )
-
     text = config.text
-    train_tokens = tokenize_all(train_part.texts, text)
-    val_tokens = tokenize_all(val.texts, text)
-    pretrain = None
+    train_tokens = tokenize_all(splits.train.texts, text)
+    val_tokens = tokenize_all(splits.val.texts, text)
+    pretrain = pretrain_tokens = None
     if config.train.pretrain_data and vocab is None:  # a resumed run is past pretraining
         pretrain = read_labelled(config.train.pretrain_data, text_column, label_column)
         check_training_labels(pretrain, label_column)
         pretrain_tokens = tokenize_all(pretrain.texts, text)
     if vocab is None:
-        extra: list[str] = []
-        if config.model.lexicon == "vader":
-            from sentiment_cli.lexicon import vader_valences
-
-            extra = list(vader_valences())
-        # Pretraining tweets are training data too: their words join the vocabulary.
-        corpus = train_tokens + pretrain_tokens if pretrain is not None else train_tokens
-        vocab = Vocabulary.build(corpus, text, extra)
+        vocab = build_vocabulary(config, train_tokens + (pretrain_tokens or []))
+    splits = dataclasses.replace(splits)
+    splits.train, train_tokens = augmented(splits.train, train_tokens, config, log)
     x_train = vocab.encode_tokens(train_tokens, text)
     x_val = vocab.encode_tokens(val_tokens, text)
     log(
@@ -173,47 +150,88 @@ def prepare(
         f"truncated {x_train.truncated} training and {x_val.truncated} validation tweets "
         f"(longest: {int(x_train.lengths.max())} tokens)"
     )
-    index = {label: i for i, label in enumerate(classes)}
     pretrain_set = None
     if pretrain is not None:
-        pretrain_classes = sorted(set(pretrain.labels))
-        pretrain_index = {label: i for i, label in enumerate(pretrain_classes)}
+        names = sorted(set(pretrain.labels))
         pretrain_set = (
             vocab.encode_tokens(pretrain_tokens, text).ids,
-            np.array([pretrain_index[label] for label in pretrain.labels], dtype="int32"),
-            pretrain_classes,
+            label_ids(pretrain.labels, names),
+            names,
         )
         log(
             f"Pretraining data: {len(pretrain)} tweets of {config.train.pretrain_data}, "
-            f"labels {', '.join(pretrain_classes)}"
+            f"labels {', '.join(names)}"
         )
     return Prepared(
-        data=data,
-        train=train_part,
-        val=val,
-        classes=classes,
+        splits=splits,
         vocab=vocab,
         train_tokens=train_tokens,
         val_tokens=val_tokens,
         x_train=x_train,
         x_val=x_val,
-        y_train=np.array([index[label] for label in train_part.labels], dtype="int32"),
-        y_val=np.array([index[label] for label in val.labels], dtype="int32"),
+        y_train=label_ids(splits.train.labels, splits.classes),
+        y_val=label_ids(splits.val.labels, splits.classes),
         pretrain=pretrain_set,
     )
 
 
-def new_model(config: Config, run: Prepared, log: Log):
+def label_ids(labels: list[str], classes: list[str]) -> np.ndarray:
+    index = {label: i for i, label in enumerate(classes)}
+    return np.array([index[label] for label in labels], dtype="int32")
+
+
+def build_vocabulary(config: Config, corpus: list[list[str]]) -> Vocabulary:
+    """The training tokens (pretraining tweets are training data too), plus the
+    lexicon's entries, which carry a prior even when training never saw them."""
+    extra: list[str] = []
+    if config.model.lexicon == "vader":
+        from sentiment_cli.lexicon import vader_valences
+
+        extra = list(vader_valences())
+        if config.text.mark_negation:  # a negated word's prior is the opposite one
+            extra += [f"{word}_NEG" for word in extra]
+    return Vocabulary.build(corpus, config.text, extra)
+
+
+def augmented(
+    train_part: LabelledData, train_tokens: list[list[str]], config: Config, log: Log
+) -> tuple[LabelledData, list[list[str]]]:
+    """The training split plus its negated copies and contrast pairs (config.train)."""
+    from sentiment_cli.augment import augment
+
+    t = config.train
+    tokens, labels = augment(
+        train_tokens,
+        train_part.labels,
+        negation=t.augment_negation,
+        contrast=t.augment_contrast,
+        seed=t.seed,
+        mark_negation=config.text.mark_negation,
+    )
+    if not tokens:
+        return train_part, train_tokens
+    log(f"Augmented the training split with {len(tokens)} edited tweets (negation, contrast)")
+    part = LabelledData(
+        texts=train_part.texts + [" ".join(words) for words in tokens],
+        labels=train_part.labels + labels,
+        dropped=train_part.dropped,
+        path=train_part.path,
+    )
+    return part, train_tokens + tokens
+
+
+def new_model(config: Config, prepared: Prepared, log: Log):
     """Build and compile the model, reporting pretrained vectors and lexicon coverage."""
     from sentiment_cli.model import build_model, compile_model
 
+    vocab = prepared.vocab
     embedding_matrix = None
     found = None
     if config.model.embeddings_file:
         from sentiment_cli.embeddings import load_embeddings
 
         pretrained = load_embeddings(
-            config.model.embeddings_file, run.vocab, config.model.embedding_dim, config.train.seed
+            config.model.embeddings_file, vocab, config.model.embedding_dim, config.train.seed
         )
         embedding_matrix = pretrained.matrix
         found = {"found": pretrained.found, "vocabulary": pretrained.total}
@@ -225,37 +243,33 @@ def new_model(config: Config, run: Prepared, log: Log):
     if config.model.lexicon == "vader":
         from sentiment_cli.lexicon import lexicon_matrix
 
-        lexicon, rated = lexicon_matrix(run.vocab)
+        lexicon, rated = lexicon_matrix(vocab)
         log(
-            f"Lexicon: {rated} of {len(run.vocab) - 2} vocabulary tokens rated by VADER "
+            f"Lexicon: {rated} of {len(vocab) - 2} vocabulary tokens rated by VADER "
             f"(its entries are in the vocabulary even when training never saw them)"
         )
-    model = build_model(config, len(run.vocab), len(run.classes), embedding_matrix, lexicon)
-    compile_model(model, config)
+    n_classes = len(prepared.splits.classes)
+    model = build_model(config, len(vocab), n_classes, embedding_matrix, lexicon)
+    compile_model(model, config.train)
     return model, found
 
 
-def pretrain_model(model, config: Config, run: Prepared, verbose: int, log: Log) -> None:
+def pretrain_model(model, config: Config, prepared: Prepared, verbose: int, log: Log) -> None:
     """Distant supervision: fit the shared embedding and recurrent layers on the
     pretraining tweets through a classifier of their own, which is then dropped."""
     import keras
 
-    ids, labels, names = run.pretrain
+    from sentiment_cli.callbacks import GracefulInterrupt
+    from sentiment_cli.model import compile_model
+
+    ids, labels, names = prepared.pretrain
     features = model.get_layer("classifier").input
     head = keras.layers.Dense(len(names), activation="softmax", name="pretrain_classifier")
     pre = keras.Model(model.inputs, head(features), name="pretraining")
-    pre.compile(
-        optimizer=keras.optimizers.Adam(
-            learning_rate=config.train.learning_rate, clipnorm=config.train.clipnorm
-        ),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
+    compile_model(pre, config.train)
     weights = None
     if config.train.class_weight == "balanced":
         weights = class_weights([names[i] for i in labels], names)
-    from sentiment_cli.callbacks import GracefulInterrupt
-
     started = time.perf_counter()
     with GracefulInterrupt() as interrupt:
         pre.fit(
@@ -294,128 +308,169 @@ def train(
     """
     started = time.perf_counter()
     output_dir = Path(output_dir)
-    checkpoint = checkpoint_path(output_dir)
+    checkpoint = ckpt.path_for(output_dir)
     for note in artifact.recover_leftovers(output_dir):
         log(note)
-
-    state = None
     if resume:
-        state = state_dir(checkpoint)
-        if state is None:
-            raise SentimentError(
-                f"--resume {output_dir}: no checkpoint of an interrupted run at {checkpoint}"
-            )
-        run_info = json.loads((checkpoint / RUN_FILE).read_text(encoding="utf-8"))
-        config = build_config(
-            yaml.safe_load((checkpoint / artifact.CONFIG_FILE).read_text(encoding="utf-8")),
-            f"checkpoint {checkpoint}",
+        options, config = ckpt.read_run(checkpoint, output_dir)
+        log(f"Resuming the run in {checkpoint} on {options.data}")
+    else:
+        options = RunOptions(
+            data=str(Path(data_path).resolve()) if data_path is not None else "",
+            val_data=None if val_path is None else str(Path(val_path).resolve()),
+            text_column=text_column,
+            label_column=label_column,
+            force=force,
         )
-        data_path, val_path = run_info["data"], run_info["val_data"]
-        text_column, label_column = run_info["text_column"], run_info["label_column"]
-        force = run_info["force"]
-        log(f"Resuming the run in {checkpoint} on {data_path}")
-    elif checkpoint.exists():
-        # A checkpoint without a finished epoch holds nothing to resume.
-        if not force and state_dir(checkpoint) is not None:
-            raise SentimentError(
-                f"--output-dir {output_dir}: {checkpoint} holds an interrupted run; continue it "
-                f"with 'sentiment-cli train --resume {output_dir}', or use --force to start over"
-            )
-        shutil.rmtree(checkpoint)
-    artifact.check_output_dir(output_dir, force)
-    splits = load_splits(data_path, val_path, config, text_column, label_column, log)
+        clear_checkpoint(checkpoint, output_dir, force)
+    artifact.check_output_dir(output_dir, options.force)
+    splits = load_splits(
+        options.data if resume else data_path,
+        options.val_data if resume else val_path,
+        config,
+        options.text_column,
+        options.label_column,
+        log,
+    )
 
     import keras
 
+    from sentiment_cli.model import check_initializers
+
+    check_initializers(config)  # a bad initializer fails before the slow tokenizing
+    vocab = resumed_vocabulary(checkpoint, splits, output_dir) if resume else None
+    prepared = prepare(splits, config, options.text_column, options.label_column, log, vocab)
+    # Seeds Python, NumPy and TensorFlow: same data + config + seed -> same weights.
+    keras.utils.set_random_seed(config.train.seed)
+    model, progress, found = model_and_progress(config, prepared, checkpoint, resume, verbose, log)
+    if not resume and config.train.checkpoint:
+        ckpt.start(checkpoint, options, config, prepared.vocab, prepared.splits.classes)
+    params = log_parameters(model, log)
+    history, fit_seconds = fit(model, config, prepared, progress, checkpoint, verbose, log)
+    validation, best_epoch = validate(model, config, prepared, history, log)
+    baseline = fit_baseline(config, prepared, log)
+    summary = {
+        **data_summary(options, prepared, config),
+        "parameters": {name: count for name, _, count in params},
+        "total_parameters": int(model.count_params()),
+        **fit_summary(history, best_epoch, config, resume, fit_seconds, progress, prepared),
+        "validation": validation,
+        "pretrained_embeddings": found,
+        "baseline_fit_seconds": round(baseline.fit_seconds, 3) if baseline else None,
+        "baseline_validation": baseline.validation if baseline else None,
+    }
+    write_model_dir(output_dir, model, config, prepared, history, baseline, summary, started)
+    shutil.rmtree(checkpoint, ignore_errors=True)
+    log(f"Model written to {output_dir} in {summary['wall_seconds']:.1f}s")
+    return output_dir
+
+
+def clear_checkpoint(checkpoint: Path, output_dir: Path, force: bool) -> None:
+    """A new run starts without a checkpoint; one with a finished epoch is only
+    discarded with --force (a checkpoint without one holds nothing to resume)."""
+    if not checkpoint.exists():
+        return
+    if not force and ckpt.last_state(checkpoint) is not None:
+        raise SentimentError(
+            f"--output-dir {output_dir}: {checkpoint} holds an interrupted run; continue it "
+            f"with 'sentiment-cli train --resume {output_dir}', or use --force to start over"
+        )
+    shutil.rmtree(checkpoint)
+
+
+def resumed_vocabulary(checkpoint: Path, splits: Splits, output_dir: Path) -> Vocabulary:
+    vocab, labels = ckpt.read_vocab_and_labels(checkpoint)
+    if labels != splits.classes:
+        raise SentimentError(
+            f"--resume {output_dir}: the labels in {splits.data.path} changed since the run began"
+        )
+    return vocab
+
+
+def model_and_progress(
+    config: Config, prepared: Prepared, checkpoint: Path, resume: bool, verbose: int, log: Log
+):
+    """(model, Progress, pretrained-vector coverage): a new model (pretrained first when
+    configured), or the interrupted run's model and progress."""
+    if resume:
+        model, state, best_weights = ckpt.load_state(ckpt.last_state(checkpoint))
+        progress = Progress(
+            initial_epoch=state["epochs_done"],
+            history=state["history"],
+            early_stopping={**state["early_stopping"], "best_weights": best_weights},
+            stopped=state.get("stopped", False),
+        )
+        log(f"Resumed after epoch {progress.initial_epoch} of {config.train.epochs}")
+        return model, progress, None
+    model, found = new_model(config, prepared, log)
+    if prepared.pretrain is not None:
+        pretrain_model(model, config, prepared, verbose, log)
+    return model, Progress(), found
+
+
+def log_parameters(model, log: Log) -> list[tuple[str, str, int]]:
+    from sentiment_cli.model import parameter_table
+
+    params = parameter_table(model)
+    log("Parameters per layer:")
+    for name, kind, count in params:
+        log(f"  {name:<20} {kind:<22} {count:>10,}")
+    log(f"  {'total':<20} {'':<22} {int(model.count_params()):>10,}")
+    return params
+
+
+def fit(
+    model,
+    config: Config,
+    prepared: Prepared,
+    progress: Progress,
+    checkpoint: Path,
+    verbose: int,
+    log: Log,
+) -> tuple[dict[str, list[float]], float]:
+    """Fit with early stopping (best weights restored) and an every-epoch checkpoint;
+    returns the whole run's history and the seconds spent fitting."""
     from sentiment_cli.callbacks import (
         EpochCheckpoint,
         GracefulInterrupt,
         MacroRecall,
         ResumableEarlyStopping,
-        load_state,
     )
-    from sentiment_cli.model import check_initializers, parameter_table
 
-    check_initializers(config)  # a bad initializer fails before the slow tokenizing
-    vocab = Vocabulary.load(checkpoint / artifact.VOCAB_FILE) if resume else None
-    run = prepare(splits, config, text_column, label_column, log, vocab)
-    if resume:
-        stored = json.loads((checkpoint / artifact.LABELS_FILE).read_text(encoding="utf-8"))
-        if stored != run.classes:
-            raise SentimentError(
-                f"--resume {output_dir}: the labels in {data_path} changed since the run began"
-            )
-
-    # Seeds Python, NumPy and TensorFlow: same data + config + seed -> same weights.
-    keras.utils.set_random_seed(config.train.seed)
-    if state is not None:
-        model, progress, best_weights = load_state(state)
-        found = None
-        restored = {**progress["early_stopping"], "best_weights": best_weights}
-        initial_epoch = progress["epochs_done"]
-        history = progress["history"]
-        log(f"Resumed after epoch {initial_epoch} of {config.train.epochs}")
-    else:
-        model, found = new_model(config, run, log)
-        restored, initial_epoch, history = None, 0, {}
-        if run.pretrain is not None:
-            pretrain_model(model, config, run, verbose, log)
-    params = parameter_table(model)
-    total_params = int(model.count_params())
-    log("Parameters per layer:")
-    for name, kind, count in params:
-        log(f"  {name:<20} {kind:<22} {count:>10,}")
-    log(f"  {'total':<20} {'':<22} {total_params:>10,}")
-
+    t = config.train
     weights = None
-    if config.train.class_weight == "balanced":
-        weights = class_weights(run.train.labels, run.classes)
+    if t.class_weight == "balanced":
+        weights = class_weights(prepared.splits.train.labels, prepared.splits.classes)
         log(
             "Class weights: "
-            + ", ".join(f"{c}={weights[i]:.3f}" for i, c in enumerate(run.classes))
+            + ", ".join(f"{c}={weights[i]:.3f}" for i, c in enumerate(prepared.splits.classes))
         )
-
-    monitor = config.train.monitor
     early_stopping = ResumableEarlyStopping(
-        monitor=monitor,
-        mode="min" if monitor == "val_loss" else "max",
-        patience=config.train.early_stopping_patience,
+        monitor=t.monitor,
+        mode="min" if t.monitor == "val_loss" else "max",
+        patience=t.early_stopping_patience,
         restore_best_weights=True,
-        restored=restored,
+        restored=progress.early_stopping,
     )
     callbacks = []
-    if monitor == "val_macro_recall":
-        callbacks.append(MacroRecall(run.x_val.ids, run.y_val, len(run.classes)))
+    if t.monitor == "val_macro_recall":
+        n_classes = len(prepared.splits.classes)
+        callbacks.append(MacroRecall(prepared.x_val.ids, prepared.y_val, n_classes))
     callbacks.append(early_stopping)
-    if config.train.checkpoint:
-        if not resume:
-            checkpoint.mkdir(parents=True)
-            run.vocab.save(checkpoint / artifact.VOCAB_FILE)
-            (checkpoint / artifact.CONFIG_FILE).write_text(dump_config(config), encoding="utf-8")
-            artifact.write_json(checkpoint / artifact.LABELS_FILE, run.classes)
-            artifact.write_json(
-                checkpoint / RUN_FILE,
-                {
-                    "data": str(Path(data_path).resolve()),
-                    "val_data": None if val_path is None else str(Path(val_path).resolve()),
-                    "text_column": text_column,
-                    "label_column": label_column,
-                    "force": force,
-                },
-            )
-        callbacks.append(EpochCheckpoint(checkpoint, early_stopping, history))
+    if t.checkpoint:
+        callbacks.append(EpochCheckpoint(checkpoint, early_stopping, progress.history))
 
-    fit_started = time.perf_counter()
-    stopped = state is not None and progress.get("stopped", False)
-    if initial_epoch < config.train.epochs and not stopped:
+    history = {key: list(values) for key, values in progress.history.items()}
+    started = time.perf_counter()
+    if progress.initial_epoch < t.epochs and not progress.stopped:
         with GracefulInterrupt() as interrupt:
             result = model.fit(
-                run.x_train.ids,
-                run.y_train,
-                validation_data=(run.x_val.ids, run.y_val),
-                epochs=config.train.epochs,
-                initial_epoch=initial_epoch,
-                batch_size=config.train.batch_size,
+                prepared.x_train.ids,
+                prepared.y_train,
+                validation_data=(prepared.x_val.ids, prepared.y_val),
+                epochs=t.epochs,
+                initial_epoch=progress.initial_epoch,
+                batch_size=t.batch_size,
                 class_weight=weights,
                 callbacks=[interrupt, *callbacks],
                 shuffle=True,
@@ -423,85 +478,124 @@ def train(
             )
         for key, values in result.history.items():
             history.setdefault(key, []).extend(float(v) for v in values)
-    elif early_stopping.restored and early_stopping.restored.get("best_weights") is not None:
-        model.set_weights(early_stopping.restored["best_weights"])
-    fit_seconds = time.perf_counter() - fit_started
-    epochs_run = len(history.get("loss", []))
-    series = history.get(monitor, [])
-    best_index = (
-        (np.argmin(series) if monitor == "val_loss" else np.argmax(series)) if series else -1
-    )
-    best_epoch = int(best_index) + 1 if series else epochs_run
+    elif progress.early_stopping and progress.early_stopping.get("best_weights") is not None:
+        model.set_weights(progress.early_stopping["best_weights"])
+    return history, time.perf_counter() - started
 
+
+def validate(
+    model, config: Config, prepared: Prepared, history: dict, log: Log
+) -> tuple[dict[str, Any], int]:
+    """The restored model's validation metrics, and the epoch (1-based) it comes from."""
     from sentiment_cli.metrics import classification_metrics
 
-    val_probs = model.predict(run.x_val.ids, batch_size=256, verbose=0)
-    val_metrics = classification_metrics(
-        run.val.labels, [run.classes[i] for i in val_probs.argmax(axis=1)], run.classes
+    monitor = config.train.monitor
+    series = history.get(monitor, [])
+    epochs_run = len(history.get("loss", []))
+    if series:
+        best = np.argmin(series) if monitor == "val_loss" else np.argmax(series)
+        best_epoch = int(best) + 1
+    else:
+        best_epoch = epochs_run
+    classes = prepared.splits.classes
+    probs = model.predict(prepared.x_val.ids, batch_size=256, verbose=0)
+    metrics = classification_metrics(
+        prepared.splits.val.labels, [classes[i] for i in probs.argmax(axis=1)], classes
     )
     log(
         f"Validation (best epoch {best_epoch} of {epochs_run} by {monitor}): "
-        f"macro_recall {val_metrics['macro_recall']:.4f}, accuracy {val_metrics['accuracy']:.4f}"
+        f"macro_recall {metrics['macro_recall']:.4f}, accuracy {metrics['accuracy']:.4f}"
     )
+    return metrics, best_epoch
 
-    baseline = baseline_validation = None
-    if config.train.baseline:
-        from sentiment_cli.baseline import Baseline
 
-        baseline = Baseline.fit(
-            run.train_tokens, run.train.labels, config.train.class_weight, config.train.seed
-        )
-        base_probs = baseline.predict_proba(run.val_tokens)
-        base_metrics = classification_metrics(
-            run.val.labels, [baseline.labels[i] for i in base_probs.argmax(axis=1)], run.classes
-        )
-        baseline_validation = base_metrics
-        log(
-            f"Bag-of-words baseline (fit in {baseline.fit_seconds:.1f}s): "
-            f"validation macro_recall {base_metrics['macro_recall']:.4f}, "
-            f"accuracy {base_metrics['accuracy']:.4f}"
-        )
+def fit_baseline(config: Config, prepared: Prepared, log: Log):
+    """The TF-IDF + logistic regression baseline on the same tokens, with its
+    validation metrics in ``.validation``; None when config.train.baseline is off."""
+    if not config.train.baseline:
+        return None
+    from sentiment_cli.baseline import Baseline
+    from sentiment_cli.metrics import classification_metrics
 
-    x_train = run.x_train
-    summary = {
-        "train_data": str(data_path),
-        "val_data": str(val_path) if val_path is not None else None,
-        "text_column": text_column,
-        "label_column": label_column,
-        "rows_dropped": run.data.dropped,
-        "n_train": len(run.train),
-        "n_val": len(run.val),
-        "label_counts_train": dict(Counter(run.train.labels)),
-        "label_counts_val": dict(Counter(run.val.labels)),
-        "vocabulary_size": len(run.vocab),
+    splits = prepared.splits
+    baseline = Baseline.fit(
+        prepared.train_tokens, splits.train.labels, config.train.class_weight, config.train.seed
+    )
+    probs = baseline.predict_proba(prepared.val_tokens)
+    baseline.validation = classification_metrics(
+        splits.val.labels, [baseline.labels[i] for i in probs.argmax(axis=1)], splits.classes
+    )
+    log(
+        f"Bag-of-words baseline (fit in {baseline.fit_seconds:.1f}s): "
+        f"validation macro_recall {baseline.validation['macro_recall']:.4f}, "
+        f"accuracy {baseline.validation['accuracy']:.4f}"
+    )
+    return baseline
+
+
+def data_summary(options: RunOptions, prepared: Prepared, config: Config) -> dict[str, Any]:
+    splits, x_train = prepared.splits, prepared.x_train
+    return {
+        "train_data": options.data,
+        "val_data": options.val_data,
+        "text_column": options.text_column,
+        "label_column": options.label_column,
+        "rows_dropped": splits.data.dropped,
+        "n_train": len(splits.train),
+        "n_val": len(splits.val),
+        "label_counts_train": dict(Counter(splits.train.labels)),
+        "label_counts_val": dict(Counter(splits.val.labels)),
+        "vocabulary_size": len(prepared.vocab),
         "truncated_train": x_train.truncated,
-        "truncated_val": run.x_val.truncated,
+        "truncated_val": prepared.x_val.truncated,
         "max_length": config.text.max_length,
         "oov_rate_train": round(
             float((x_train.ids == 1).sum() / max((x_train.ids > 0).sum(), 1)), 6
         ),
-        "parameters": {name: count for name, _, count in params},
-        "total_parameters": total_params,
+    }
+
+
+def fit_summary(
+    history: dict,
+    best_epoch: int,
+    config: Config,
+    resume: bool,
+    fit_seconds: float,
+    progress: Progress,
+    prepared: Prepared,
+) -> dict[str, Any]:
+    epochs_run = len(history.get("loss", []))
+    epochs_now = max(epochs_run - progress.initial_epoch, 0)
+    return {
         "epochs_run": epochs_run,
         "best_epoch": best_epoch,
-        "monitor": monitor,
+        "monitor": config.train.monitor,
         "resumed": resume,
         "fit_seconds": round(fit_seconds, 3),
         "wall_seconds": None,
         "train_tweets_per_second": round(
-            len(run.train) * max(epochs_run - initial_epoch, 0) / max(fit_seconds, 1e-9), 1
+            len(prepared.splits.train) * epochs_now / max(fit_seconds, 1e-9), 1
         ),
-        "validation": val_metrics,
-        "pretrained_embeddings": found,
-        "baseline_fit_seconds": round(baseline.fit_seconds, 3) if baseline else None,
-        "baseline_validation": baseline_validation,
     }
+
+
+def write_model_dir(
+    output_dir: Path,
+    model,
+    config: Config,
+    prepared: Prepared,
+    history: dict,
+    baseline,
+    summary: dict,
+    started: float,
+) -> None:
+    """Write the model folder atomically (``artifact.write_model_dir``)."""
 
     def write(folder: Path) -> None:
         model.save(folder / artifact.MODEL_FILE)
-        run.vocab.save(folder / artifact.VOCAB_FILE)
+        prepared.vocab.save(folder / artifact.VOCAB_FILE)
         (folder / artifact.CONFIG_FILE).write_text(dump_config(config), encoding="utf-8")
-        artifact.write_json(folder / artifact.LABELS_FILE, run.classes)
+        artifact.write_json(folder / artifact.LABELS_FILE, prepared.splits.classes)
         artifact.write_json(folder / artifact.HISTORY_FILE, history)
         if baseline is not None:
             baseline.save(folder)
@@ -509,6 +603,3 @@ def train(
         artifact.write_json(folder / artifact.SUMMARY_FILE, summary)
 
     artifact.write_model_dir(output_dir, write)
-    shutil.rmtree(checkpoint, ignore_errors=True)
-    log(f"Model written to {output_dir} in {summary['wall_seconds']:.1f}s")
-    return output_dir

@@ -34,6 +34,23 @@ def test_shipped_configs_load(name, cell, bidirectional):
 
 
 @pytest.mark.parametrize(
+    "path", sorted(CONFIG_DIR.glob("*.yaml")), ids=lambda p: p.name
+)
+def test_shipped_config_differs_from_the_default_only_where_it_says(path):
+    # A config states only what differs: a restated default would drift silently.
+    stated = read_yaml(path) or {}
+    loaded, default = load_config(path).to_dict(), Config().to_dict()
+    for section, values in default.items():
+        for key, value in values.items():
+            if key in (stated.get(section) or {}):
+                assert loaded[section][key] == stated[section][key]
+                if path.name != "lstm.yaml":  # the fully commented reference
+                    assert stated[section][key] != value, f"{path.name} restates {section}.{key}"
+            else:
+                assert loaded[section][key] == value, f"{path.name}: {section}.{key}"
+
+
+@pytest.mark.parametrize(
     "override,section,key,expected",
     [
         ("model.units=128", "model", "units", 128),

@@ -1,0 +1,127 @@
+"""Training-data augmentation that teaches the network to read negation and contrast.
+
+Few training tweets negate a sentiment word, so a network can score well while treating
+"not good" like "good". These rules make edited copies of real training tweets, on their
+tokens, with labels that follow from the edit:
+
+- negation: a positive or negative tweet whose sentiment words (VADER |valence| >= 1.5)
+  all agree with its label, and that holds no negator or "but", gets a negator inserted
+  before each of those words ("loved the show" -> "never loved the show"); the label
+  flips (positive <-> negative; a negated negative reads as positive, as in "not bad").
+- contrast: two short tweets of opposite polarity joined by a contrastive connective
+  ("A , but B"); the label is the second tweet's, the clause that decides.
+
+The rules edit real tweets; they never use the sentence frames of the probe suite
+(``bench/make_probes.py``), so the probes stay a test of what the network learned.
+Only the training split is augmented, never validation or test data.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+from sentiment_cli.text import CONTRASTS, is_negator
+from sentiment_cli.text import mark_negation as mark
+
+NEGATORS = [
+    ["not"],
+    ["never"],
+    ["don't"],
+    ["didn't"],
+    ["isn't"],
+    ["wasn't"],
+    ["can't"],
+    ["won't"],
+    ["not", "really"],
+    ["not", "even"],
+    ["hardly"],
+    ["no", "longer"],
+]
+CONNECTIVES = [[",", "but"], [".", "but"], [",", "however"], ["but"], [".", "still"], [",", "yet"]]
+STRONG = 1.5  # |VADER valence| of the words that carry a tweet's polarity
+MAX_CLAUSE = 15  # tokens of each tweet joined in a contrast pair
+
+
+def _has_negation_or_contrast(tokens: Sequence[str]) -> bool:
+    return any(is_negator(tokens, i) or t in CONTRASTS for i, t in enumerate(tokens))
+
+
+def negation_copies(
+    tokens: Sequence[Sequence[str]],
+    labels: Sequence[str],
+    valences: dict[str, float],
+    fraction: float,
+    rng: random.Random,
+    mark_negation: bool = False,
+) -> tuple[list[list[str]], list[str]]:
+    """Negated copies of up to ``fraction`` × len(tokens) eligible tweets (with the
+    negation scope marked, when the tokenizer marks it)."""
+
+    flip = {"positive": "negative", "negative": "positive"}
+    eligible = []
+    for i, (words, label) in enumerate(zip(tokens, labels, strict=True)):
+        if label not in flip or _has_negation_or_contrast(words):
+            continue
+        sign = 1 if label == "positive" else -1
+        strong = [j for j, w in enumerate(words) if abs(valences.get(w, 0.0)) >= STRONG]
+        if strong and all(valences[words[j]] * sign > 0 for j in strong):
+            eligible.append((i, strong))
+    rng.shuffle(eligible)
+    new_tokens, new_labels = [], []
+    for i, strong in eligible[: int(fraction * len(tokens))]:
+        words = list(tokens[i])
+        for j in reversed(strong):
+            words[j:j] = rng.choice(NEGATORS)
+        new_tokens.append(mark(words) if mark_negation else words)
+        new_labels.append(flip[labels[i]])
+    return new_tokens, new_labels
+
+
+def contrast_pairs(
+    tokens: Sequence[Sequence[str]],
+    labels: Sequence[str],
+    fraction: float,
+    rng: random.Random,
+) -> tuple[list[list[str]], list[str]]:
+    """``fraction`` × len(tokens) pairs "A <but> B" of short tweets of opposite polarity,
+    labelled as B."""
+    short = {
+        side: [i for i, (w, lab) in enumerate(zip(tokens, labels, strict=True))
+               if lab == side and 0 < len(w) <= MAX_CLAUSE and "but" not in w]
+        for side in ("positive", "negative")
+    }  # fmt: skip
+    if not short["positive"] or not short["negative"]:
+        return [], []
+    new_tokens, new_labels = [], []
+    for k in range(int(fraction * len(tokens))):
+        second = "positive" if k % 2 else "negative"
+        first = "negative" if second == "positive" else "positive"
+        a, b = rng.choice(short[first]), rng.choice(short[second])
+        connective = rng.choice(CONNECTIVES)
+        new_tokens.append([*tokens[a], *connective, *tokens[b]])
+        new_labels.append(second)
+    return new_tokens, new_labels
+
+
+def augment(
+    tokens: Sequence[Sequence[str]],
+    labels: Sequence[str],
+    *,
+    negation: float,
+    contrast: float,
+    seed: int,
+    mark_negation: bool = False,
+) -> tuple[list[list[str]], list[str]]:
+    """The extra (tokens, labels) to add to a training split; empty when both fractions
+    are 0 or the labels are not named positive/negative."""
+    if not (negation or contrast) or not {"positive", "negative"} <= set(labels):
+        return [], []
+    from sentiment_cli.lexicon import vader_valences
+
+    rng = random.Random(seed)
+    neg_tokens, neg_labels = negation_copies(
+        tokens, labels, vader_valences(), negation, rng, mark_negation
+    )
+    con_tokens, con_labels = contrast_pairs(tokens, labels, contrast, rng)
+    return neg_tokens + con_tokens, neg_labels + con_labels
