@@ -28,11 +28,12 @@ demo: $(STAMP)
 		"my flight got cancelled again. thanks a lot @airline 🙄" \
 		"The council meets on Tuesday at 7pm to discuss the budget"
 
+# pytest exits 5 when it collects no test: here that is a failure, as it should be.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q || [ $$? -eq 5 ]  # 5: no tests collected
+	$(BIN)/python -m pytest -q
 
 test-slow: $(STAMP)
-	$(BIN)/python -m pytest -q -m slow || [ $$? -eq 5 ]
+	$(BIN)/python -m pytest -q -m slow
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

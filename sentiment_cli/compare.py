@@ -12,8 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sentiment_cli import artifact
 from sentiment_cli.cells import CELLS
 from sentiment_cli.config import Config
+from sentiment_cli.errors import SentimentError
 
 
 def cell_variants(config: Config) -> list[tuple[str, Config]]:
@@ -40,6 +42,11 @@ def compare(
     from sentiment_cli.train import train
 
     keep = output_dir is not None
+    if keep and (Path(output_dir) / artifact.MANIFEST).exists():
+        raise SentimentError(
+            f"--output-dir {output_dir}: is a model folder; compare writes one model folder "
+            f"per candidate inside --output-dir, choose another folder"
+        )
     root = Path(output_dir) if keep else Path(tempfile.mkdtemp(prefix="sentiment-compare-"))
     rows = []
     baseline_row = None

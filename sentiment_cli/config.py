@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import re
 import types
 import typing
@@ -159,6 +160,8 @@ def _coerce(value: Any, tp: Any) -> tuple[bool, Any]:
 
 
 def _check_range(key: str, value: Any, where: str) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise SentimentError(f"{where}: {key} must be a finite number, got {value!r}")
     if key not in RANGES or value is None:
         return
     low, high, low_inc, high_inc = RANGES[key]

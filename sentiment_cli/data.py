@@ -334,6 +334,8 @@ def split_indices(
 
     from sklearn.model_selection import train_test_split
 
+    if not 0 < fraction < 1:  # also refuses NaN
+        raise SentimentError(f"{name}: the held-out fraction must be in (0, 1), got {fraction}")
     n = len(labels)
     n_out = int(np.ceil(n * fraction))
     if n < 2 or n_out >= n:
