@@ -50,60 +50,79 @@ class Steps:
     gates: dict[str, np.ndarray] = field(default_factory=dict)  # f, i, o, c / z, r
 
 
-def simple_rnn(x, kernel, recurrent_kernel, bias, mask=None, h0=None) -> Steps:
-    """h_t = tanh(W x_t + U h_{t-1} + b)."""
-    batch, time, _ = x.shape
-    units = recurrent_kernel.shape[0]
-    h = np.zeros((batch, units)) if h0 is None else h0
-    hs = np.zeros((batch, time, units))
-    for t in range(time):
-        new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
-        h = _carry(new, h, mask, t)
-        hs[:, t] = h
-    return Steps(h=hs)
+def simple_rnn_step(xw, state, recurrent_kernel, recurrent_bias=0.0):
+    """One step: xw = W x_t + b, state = (h_{t-1},)."""
+    (h,) = state
+    h = np.tanh(xw + h @ recurrent_kernel + recurrent_bias)
+    return (h,), {}
 
 
-def lstm(x, kernel, recurrent_kernel, bias, mask=None, h0=None, c0=None) -> Steps:
-    """Forget, input and output gates around a cell state C_t (see module docstring)."""
-    batch, time, _ = x.shape
-    units = recurrent_kernel.shape[0]
-    h = np.zeros((batch, units)) if h0 is None else h0
-    c = np.zeros((batch, units)) if c0 is None else c0
-    out = {name: np.zeros((batch, time, units)) for name in ("h", "i", "f", "o", "c")}
-    for t in range(time):
-        z = x[:, t] @ kernel + h @ recurrent_kernel + bias
-        i = sigmoid(z[:, :units])
-        f = sigmoid(z[:, units : 2 * units])
-        candidate = np.tanh(z[:, 2 * units : 3 * units])
-        o = sigmoid(z[:, 3 * units :])
-        new_c = f * c + i * candidate
-        new_h = o * np.tanh(new_c)
-        c = _carry(new_c, c, mask, t)
-        h = _carry(new_h, h, mask, t)
-        for name, value in (("h", h), ("i", i), ("f", f), ("o", o), ("c", c)):
-            out[name][:, t] = value
-    return Steps(h=out.pop("h"), gates=out)
+def lstm_step(xw, state, recurrent_kernel, recurrent_bias=0.0):
+    """One step: xw = W x_t + b, state = (h_{t-1}, C_{t-1}); gates i, f, o and C_t."""
+    h, c = state
+    units = h.shape[-1]
+    z = xw + h @ recurrent_kernel + recurrent_bias
+    i = sigmoid(z[:, :units])
+    f = sigmoid(z[:, units : 2 * units])
+    candidate = np.tanh(z[:, 2 * units : 3 * units])
+    o = sigmoid(z[:, 3 * units :])
+    c = f * c + i * candidate
+    h = o * np.tanh(c)
+    return (h, c), {"i": i, "f": f, "o": o, "c": c}
 
 
-def gru(x, kernel, recurrent_kernel, bias, mask=None, h0=None) -> Steps:
-    """Update and reset gates, Keras' reset_after=True form (see module docstring)."""
-    batch, time, _ = x.shape
-    units = recurrent_kernel.shape[0]
+def gru_step(xw, state, recurrent_kernel, recurrent_bias=0.0):
+    """One step: xw = W x_t + b (input bias), state = (h_{t-1},); gates z and r."""
+    (h,) = state
+    units = h.shape[-1]
+    hu = h @ recurrent_kernel + recurrent_bias
+    z = sigmoid(xw[:, :units] + hu[:, :units])
+    r = sigmoid(xw[:, units : 2 * units] + hu[:, units : 2 * units])
+    candidate = np.tanh(xw[:, 2 * units :] + r * hu[:, 2 * units :])
+    h = z * h + (1.0 - z) * candidate
+    return (h,), {"z": z, "r": r}
+
+
+def split_bias(bias: np.ndarray) -> tuple[np.ndarray, np.ndarray | float]:
+    """(input bias, recurrent bias): only the GRU keeps a second, recurrent one."""
     bias = np.asarray(bias)
-    input_bias, recurrent_bias = (bias[0], bias[1]) if bias.ndim == 2 else (bias, 0.0)
-    h = np.zeros((batch, units)) if h0 is None else h0
-    out = {name: np.zeros((batch, time, units)) for name in ("h", "z", "r")}
+    if bias.ndim == 2:
+        return bias[0], bias[1]
+    return bias, 0.0
+
+
+def run_sequence(step, x, kernel, recurrent_kernel, bias, n_states: int, mask=None) -> Steps:
+    """Every step of one layer over x (batch, time, features), gates kept per step."""
+    batch, time, _ = x.shape
+    units = recurrent_kernel.shape[0]
+    input_bias, recurrent_bias = split_bias(bias)
+    state = tuple(np.zeros((batch, units)) for _ in range(n_states))
+    hs = np.zeros((batch, time, units))
+    gates: dict[str, np.ndarray] = {}
     for t in range(time):
-        xw = x[:, t] @ kernel + input_bias
-        hu = h @ recurrent_kernel + recurrent_bias
-        z = sigmoid(xw[:, :units] + hu[:, :units])
-        r = sigmoid(xw[:, units : 2 * units] + hu[:, units : 2 * units])
-        candidate = np.tanh(xw[:, 2 * units :] + r * hu[:, 2 * units :])
-        new_h = z * h + (1.0 - z) * candidate
-        h = _carry(new_h, h, mask, t)
-        for name, value in (("h", h), ("z", z), ("r", r)):
-            out[name][:, t] = value
-    return Steps(h=out.pop("h"), gates=out)
+        new, values = step(x[:, t] @ kernel + input_bias, state, recurrent_kernel, recurrent_bias)
+        state = tuple(_carry(n, o, mask, t) for n, o in zip(new, state, strict=True))
+        hs[:, t] = state[0]
+        if "c" in values:
+            values = {**values, "c": state[1]}
+        for name, value in values.items():
+            gates.setdefault(name, np.zeros((batch, time, units)))[:, t] = value
+    return Steps(h=hs, gates=gates)
+
+
+def simple_rnn(x, kernel, recurrent_kernel, bias, mask=None) -> Steps:
+    """h_t = tanh(W x_t + U h_{t-1} + b)."""
+    return run_sequence(simple_rnn_step, x, kernel, recurrent_kernel, bias, 1, mask)
+
+
+def lstm(x, kernel, recurrent_kernel, bias, mask=None) -> Steps:
+    """Forget, input and output gates around a cell state C_t (see module docstring)."""
+    return run_sequence(lstm_step, x, kernel, recurrent_kernel, bias, 2, mask)
+
+
+def gru(x, kernel, recurrent_kernel, bias, mask=None) -> Steps:
+    """Update and reset gates, Keras' reset_after=True form (see module docstring)."""
+    return run_sequence(gru_step, x, kernel, recurrent_kernel, bias, 1, mask)
 
 
 def _carry(new: np.ndarray, old: np.ndarray, mask, t: int) -> np.ndarray:
@@ -116,14 +135,16 @@ def _carry(new: np.ndarray, old: np.ndarray, mask, t: int) -> np.ndarray:
 @dataclass(frozen=True)
 class Cell:
     keras_name: str  # the Keras layer class (keras.layers.<keras_name>)
-    equations: Callable[..., Steps]  # the same cell in NumPy
+    equations: Callable[..., Steps]  # the same cell in NumPy, over a whole sequence
+    step: Callable  # one step: (xw, state, recurrent_kernel, recurrent_bias) -> state, gates
+    n_states: int  # h, or (h, C) for the LSTM
 
 
 # The one list of cells: config values, Keras layers, equations, compare's order.
 CELLS = {
-    "simple_rnn": Cell("SimpleRNN", simple_rnn),
-    "lstm": Cell("LSTM", lstm),
-    "gru": Cell("GRU", gru),
+    "simple_rnn": Cell("SimpleRNN", simple_rnn, simple_rnn_step, 1),
+    "lstm": Cell("LSTM", lstm, lstm_step, 2),
+    "gru": Cell("GRU", gru, gru_step, 1),
 }
 
 
