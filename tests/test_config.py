@@ -33,9 +33,7 @@ def test_shipped_configs_load(name, cell, bidirectional):
     assert config.model.bidirectional is bidirectional
 
 
-@pytest.mark.parametrize(
-    "path", sorted(CONFIG_DIR.glob("*.yaml")), ids=lambda p: p.name
-)
+@pytest.mark.parametrize("path", sorted(CONFIG_DIR.glob("*.yaml")), ids=lambda p: p.name)
 def test_shipped_config_differs_from_the_default_only_where_it_says(path):
     # A config states only what differs: a restated default would drift silently.
     stated = read_yaml(path) or {}
