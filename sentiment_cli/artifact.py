@@ -1,7 +1,9 @@
 """The model folder: everything ``predict`` and ``evaluate`` need, in open formats.
 
     manifest.json   format version, tool version, the list of files (written last)
-    model.keras     the Keras model (loaded with safe_mode=True)
+    weights.npz     every weight named by its role (embedding, rnn.forward.kernel, ...)
+    network.json    the layer list: what the NumPy runtime (runtime.py) runs
+    model.keras     the Keras model (loaded with safe_mode=True; export, --runtime keras)
     vocab.json      token list; id = position (0 padding, 1 OOV)
     config.yaml     the resolved config the model was trained with
     labels.json     label names in the order of the classifier's outputs
@@ -21,7 +23,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +34,8 @@ from sentiment_cli.config import Config, build_config
 from sentiment_cli.errors import SentimentError
 from sentiment_cli.text import Vocabulary
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: weights.npz + network.json beside model.keras
+READABLE_VERSIONS = (1, 2)  # 1: model.keras only, read through Keras
 MANIFEST = "manifest.json"
 MODEL_FILE = "model.keras"
 VOCAB_FILE = "vocab.json"
@@ -41,6 +44,7 @@ LABELS_FILE = "labels.json"
 HISTORY_FILE = "history.json"
 SUMMARY_FILE = "summary.json"
 REQUIRED_FILES = [MODEL_FILE, VOCAB_FILE, CONFIG_FILE, LABELS_FILE, HISTORY_FILE, SUMMARY_FILE]
+RUNTIME_FILES = ["weights.npz", "network.json"]  # runtime.WEIGHTS_FILE, runtime.NETWORK_FILE
 
 
 def write_json(path: Path, payload: Any) -> None:
@@ -129,15 +133,25 @@ def read_json(folder: Path, name: str) -> Any:
 
 @dataclass
 class ModelDir:
-    """A loaded model folder."""
+    """A loaded model folder. ``network`` computes the probabilities in NumPy; the Keras
+    model is loaded only when something asks for ``model`` (export, --runtime keras)."""
 
     path: Path
-    model: Any
     vocab: Vocabulary
     config: Config
     labels: list[str]
     summary: dict
     history: dict
+    network: Any  # runtime.Network
+    runtime: str = "numpy"  # numpy | keras: which one predict_ids runs
+    format_version: int = FORMAT_VERSION
+    _keras: Any = field(default=None, repr=False)
+
+    @property
+    def model(self):
+        if self._keras is None:
+            self._keras = load_keras_model(self.path / MODEL_FILE)
+        return self._keras
 
 
 def check_model_dir(folder: Path) -> dict:
@@ -156,13 +170,15 @@ def check_model_dir(folder: Path) -> dict:
         )
     manifest = read_json(folder, MANIFEST)
     version = manifest.get("format_version") if isinstance(manifest, dict) else None
-    if version != FORMAT_VERSION:
+    if version not in READABLE_VERSIONS:
         raise SentimentError(
             f"model folder {folder}: format version {version!r}, this sentiment-cli "
-            f"({__version__}) reads version {FORMAT_VERSION}; retrain the model or use the "
+            f"({__version__}) reads versions {READABLE_VERSIONS[0]} to {FORMAT_VERSION}; retrain "
+            f"the model or use the "
             f"version that wrote it ({manifest.get('sentiment_cli_version', 'unknown')})"
         )
-    missing = [name for name in REQUIRED_FILES if not (folder / name).exists()]
+    required = REQUIRED_FILES + (RUNTIME_FILES if version >= 2 else [])
+    missing = [name for name in required if not (folder / name).exists()]
     if missing:
         raise SentimentError(f"model folder {folder}: missing {', '.join(missing)}")
     return manifest
@@ -200,33 +216,65 @@ def load_keras_model(path: Path):
         ) from None
 
 
-def load_model_dir(folder: str | Path) -> ModelDir:
+def load_model_dir(folder: str | Path, runtime: str = "numpy", warn=None) -> ModelDir:
+    """Load a model folder for prediction. ``runtime`` numpy never imports TensorFlow
+    for a current folder; a folder written before the NumPy runtime (format version 1)
+    is read through Keras, and ``warn`` (stderr by default) says so once."""
+    from sentiment_cli.runtime import Network, from_keras
+
     folder = Path(folder)
-    check_model_dir(folder)
+    version = check_model_dir(folder)["format_version"]
     config = load_config_file(folder)
     vocab = Vocabulary.load(folder / VOCAB_FILE)
     labels = read_json(folder, LABELS_FILE)
     if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
         raise SentimentError(f"model folder {folder}: {LABELS_FILE} must be a list of strings")
-    model = load_keras_model(folder / MODEL_FILE)
-    n_outputs = int(model.outputs[0].shape[-1])
+    keras_model = None
+    if version >= 2:
+        network = Network.load(folder)
+    else:
+        (warn or _warn_once)(
+            f"Note: {folder} was written by an older sentiment-cli (format version {version}): "
+            f"its weights are read through Keras, which is slower to start; retrain it for "
+            f"the TensorFlow-free runtime"
+        )
+        keras_model = load_keras_model(folder / MODEL_FILE)
+        network = from_keras(keras_model, config)
+    n_outputs = network.n_outputs
     if n_outputs != len(labels):
         raise SentimentError(
             f"model folder {folder}: the model has {n_outputs} outputs but {LABELS_FILE} "
             f"lists {len(labels)} labels"
         )
-    input_dim = int(model.get_layer("embedding").input_dim)
-    if input_dim != len(vocab):
+    if network.vocab_size != len(vocab):
         raise SentimentError(
             f"model folder {folder}: {VOCAB_FILE} has {len(vocab)} tokens but the model's "
-            f"embedding expects {input_dim}; the vocabulary does not belong to this model"
+            f"embedding expects {network.vocab_size}; the vocabulary does not belong to this "
+            f"model"
         )
-    return ModelDir(
+    bundle = ModelDir(
         path=folder,
-        model=model,
         vocab=vocab,
         config=config,
         labels=labels,
         summary=read_json(folder, SUMMARY_FILE),
         history=read_json(folder, HISTORY_FILE),
+        network=network,
+        runtime=runtime,
+        format_version=version,
+        _keras=keras_model,
     )
+    if runtime == "keras":
+        bundle.model  # noqa: B018  (load it now: a broken model.keras is refused up front)
+    return bundle
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    import sys
+
+    if message not in _warned:
+        _warned.add(message)
+        print(message, file=sys.stderr)

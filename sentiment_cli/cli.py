@@ -78,6 +78,16 @@ def format_option(choices: list[str]):
     )
 
 
+def runtime_option(func):
+    return click.option(
+        "--runtime",
+        type=click.Choice(["numpy", "keras"]),
+        default="numpy",
+        show_default=True,
+        help="numpy: the TensorFlow-free runtime; keras: the Keras model (to verify).",
+    )(func)
+
+
 def model_dir_option(multiple: bool = False):
     return click.option(
         "--model-dir",
@@ -235,8 +245,11 @@ def train(
 )
 @click.option("--trace", is_flag=True, help="Show the prediction after every word.")
 @click.option("--gates", is_flag=True, help="With the trace, show the cell's gates per word.")
+@runtime_option
 @handle_errors
-def predict(model_dir, texts, input_path, input_format, text_column, fmt, output, trace, gates):
+def predict(
+    model_dir, texts, input_path, input_format, text_column, fmt, output, trace, gates, runtime
+):
     """Predict the sentiment of TEXTS, or of every text in --input.
 
     Prints each text's label and the probability of every label.
@@ -267,7 +280,7 @@ def predict(model_dir, texts, input_path, input_format, text_column, fmt, output
 
     # The input is opened first: a missing file is refused before TensorFlow loads.
     chunks = [list(texts)] if texts else iter_texts(input_path, text_column, input_format)
-    bundle = load_model_dir(model_dir)
+    bundle = load_model_dir(model_dir, runtime=runtime)
     if trace or gates:
         if fmt not in ("table", "json"):
             raise SentimentError(f"--trace prints --format table or json, not {fmt}")
@@ -293,8 +306,9 @@ def predict(model_dir, texts, input_path, input_format, text_column, fmt, output
     is_flag=True,
     help="Score the average of the --model-dir models' probabilities as one model.",
 )
+@runtime_option
 @handle_errors
-def evaluate(model_dir, data, text_column, label_column, fmt, report_dir, ensemble):
+def evaluate(model_dir, data, text_column, label_column, fmt, report_dir, ensemble, runtime):
     """Score a model (and its bag-of-words baseline) on DATA, a labelled CSV.
 
     Accuracy, macro precision / recall / F1, macro_recall (the SemEval-2017 headline),
@@ -319,12 +333,17 @@ def evaluate(model_dir, data, text_column, label_column, fmt, report_dir, ensemb
 
         evaluations = [
             score_ensemble(
-                list(model_dir), data, text_column=text_column, label_column=label_column
+                list(model_dir),
+                data,
+                text_column=text_column,
+                label_column=label_column,
+                runtime=runtime,
             )
         ]
     else:
         evaluations = [
-            score(d, data, text_column=text_column, label_column=label_column) for d in model_dir
+            score(d, data, text_column=text_column, label_column=label_column, runtime=runtime)
+            for d in model_dir
         ]
     if report_dir is not None:
         from sentiment_cli.report import write_report

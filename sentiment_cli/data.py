@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from sentiment_cli.errors import SentimentError
 
@@ -144,8 +143,10 @@ _FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 _EOF_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
 
 
-def parse_csv(text: str, name: str) -> pd.DataFrame:
+def parse_csv(text: str, name: str):
     """pandas.read_csv on decoded text, every column as str, empty cells as ''."""
+    import pandas as pd  # here: predicting a few texts given as arguments needs no pandas
+
     check_header(text[: text.find("\n") + 1 or len(text)], name)
     try:
         return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
@@ -181,7 +182,7 @@ def _parser_message(message: str, name: str) -> str:
     return f"{name}: not a valid CSV file: {message.strip()}"
 
 
-def check_column(df: pd.DataFrame, column: str, name: str, option: str) -> None:
+def check_column(df, column: str, name: str, option: str) -> None:
     if column in df.columns:
         return
     columns = [str(c) for c in df.columns]
@@ -301,6 +302,8 @@ def _lines(stream: TextStream, name: str, chunk_size: int) -> Iterator[list[str]
 
 
 def _csv_chunks(stream: TextStream, name: str, column: str, chunk_size: int):
+    import pandas as pd
+
     header = stream.readline()
     check_header(header, name)
     stream.unread(header)

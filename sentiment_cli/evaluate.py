@@ -32,13 +32,14 @@ def score(
     text_column: str = "text",
     label_column: str = "label",
     category_column: str = "category",
+    runtime: str = "numpy",
 ) -> Evaluation:
     """Score the model and its baseline; a ``category_column`` in the CSV (the probe
     suite has one) adds accuracy per category under ``categories``."""
-    # Both inputs are checked before TensorFlow loads (in load_model_dir).
+    # Both inputs are checked before the model loads.
     check_model_dir(Path(model_dir))
     data = read_labelled(data_path, text_column, label_column, category_column)
-    bundle = load_model_dir(model_dir)
+    bundle = load_model_dir(model_dir, runtime=runtime)
     unknown = sorted(set(data.labels) - set(bundle.labels))
     if unknown:
         raise SentimentError(
@@ -104,15 +105,22 @@ def score_ensemble(
     *,
     text_column: str = "text",
     label_column: str = "label",
+    runtime: str = "numpy",
 ) -> Evaluation:
     """Average the probabilities of several models with the same labels (each model
     reads the text with its own vocabulary and config). The baseline shown is the
     first model's."""
-    first = score(model_dirs[0], data_path, text_column=text_column, label_column=label_column)
+    first = score(
+        model_dirs[0],
+        data_path,
+        text_column=text_column,
+        label_column=label_column,
+        runtime=runtime,
+    )
     labels = first.bundle.labels
     members = [first.probabilities]
     for model_dir in model_dirs[1:]:
-        bundle = load_model_dir(model_dir)
+        bundle = load_model_dir(model_dir, runtime=runtime)
         if bundle.labels != labels:
             raise SentimentError(
                 f"--ensemble: {model_dir} predicts {bundle.labels}, {model_dirs[0]} predicts "

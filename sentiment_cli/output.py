@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import os
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
-
-import pandas as pd
 
 from sentiment_cli.errors import SentimentError
 
@@ -66,40 +65,42 @@ def _short(text: str, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def write_predictions(
-    bundle, frames: Iterable[pd.DataFrame], fmt: str, output: Path | None
-) -> None:
-    from sentiment_cli.predict import records
-
+def write_predictions(bundle, results: Iterable, fmt: str, output: Path | None) -> None:
+    """Write ``predict.Scored`` results as they come (bounded memory for any input)."""
     with atomic_output(output) as handle:
         if fmt == "table":
             shown = table(["text", "label", *(f"p({label})" for label in bundle.labels)], left=2)
             shown.columns[0].overflow = "fold"
             shown.columns[1].style = "bold"
-            for frame in frames:
-                for row in records(bundle, frame):
-                    probs = [f"{row['probabilities'][lab]:.3f}" for lab in bundle.labels]
-                    shown.add_row(_short(row["text"]), row["label"], *probs)
+            for result in results:
+                for text, label, *probs in result.rows():
+                    shown.add_row(_short(text), label, *(f"{p:.3f}" for p in probs))
             console(handle).print(shown)
         elif fmt == "json":
             handle.write("[")
             first = True
-            for frame in frames:
-                for row in records(bundle, frame):
+            for result in results:
+                for row in result.records():
                     handle.write(
                         ("\n  " if first else ",\n  ") + json.dumps(row, ensure_ascii=False)
                     )
                     first = False
             handle.write("\n]\n")
         elif fmt == "jsonl":
-            for frame in frames:
-                for row in records(bundle, frame):
+            for result in results:
+                for row in result.records():
                     handle.write(json.dumps(row, ensure_ascii=False) + "\n")
         else:
+            writer = csv.writer(handle, lineterminator="\n")
             header = True
-            for frame in frames:
-                frame.to_csv(handle, index=False, header=header, float_format="%.6f")
-                header = False
+            for result in results:
+                if header:
+                    writer.writerow(result.columns())
+                    header = False
+                writer.writerows(
+                    [text, label, *(f"{p:.6f}" for p in probs)]
+                    for text, label, *probs in result.rows()
+                )
 
 
 def _fmt(value: float | None) -> str:

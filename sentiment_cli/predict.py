@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from sentiment_cli.artifact import ModelDir, load_model_dir
-
-BATCH_SIZE = 256
 
 
 def predict_proba(bundle: ModelDir, texts: list[str]) -> np.ndarray:
@@ -20,42 +18,64 @@ def predict_proba(bundle: ModelDir, texts: list[str]) -> np.ndarray:
 
 
 def predict_ids(bundle: ModelDir, ids: np.ndarray) -> np.ndarray:
-    # model(x) instead of model.predict: no progress bar and no per-call tf.data set-up.
-    out = [
-        np.asarray(bundle.model(ids[start : start + BATCH_SIZE], training=False))
-        for start in range(0, len(ids), BATCH_SIZE)
-    ]
-    return np.concatenate(out).astype("float64")
+    """Probabilities from the NumPy runtime, or from Keras with ``--runtime keras``."""
+    if bundle.runtime == "numpy":
+        return bundle.network.predict_ids(ids)
+    if len(ids) == 0:
+        return np.zeros((0, len(bundle.labels)))
+    return np.asarray(bundle.model.predict(ids, batch_size=1024, verbose=0), dtype="float64")
 
 
-def to_frame(bundle: ModelDir, texts: list[str], probs: np.ndarray) -> pd.DataFrame:
-    frame = pd.DataFrame({"text": texts, "label": [bundle.labels[i] for i in probs.argmax(axis=1)]})
-    for i, label in enumerate(bundle.labels):
-        frame[f"p_{label}"] = probs[:, i]
-    return frame
+@dataclass
+class Scored:
+    """Texts with their probabilities (columns follow ``labels``)."""
+
+    texts: list[str]
+    probabilities: np.ndarray
+    labels: list[str]
+
+    @property
+    def predicted(self) -> list[str]:
+        return [self.labels[i] for i in self.probabilities.argmax(axis=1)]
+
+    def columns(self) -> list[str]:
+        """The CSV header: text, label, p_<label> for every label."""
+        return ["text", "label", *(f"p_{label}" for label in self.labels)]
+
+    def rows(self) -> Iterator[list]:
+        for text, label, probs in zip(self.texts, self.predicted, self.probabilities, strict=True):
+            yield [text, label, *(float(p) for p in probs)]
+
+    def records(self) -> list[dict]:
+        """The JSON shape: {"text", "label", "probabilities": {label: p}}."""
+        return [
+            {
+                "text": text,
+                "label": label,
+                "probabilities": dict(zip(self.labels, map(float, probs), strict=True)),
+            }
+            for text, label, probs in zip(
+                self.texts, self.predicted, self.probabilities, strict=True
+            )
+        ]
+
+    def frame(self):
+        """A pandas DataFrame with the CSV columns."""
+        import pandas as pd
+
+        return pd.DataFrame(list(self.rows()), columns=self.columns())
 
 
-def predict_chunks(bundle: ModelDir, chunks: Iterable[list[str]]) -> Iterator[pd.DataFrame]:
-    """One DataFrame per chunk of texts, so large inputs use bounded memory."""
+def score_texts(bundle: ModelDir, texts: list[str]) -> Scored:
+    return Scored(list(texts), predict_proba(bundle, list(texts)), bundle.labels)
+
+
+def predict_chunks(bundle: ModelDir, chunks: Iterable[list[str]]) -> Iterator[Scored]:
+    """One result per chunk of texts, so large inputs use bounded memory."""
     for texts in chunks:
-        yield to_frame(bundle, texts, predict_proba(bundle, texts))
+        yield score_texts(bundle, texts)
 
 
-def predict(model_dir: str, texts: list[str]) -> pd.DataFrame:
-    """Columns: text, label, and p_<label> for every label of the model."""
-    bundle = load_model_dir(model_dir)
-    return to_frame(bundle, texts, predict_proba(bundle, texts))
-
-
-def records(bundle: ModelDir, frame: pd.DataFrame) -> list[dict]:
-    """The JSON shape: {"text", "label", "probabilities": {label: p}}."""
-    columns = [f"p_{label}" for label in bundle.labels]
-    probs = frame[columns].to_numpy()
-    return [
-        {
-            "text": text,
-            "label": label,
-            "probabilities": {lab: float(p) for lab, p in zip(bundle.labels, row, strict=True)},
-        }
-        for text, label, row in zip(frame["text"], frame["label"], probs, strict=True)
-    ]
+def predict(model_dir: str, texts: list[str]):
+    """A DataFrame with columns text, label, and p_<label> for every label of the model."""
+    return score_texts(load_model_dir(model_dir), texts).frame()

@@ -26,13 +26,37 @@ OOV = "<oov>"  # id 1: any token outside the vocabulary
 _NUMBER = re.compile(r"^[+-]?\d+([.,:]\d+)*(st|nd|rd|th|s|k|m|pm|am|%)?$")
 
 
+@lru_cache(maxsize=1)
+def _tweet_tokenizer_class():
+    """NLTK's TweetTokenizer without running ``nltk/__init__`` (1.5 s: it imports scipy
+    and scikit-learn): its module and the two it needs are loaded under a temporary
+    ``nltk`` package, which is removed again, so a later ``import nltk`` is untouched."""
+    import importlib.util
+    import sys
+    import types
+
+    if "nltk" in sys.modules:
+        from nltk.tokenize import TweetTokenizer
+
+        return TweetTokenizer
+    root = importlib.util.find_spec("nltk").submodule_search_locations[0]
+    try:
+        for name, path in (("nltk", root), ("nltk.tokenize", f"{root}/tokenize")):
+            package = types.ModuleType(name)
+            package.__path__ = [path]
+            sys.modules[name] = package
+        from nltk.tokenize.casual import TweetTokenizer
+    finally:
+        for name in [n for n in sys.modules if n == "nltk" or n.startswith("nltk.")]:
+            del sys.modules[name]
+    return TweetTokenizer
+
+
 @lru_cache(maxsize=4)
 def _tweet_tokenizer(lowercase: bool, reduce_elongations: bool):
-    from nltk.tokenize import TweetTokenizer
-
     # TweetTokenizer keeps emoticons, emoji, URLs, @mentions and #hashtags whole and
     # unescapes HTML entities (&amp; -> &); reduce_len cuts "soooooo" to "sooo".
-    return TweetTokenizer(preserve_case=not lowercase, reduce_len=reduce_elongations)
+    return _tweet_tokenizer_class()(preserve_case=not lowercase, reduce_len=reduce_elongations)
 
 
 def _clean(text: str) -> str:
@@ -77,8 +101,13 @@ def is_negator(tokens: Sequence[str], i: int) -> bool:
     return token in NEGATORS or token.endswith(("n't", "n’t")) or curly
 
 
+_CLAUSE_PUNCTUATION = frozenset(".,:;!?…")
+
+
 def ends_scope(token: str) -> bool:
-    return token in CONTRASTS or token[:1] in (".", ",", ":", ";", "!", "?")
+    """A clause ends at a punctuation mark (not an emoticon such as ":)") or a
+    contrastive word."""
+    return token in CONTRASTS or (bool(token) and set(token) <= _CLAUSE_PUNCTUATION)
 
 
 def mark_negation(tokens: Sequence[str]) -> list[str]:
@@ -112,6 +141,21 @@ class Encoded:
     ids: np.ndarray  # (n, max_length) int32
     lengths: np.ndarray  # token count of each text before padding/truncation
     truncated: int  # how many texts were longer than max_length
+
+
+def pad(sequences: Sequence[Sequence[int]], max_length: int, padding: str, truncating: str):
+    """(n, max_length) int32 ids: zeros after (post) or before (pre) a short sequence;
+    a long one loses its end (post) or its start (pre). Same as Keras' pad_sequences."""
+    ids = np.zeros((len(sequences), max_length), dtype="int32")
+    for row, sequence in enumerate(sequences):
+        kept = sequence[:max_length] if truncating == "post" else sequence[-max_length:]
+        if not len(kept):
+            continue
+        if padding == "post":
+            ids[row, : len(kept)] = kept
+        else:
+            ids[row, max_length - len(kept) :] = kept
+    return ids
 
 
 class Vocabulary:
@@ -155,18 +199,9 @@ class Vocabulary:
         return [self.index.get(token, 1) for token in tokens]
 
     def encode_tokens(self, tokenized: Sequence[Sequence[str]], config: TextConfig) -> Encoded:
-        from keras.utils import pad_sequences
-
         sequences = [self.lookup(tokens) for tokens in tokenized]
         lengths = np.array([len(s) for s in sequences], dtype=np.int64)
-        ids = pad_sequences(
-            sequences,
-            maxlen=config.max_length,
-            dtype="int32",
-            padding=config.padding,
-            truncating=config.truncating,
-            value=0,
-        )
+        ids = pad(sequences, config.max_length, config.padding, config.truncating)
         return Encoded(ids=ids, lengths=lengths, truncated=int((lengths > config.max_length).sum()))
 
     def encode(self, texts: Iterable[str], config: TextConfig) -> Encoded:

@@ -13,27 +13,14 @@ from typing import Any
 import numpy as np
 
 from sentiment_cli.artifact import ModelDir
-from sentiment_cli.cells import run_layer
+from sentiment_cli.cells import CELLS
 from sentiment_cli.errors import SentimentError
-from sentiment_cli.model import rnn_layer_names
+from sentiment_cli.runtime import softmax as _softmax
 from sentiment_cli.text import tokenize
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def _inputs(bundle: ModelDir, ids: np.ndarray) -> np.ndarray:
-    """The vectors the first recurrent layer reads: word embedding (+ lexicon features)."""
-    model = bundle.model
-    x = np.asarray(model.get_layer("embedding").get_weights()[0], dtype="float64")[ids]
-    names = {layer.name for layer in model.layers}
-    if "lexicon" in names:
-        lexicon = np.asarray(model.get_layer("lexicon").get_weights()[0], dtype="float64")
-        x = np.concatenate([x, lexicon[ids]], axis=-1)
-    return x
+def _weights(bundle: ModelDir, name: str) -> np.ndarray:
+    return np.asarray(bundle.network.arrays[name], dtype="float64")
 
 
 def _readout(bundle: ModelDir, h: np.ndarray, real: np.ndarray) -> np.ndarray:
@@ -43,8 +30,7 @@ def _readout(bundle: ModelDir, h: np.ndarray, real: np.ndarray) -> np.ndarray:
         return h
     out = np.zeros_like(h)
     if pooling == "attention":
-        layer = bundle.model.get_layer("pooling")
-        w, b, v = (np.asarray(a, dtype="float64") for a in layer.get_weights())
+        w, b, v = (_weights(bundle, f"attention.{k}") for k in "wbv")
         scores = (np.tanh(h @ w + b) @ v)[:, 0]
     for t in range(len(h)):
         seen = [s for s in range(t + 1) if real[s]]
@@ -100,17 +86,20 @@ def trace(bundle: ModelDir, text: str, gates: bool = False) -> dict[str, Any]:
     positions = list(range(start, start + n_keep))
     real = ids != 0 if config.model.mask_padding else np.ones_like(ids, dtype=bool)
 
-    x = _inputs(bundle, ids)[None]
+    # The vectors the first layer reads: word embedding (+ lexicon features).
+    x = np.asarray(bundle.network.inputs, dtype="float64")[ids][None]
     mask = real[None]
     layer_traces = []
-    for name in rnn_layer_names(config):
-        layer = bundle.model.get_layer(name)
-        steps = run_layer(layer, x, mask)
-        layer_traces.append((name, type(layer).__name__, steps))
+    for entry in bundle.network.spec["recurrent"]:
+        name, cell = entry["name"], CELLS[entry["cell"]]
+        kernel, recurrent_kernel, bias = (
+            _weights(bundle, f"{name}.forward.{k}") for k in ("kernel", "recurrent_kernel", "bias")
+        )
+        steps = cell.equations(x, kernel, recurrent_kernel, bias, mask=mask)
+        layer_traces.append((name, cell.keras_name, steps))
         x = steps.h
     h = x[0]
-    classifier = bundle.model.get_layer("classifier")
-    kernel, bias = (np.asarray(a, dtype="float64") for a in classifier.get_weights())
+    kernel, bias = _weights(bundle, "classifier.kernel"), _weights(bundle, "classifier.bias")
     probs = _softmax(_readout(bundle, h, real) @ kernel + bias)
 
     # Without masking the padding steps change the state too, so they are shown.

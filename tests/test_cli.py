@@ -54,6 +54,8 @@ def test_train_writes_a_complete_model_folder(trained_model):
         [
             "manifest.json",
             "model.keras",
+            "weights.npz",
+            "network.json",
             "vocab.json",
             "config.yaml",
             "labels.json",

@@ -134,12 +134,19 @@ def _break(folder, how):
     if how == "missing-file":
         (folder / "vocab.json").unlink()
         return "missing vocab.json"
-    if how == "truncated-keras":
+    if how == "truncated-keras":  # read by --runtime keras only
         data = (folder / "model.keras").read_bytes()
         (folder / "model.keras").write_bytes(data[: len(data) // 2])
         return (
             "model.keras: cannot load the Keras model; the file is corrupted or not a .keras file"
         )
+    if how == "truncated-weights":
+        data = (folder / "weights.npz").read_bytes()
+        (folder / "weights.npz").write_bytes(data[: len(data) // 2])
+        return "weights.npz / network.json cannot be read"
+    if how == "missing-weights":
+        (folder / "weights.npz").unlink()
+        return "missing weights.npz"
     if how == "foreign-vocab":
         vocab = json.loads((folder / "vocab.json").read_text())
         vocab["tokens"] = vocab["tokens"][:5]
@@ -149,7 +156,7 @@ def _break(folder, how):
         manifest = json.loads((folder / "manifest.json").read_text())
         manifest["format_version"] = 99
         (folder / "manifest.json").write_text(json.dumps(manifest))
-        return "format version 99, this sentiment-cli (0.1.0) reads version 1"
+        return "format version 99, this sentiment-cli (0.1.0) reads versions 1 to 2"
     if how == "labels-mismatch":
         (folder / "labels.json").write_text('["a", "b"]')
         return "the model has 3 outputs but labels.json lists 2 labels"
@@ -164,6 +171,8 @@ def _break(folder, how):
     [
         "missing-file",
         "truncated-keras",
+        "truncated-weights",
+        "missing-weights",
         "foreign-vocab",
         "format-version",
         "labels-mismatch",
@@ -174,7 +183,9 @@ def test_broken_model_folders(runner, trained_model, tmp_path, how):
     folder = tmp_path / "model"
     shutil.copytree(trained_model, folder)
     message = _break(folder, how)
-    result = runner.invoke(cli, ["predict", "--model-dir", str(folder), "hello"])
+    runtime = "keras" if how == "truncated-keras" else "numpy"
+    args = ["predict", "--model-dir", str(folder), "--runtime", runtime, "hello"]
+    result = runner.invoke(cli, args)
     assert result.exit_code == 1
     assert result.output.startswith("Error: ")
     assert message in result.output
@@ -194,7 +205,8 @@ def test_model_with_a_lambda_layer_is_refused(runner, trained_model, tmp_path):
     x = keras.layers.GlobalAveragePooling1D()(x)
     outputs = keras.layers.Dense(3, activation="softmax", name="classifier")(x)
     keras.Model(inputs, outputs).save(folder / "model.keras")
-    result = runner.invoke(cli, ["predict", "--model-dir", str(folder), "hello"])
+    args = ["predict", "--model-dir", str(folder), "--runtime", "keras", "hello"]
+    result = runner.invoke(cli, args)
     assert result.exit_code == 1
     assert result.output.strip() == (
         f"Error: {folder / 'model.keras'}: refused to load: the model contains Python code "

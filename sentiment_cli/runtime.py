@@ -1,0 +1,242 @@
+"""The model without TensorFlow: the trained weights in NumPy, run through the cell
+equations of ``cells.py``.
+
+At training time ``export`` writes ``weights.npz`` (arrays named by their role) and
+``network.json`` (the layer list) into the model folder. ``Network`` reads them and
+computes the same probabilities as the Keras model (to ~1e-6) without importing
+TensorFlow or Keras.
+
+How it is fast: the first layer's input projection ``[embedding, lexicon] @ W + b`` is
+folded into one lookup table per direction (vocabulary × gates·units), so reading a
+word is one row lookup. With masking the padding is dropped and rows are sorted by
+length, so every step runs only the rows that still have words.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sentiment_cli.cells import CELLS, split_bias
+from sentiment_cli.errors import SentimentError
+
+WEIGHTS_FILE = "weights.npz"
+NETWORK_FILE = "network.json"
+CHUNK = 4096  # rows scored at once: bounds memory for any input size
+DTYPE = np.float32
+
+
+def _directions(bidirectional: bool) -> list[str]:
+    return ["forward", "backward"] if bidirectional else ["forward"]
+
+
+def export(model, config) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """(arrays by role, layer list) of a trained Keras model built by ``model.build_model``."""
+    from sentiment_cli.model import rnn_layer_names
+
+    m = config.model
+    names = {layer.name for layer in model.layers}
+    arrays = {"embedding": model.get_layer("embedding").get_weights()[0]}
+    if "lexicon" in names:
+        arrays["lexicon"] = model.get_layer("lexicon").get_weights()[0]
+    recurrent = []
+    for name in rnn_layer_names(config):
+        layer = model.get_layer(name)
+        parts = (
+            {"forward": layer.forward_layer, "backward": layer.backward_layer}
+            if m.bidirectional
+            else {"forward": layer}
+        )
+        for direction, part in parts.items():
+            kernel, recurrent_kernel, bias = part.get_weights()
+            arrays[f"{name}.{direction}.kernel"] = kernel
+            arrays[f"{name}.{direction}.recurrent_kernel"] = recurrent_kernel
+            arrays[f"{name}.{direction}.bias"] = bias
+        recurrent.append({"name": name, "cell": m.cell, "units": m.units})
+    if m.pooling == "attention":
+        w, b, v = model.get_layer("pooling").get_weights()
+        arrays.update({"attention.w": w, "attention.b": b, "attention.v": v})
+    kernel, bias = model.get_layer("classifier").get_weights()
+    arrays.update({"classifier.kernel": kernel, "classifier.bias": bias})
+    network = {
+        "inputs": ["embedding", *(["lexicon"] if "lexicon" in arrays else [])],
+        "max_length": config.text.max_length,
+        "padding": config.text.padding,
+        "mask_padding": m.mask_padding,
+        "bidirectional": m.bidirectional,
+        "recurrent": recurrent,
+        "pooling": m.pooling,
+        "classifier": {"activation": "softmax"},
+    }
+    return {k: np.asarray(v, dtype=DTYPE) for k, v in arrays.items()}, network
+
+
+def from_keras(model, config) -> Network:
+    """The NumPy network of a Keras model held in memory."""
+    return Network(*export(model, config))
+
+
+def save(folder: Path, arrays: dict[str, np.ndarray], network: dict[str, Any]) -> None:
+    np.savez(Path(folder) / WEIGHTS_FILE, **arrays)
+    (Path(folder) / NETWORK_FILE).write_text(json.dumps(network, indent=2), encoding="utf-8")
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+@dataclass
+class Layer:
+    """One recurrent layer, one direction: W (or the folded table), U and the biases."""
+
+    cell: str
+    kernel: np.ndarray
+    recurrent_kernel: np.ndarray
+    input_bias: np.ndarray
+    recurrent_bias: np.ndarray | float
+    table: np.ndarray | None = None  # first layer: [embedding, lexicon] @ W + b per token id
+
+
+class Network:
+    """The recurrent network of a model folder, in NumPy."""
+
+    def __init__(self, arrays: dict[str, np.ndarray], spec: dict[str, Any]):
+        self.spec = spec
+        self.arrays = arrays
+        self.mask_padding = bool(spec["mask_padding"])
+        self.pooling = spec["pooling"]
+        self.inputs = np.concatenate([arrays[name] for name in spec["inputs"]], axis=1)
+        self.layers: list[dict[str, Layer]] = []
+        for i, entry in enumerate(spec["recurrent"]):
+            directions = {}
+            for direction in _directions(spec["bidirectional"]):
+                key = f"{entry['name']}.{direction}"
+                input_bias, recurrent_bias = split_bias(arrays[f"{key}.bias"])
+                layer = Layer(
+                    cell=entry["cell"],
+                    kernel=arrays[f"{key}.kernel"],
+                    recurrent_kernel=arrays[f"{key}.recurrent_kernel"],
+                    input_bias=input_bias,
+                    recurrent_bias=recurrent_bias,
+                )
+                if i == 0:
+                    layer.table = (self.inputs @ layer.kernel + input_bias).astype(DTYPE)
+                directions[direction] = layer
+            self.layers.append(directions)
+
+    @classmethod
+    def load(cls, folder: str | Path) -> Network:
+        folder = Path(folder)
+        try:
+            spec = json.loads((folder / NETWORK_FILE).read_text(encoding="utf-8"))
+            with np.load(folder / WEIGHTS_FILE, allow_pickle=False) as stored:
+                arrays = {name: stored[name] for name in stored.files}
+            return cls(arrays, spec)
+        except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
+            raise SentimentError(
+                f"model folder {folder}: {WEIGHTS_FILE} / {NETWORK_FILE} cannot be read "
+                f"({type(exc).__name__}: {exc})"
+            ) from None
+
+    @property
+    def vocab_size(self) -> int:
+        return int(self.arrays["embedding"].shape[0])
+
+    @property
+    def n_outputs(self) -> int:
+        return int(self.arrays["classifier.bias"].shape[0])
+
+    def predict_ids(self, ids: np.ndarray) -> np.ndarray:
+        """(n, n_labels) probabilities for padded id rows (n, max_length)."""
+        ids = np.asarray(ids)
+        if len(ids) == 0:
+            return np.zeros((0, self.arrays["classifier.bias"].shape[0]))
+        parts = [self._predict(ids[i : i + CHUNK]) for i in range(0, len(ids), CHUNK)]
+        return np.concatenate(parts).astype("float64")
+
+    def readout(self, ids: np.ndarray) -> np.ndarray:
+        """The vector the classifier reads, for each row."""
+        tokens, lengths = self._compact(ids)
+        order = np.argsort(-lengths, kind="stable")
+        tokens, lengths = tokens[order], lengths[order]
+        x = None  # outputs of the previous layer, (n, T, features)
+        for i, directions in enumerate(self.layers):
+            last = i == len(self.layers) - 1
+            keep = not (last and self.pooling == "last")
+            outs = [
+                self._run(layer, tokens if i == 0 else x, lengths, direction == "backward", keep)
+                for direction, layer in directions.items()
+            ]
+            x = np.concatenate(outs, axis=-1)
+        pooled = x if x.ndim == 2 else self._pool(x, lengths)
+        result = np.empty_like(pooled)
+        result[order] = pooled
+        return result
+
+    def _predict(self, ids: np.ndarray) -> np.ndarray:
+        pooled = self.readout(ids)
+        return softmax(pooled @ self.arrays["classifier.kernel"] + self.arrays["classifier.bias"])
+
+    def _compact(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Rows left-aligned to their real tokens (masked models skip padding), with
+        their lengths. Unmasked models read every position, padding included."""
+        if not self.mask_padding:
+            return ids, np.full(len(ids), ids.shape[1])
+        real = ids != 0
+        lengths = real.sum(axis=1)
+        # Stable sort puts each row's real tokens first, in order.
+        order = np.argsort(~real, axis=1, kind="stable")
+        return np.take_along_axis(ids, order, axis=1), lengths
+
+    def _run(self, layer: Layer, x, lengths, backward: bool, sequences: bool):
+        """One direction of one layer over rows sorted by length (longest first). Returns
+        the last state (n, units) or every step's output (n, T, units), aligned with the
+        rows' tokens."""
+        n, steps = len(lengths), int(lengths.max()) if len(lengths) else 0
+        cell = CELLS[layer.cell]
+        units = layer.recurrent_kernel.shape[0]
+        state = tuple(np.zeros((n, units), dtype=DTYPE) for _ in range(cell.n_states))
+        out = np.zeros((n, steps, units), dtype=DTYPE) if sequences else None
+        active = np.searchsorted(-lengths, -np.arange(steps), side="left")  # rows with > t
+        rows = np.arange(n)
+        for t in range(steps):
+            k = int(active[t])
+            # Backward reads each row from its last token to its first.
+            position = lengths[:k] - 1 - t if backward else np.full(k, t)
+            if layer.table is not None:
+                xw = layer.table[x[rows[:k], position]]
+            else:
+                xw = x[rows[:k], position] @ layer.kernel + layer.input_bias
+            new, _ = cell.step(
+                xw, tuple(s[:k] for s in state), layer.recurrent_kernel, layer.recurrent_bias
+            )
+            for s, value in zip(state, new, strict=True):
+                s[:k] = value
+            if sequences:
+                out[rows[:k], position] = new[0]
+        return out if sequences else state[0]
+
+    def _pool(self, x: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """Max, mean or attention over each row's steps (zeros for an empty row)."""
+        steps = x.shape[1]
+        if steps == 0:  # every row empty
+            return np.zeros((x.shape[0], x.shape[2]), dtype=DTYPE)
+        real = np.arange(steps)[None, :] < lengths[:, None]
+        if self.pooling == "max":
+            pooled = np.where(real[..., None], x, -np.inf).max(axis=1, initial=-np.inf)
+            return np.where(np.isfinite(pooled), pooled, 0.0).astype(DTYPE)
+        if self.pooling == "mean":
+            total = (x * real[..., None]).sum(axis=1)
+            return (total / np.maximum(lengths, 1)[:, None]).astype(DTYPE)
+        a = self.arrays
+        scores = (np.tanh(x @ a["attention.w"] + a["attention.b"]) @ a["attention.v"])[..., 0]
+        scores = np.where(real, scores, -1e9)
+        weights = softmax(scores)
+        return (x * weights[..., None]).sum(axis=1)

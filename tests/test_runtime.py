@@ -1,0 +1,165 @@
+"""The NumPy runtime computes what the Keras model computes, for every shape the
+configs can build, and never imports TensorFlow."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from sentiment_cli.config import load_config
+from tests.conftest import ROOT
+
+SHAPES = [
+    # cell, layers, bidirectional, mask_padding, padding, pooling, lexicon
+    ("lstm", 1, False, True, "post", "last", True),
+    ("lstm", 1, False, True, "pre", "last", False),
+    ("gru", 1, False, True, "post", "max", True),
+    ("simple_rnn", 1, False, True, "post", "mean", False),
+    ("lstm", 1, False, True, "post", "attention", True),
+    ("lstm", 2, False, True, "post", "last", True),
+    ("gru", 2, True, True, "post", "last", False),
+    ("lstm", 1, True, True, "pre", "max", True),
+    ("simple_rnn", 2, True, True, "post", "attention", False),
+    ("lstm", 1, False, False, "post", "last", True),
+    ("gru", 1, True, False, "pre", "mean", False),
+    ("simple_rnn", 1, False, False, "pre", "attention", True),
+]
+
+
+def random_model(cell, layers, bidirectional, mask, padding, pooling, lexicon, seed=0):
+    import keras
+
+    from sentiment_cli.model import build_model
+
+    config = load_config(
+        None,
+        [
+            f"model.cell={cell}",
+            f"model.layers={layers}",
+            f"model.bidirectional={str(bidirectional).lower()}",
+            f"model.mask_padding={str(mask).lower()}",
+            f"text.padding={padding}",
+            f"model.pooling={pooling}",
+            "model.units=6",
+            "model.embedding_dim=5",
+            "text.max_length=9",
+        ],
+    )
+    keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
+    table = rng.uniform(-1, 1, size=(40, 2)).astype("float32") if lexicon else None
+    model = build_model(config, 40, 3, None, table)
+    # Larger weights than at initialization, so every gate and bias matters.
+    model.set_weights([w + rng.normal(0, 0.3, size=w.shape) for w in model.get_weights()])
+    return model, config
+
+
+def padded_ids(config, n=64, seed=1):
+    from sentiment_cli.text import pad
+
+    rng = np.random.default_rng(seed)
+    lengths = [0, 1, 9, 12, *rng.integers(0, 12, size=n - 4)]
+    sequences = [list(rng.integers(1, 40, size=k)) for k in lengths]
+    return pad(sequences, config.text.max_length, config.text.padding, config.text.truncating)
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "-".join(map(str, s)))
+def test_numpy_runtime_equals_keras(shape):
+    from sentiment_cli.runtime import from_keras
+
+    model, config = random_model(*shape)
+    ids = padded_ids(config)
+    expected = np.asarray(model(ids, training=False))
+    got = from_keras(model, config).predict_ids(ids)
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_runtime_files_round_trip(tmp_path):
+    from sentiment_cli.runtime import Network, export, save
+
+    model, config = random_model("gru", 2, True, True, "post", "attention", True)
+    save(tmp_path, *export(model, config))
+    spec = json.loads((tmp_path / "network.json").read_text())
+    assert [layer["name"] for layer in spec["recurrent"]] == ["rnn_1", "rnn_2"]
+    with np.load(tmp_path / "weights.npz", allow_pickle=False) as arrays:
+        assert "rnn_2.backward.recurrent_kernel" in arrays.files
+        assert "attention.v" in arrays.files and "lexicon" in arrays.files
+    ids = padded_ids(config)
+    np.testing.assert_allclose(
+        Network.load(tmp_path).predict_ids(ids), np.asarray(model(ids)), atol=1e-5
+    )
+
+
+def test_large_input_is_scored_in_chunks(monkeypatch):
+    from sentiment_cli import runtime
+
+    model, config = random_model("lstm", 1, False, True, "post", "max", True)
+    network = runtime.from_keras(model, config)
+    ids = padded_ids(config, n=300)
+    whole = network.predict_ids(ids)
+    monkeypatch.setattr(runtime, "CHUNK", 7)
+    np.testing.assert_allclose(network.predict_ids(ids), whole, atol=1e-6)
+
+
+def test_predict_never_imports_tensorflow(trained_model):
+    code = (
+        "import sys\n"
+        "from sentiment_cli.cli import cli\n"
+        "try:\n"
+        f"    cli(['predict', '--model-dir', {str(trained_model)!r}, 'not bad', '-f', 'json'])\n"
+        "except SystemExit as exit:\n"
+        "    assert not exit.code, exit.code\n"
+        "heavy = ('tensorflow', 'keras', 'sklearn', 'scipy', 'pandas')\n"
+        "leaked = sorted(m for m in heavy if m in sys.modules)\n"
+        "print('LEAKED', leaked)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert "LEAKED []" in result.stdout, result.stdout + result.stderr
+    assert '"label"' in result.stdout
+
+
+def test_a_folder_from_before_the_runtime_is_read_through_keras(runner, trained_model, tmp_path):
+    from sentiment_cli.cli import cli
+
+    folder = tmp_path / "old"
+    import shutil
+
+    shutil.copytree(trained_model, folder)
+    (folder / "weights.npz").unlink()
+    (folder / "network.json").unlink()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "format_version": 1}))
+    args = ["predict", "--model-dir", str(folder), "-f", "json", "not bad", "so sad"]
+    old = runner.invoke(cli, args)
+    new = runner.invoke(
+        cli, ["predict", "--model-dir", str(trained_model), "-f", "json"] + args[5:]
+    )
+    assert old.exit_code == 0, old.output
+    assert old.stderr.count("was written by an older sentiment-cli (format version 1)") == 1
+    got, expected = json.loads(old.stdout), json.loads(new.stdout)
+    for a, b in zip(got, expected, strict=True):
+        assert a["label"] == b["label"]
+        for label, p in a["probabilities"].items():
+            assert abs(p - b["probabilities"][label]) <= 1e-5
+
+
+def test_keras_and_numpy_runtimes_agree_through_the_cli(runner, trained_model):
+    from sentiment_cli.cli import cli
+
+    texts = ["not bad at all", "I hate this", "", "😍", "the vote is on sunday"]
+    results = {}
+    for runtime in ("numpy", "keras"):
+        args = ["predict", "--model-dir", str(trained_model), "--runtime", runtime, "-f", "json"]
+        result = runner.invoke(cli, [*args, "--", *texts])
+        assert result.exit_code == 0, result.output
+        results[runtime] = json.loads(result.stdout)
+    for a, b in zip(results["numpy"], results["keras"], strict=True):
+        assert a["label"] == b["label"]
+        assert (
+            max(abs(a["probabilities"][k] - b["probabilities"][k]) for k in a["probabilities"])
+            <= 1e-5
+        )
