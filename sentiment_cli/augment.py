@@ -5,9 +5,10 @@ Few training tweets negate a sentiment word, so a network can score well while t
 tokens, with labels that follow from the edit:
 
 - negation: a positive or negative tweet whose sentiment words (VADER |valence| >= 1.5)
-  all agree with its label, and that holds no negator or "but", gets a negator inserted
-  before each of those words ("loved the show" -> "never loved the show"); the label
-  flips (positive <-> negative; a negated negative reads as positive, as in "not bad").
+  all agree with its label, and that holds no negator or "but", gives the clause of its
+  first sentiment word with a negator inserted before that word ("loved the show" ->
+  "never loved the show"); the label flips (positive <-> negative; a negated
+  negative reads as positive, as in "not bad").
 - contrast: two short tweets of opposite polarity joined by a contrastive connective
   ("A , but B"); the label is the second tweet's, the clause that decides.
 
@@ -21,7 +22,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from sentiment_cli.text import CONTRASTS, is_negator
+from sentiment_cli.text import CONTRASTS, ends_scope, is_negator
 from sentiment_cli.text import mark_negation as mark
 
 NEGATORS = [
@@ -47,6 +48,20 @@ def _has_negation_or_contrast(tokens: Sequence[str]) -> bool:
     return any(is_negator(tokens, i) or t in CONTRASTS for i, t in enumerate(tokens))
 
 
+def clauses(tokens: Sequence[str]) -> list[tuple[int, int]]:
+    """(start, end) of each clause: runs of tokens between punctuation marks and
+    contrastive words."""
+    spans, start = [], 0
+    for i, token in enumerate(tokens):
+        if ends_scope(token):
+            if i > start:
+                spans.append((start, i))
+            start = i + 1
+    if len(tokens) > start:
+        spans.append((start, len(tokens)))
+    return spans
+
+
 def negation_copies(
     tokens: Sequence[Sequence[str]],
     labels: Sequence[str],
@@ -55,24 +70,37 @@ def negation_copies(
     rng: random.Random,
     mark_negation: bool = False,
 ) -> tuple[list[list[str]], list[str]]:
-    """Negated copies of up to ``fraction`` × len(tokens) eligible tweets (with the
-    negation scope marked, when the tokenizer marks it)."""
-
+    """Negated clauses of up to ``fraction`` × len(tokens) eligible tweets, half of them
+    positive and half negative: the clause
+    that holds the tweet's sentiment words, with a negator before each (the negation
+    scope marked, when the tokenizer marks it). Only the clause is kept, so the rest of
+    the tweet (its topic) is not taught with the opposite label."""
     flip = {"positive": "negative", "negative": "positive"}
     eligible = []
     for i, (words, label) in enumerate(zip(tokens, labels, strict=True)):
         if label not in flip or _has_negation_or_contrast(words):
             continue
         sign = 1 if label == "positive" else -1
-        strong = [j for j, w in enumerate(words) if abs(valences.get(w, 0.0)) >= STRONG]
-        if strong and all(valences[words[j]] * sign > 0 for j in strong):
-            eligible.append((i, strong))
-    rng.shuffle(eligible)
+        rated = [j for j, w in enumerate(words) if abs(valences.get(w, 0.0)) >= STRONG]
+        if not rated or any(valences[words[j]] * sign <= 0 for j in rated):
+            continue
+        first = next((j for j in rated if words[j].isalpha()), None)  # a word, no emoticon
+        spans = [(a, b) for a, b in clauses(words) if first is not None and a <= first < b]
+        if spans:
+            eligible.append((i, spans[0], first))
+    # As many negated negatives as negated positives: negators occur mostly in negative
+    # tweets, and a network that learns "negator means negative" misreads "not bad".
+    by_label = {side: [e for e in eligible if labels[e[0]] == side] for side in flip}
+    per_side = min(int(fraction * len(tokens)) // 2, *(len(v) for v in by_label.values()))
+    chosen = []
+    for side in flip:
+        rng.shuffle(by_label[side])
+        chosen += by_label[side][:per_side]
     new_tokens, new_labels = [], []
-    for i, strong in eligible[: int(fraction * len(tokens))]:
-        words = list(tokens[i])
-        for j in reversed(strong):
-            words[j:j] = rng.choice(NEGATORS)
+    for i, (start, end), first in chosen:
+        # One negator before the first sentiment word: its scope runs to the clause end
+        # (a second one would cancel it).
+        words = list(tokens[i][start:first]) + rng.choice(NEGATORS) + list(tokens[i][first:end])
         new_tokens.append(mark(words) if mark_negation else words)
         new_labels.append(flip[labels[i]])
     return new_tokens, new_labels

@@ -77,6 +77,7 @@ class Prepared:
     y_train: np.ndarray
     y_val: np.ndarray
     pretrain: tuple[np.ndarray, np.ndarray, list[str]] | None = None  # ids, labels, names
+    real_train: tuple[LabelledData, list[list[str]]] | None = None  # before augmentation
 
 
 @dataclass
@@ -141,6 +142,7 @@ def prepare(
         pretrain_tokens = tokenize_all(pretrain.texts, text)
     if vocab is None:
         vocab = build_vocabulary(config, train_tokens + (pretrain_tokens or []))
+    real_part, real_tokens = splits.train, train_tokens
     splits = dataclasses.replace(splits)
     splits.train, train_tokens = augmented(splits.train, train_tokens, config, log)
     x_train = vocab.encode_tokens(train_tokens, text)
@@ -172,6 +174,7 @@ def prepare(
         y_train=label_ids(splits.train.labels, splits.classes),
         y_val=label_ids(splits.val.labels, splits.classes),
         pretrain=pretrain_set,
+        real_train=(real_part, real_tokens),
     )
 
 
@@ -518,9 +521,10 @@ def fit_baseline(config: Config, prepared: Prepared, log: Log):
     from sentiment_cli.metrics import classification_metrics
 
     splits = prepared.splits
-    baseline = Baseline.fit(
-        prepared.train_tokens, splits.train.labels, config.train.class_weight, config.train.seed
-    )
+    # The training tweets as given: augmentation teaches word order, which a bag of words
+    # cannot use; the edited copies would only blur its word statistics.
+    real, tokens = prepared.real_train
+    baseline = Baseline.fit(tokens, real.labels, config.train.class_weight, config.train.seed)
     probs = baseline.predict_proba(prepared.val_tokens)
     baseline.validation = classification_metrics(
         splits.val.labels, [baseline.labels[i] for i in probs.argmax(axis=1)], splits.classes
@@ -591,8 +595,11 @@ def write_model_dir(
 ) -> None:
     """Write the model folder atomically (``artifact.write_model_dir``)."""
 
+    from sentiment_cli import runtime
+
     def write(folder: Path) -> None:
         model.save(folder / artifact.MODEL_FILE)
+        runtime.save(folder, *runtime.export(model, config))
         prepared.vocab.save(folder / artifact.VOCAB_FILE)
         (folder / artifact.CONFIG_FILE).write_text(dump_config(config), encoding="utf-8")
         artifact.write_json(folder / artifact.LABELS_FILE, prepared.splits.classes)
