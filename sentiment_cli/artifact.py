@@ -195,7 +195,9 @@ def load_config_file(folder: Path) -> Config:
 
 
 def load_keras_model(path: Path):
-    import keras
+    from sentiment_cli.backend import load
+
+    keras = load()
 
     import sentiment_cli.layers  # noqa: F401  (registers the custom layers)
 

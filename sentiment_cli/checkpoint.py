@@ -104,7 +104,9 @@ def write_state(checkpoint: Path, model, progress: dict, best_weights) -> None:
 
 def load_state(state: Path) -> tuple[object, dict, list | None]:
     """(compiled model with optimizer state, progress, best weights) from a state dir."""
-    import keras
+    from sentiment_cli import backend
+
+    keras = backend.keras()
 
     import sentiment_cli.layers  # noqa: F401  (registers the custom layers)
 

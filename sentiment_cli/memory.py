@@ -61,7 +61,9 @@ def parse_variants(text: str, option: str = "--cells") -> list[str]:
 
 
 def build(spec: str, units: int, embedding_dim: int, seed: int):
-    import keras
+    from sentiment_cli import backend
+
+    keras = backend.keras()
 
     from sentiment_cli.config import TrainConfig
     from sentiment_cli.model import compile_model, keras_cell
@@ -79,7 +81,9 @@ def build(spec: str, units: int, embedding_dim: int, seed: int):
 
 def state_gradient_norms(model, ids: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Mean over the batch of ‖∂L/∂h_t‖ for every step t (the cell unrolled by hand)."""
-    import keras
+    from sentiment_cli import backend
+
+    keras = backend.keras()
     import tensorflow as tf
 
     embedded = model.get_layer("embedding")(ids)
@@ -115,6 +119,9 @@ def memory_experiment(
 ) -> dict[str, Any]:
     """Test accuracy of each cell at each distance, and ‖∂L/∂h_t‖ at initialization for
     the largest one."""
+    from sentiment_cli.backend import load
+
+    load()  # TensorFlow, quietly
     rng = np.random.default_rng(seed)
     results: dict[str, Any] = {
         "distances": list(distances),

@@ -14,13 +14,17 @@ from sentiment_cli.errors import SentimentError
 
 def keras_cell(name: str):
     """The Keras layer class of a cell named in the config (``cells.CELLS``)."""
-    import keras
+    from sentiment_cli import backend
+
+    keras = backend.keras()
 
     return getattr(keras.layers, CELLS[name].keras_name)
 
 
 def initializer_names() -> list[str]:
-    import keras
+    from sentiment_cli import backend
+
+    keras = backend.keras()
 
     return sorted(
         name
@@ -33,7 +37,9 @@ def initializer_names() -> list[str]:
 
 def resolve_initializer(value: Any, key: str):
     """A Keras initializer from a name or a {class_name, config} mapping."""
-    import keras
+    from sentiment_cli import backend
+
+    keras = backend.keras()
 
     try:
         initializer = keras.initializers.get(value)
@@ -67,7 +73,9 @@ def build_model(
     embedding_matrix: np.ndarray | None = None,
     lexicon_matrix: np.ndarray | None = None,
 ):
-    import keras
+    from sentiment_cli import backend
+
+    keras = backend.keras()
     from keras import layers
 
     from sentiment_cli.layers import AttentionPooling, MaskedMaxPooling, MaskedMeanPooling
@@ -136,7 +144,9 @@ def build_model(
 def compile_model(model, train: TrainConfig) -> None:
     """Adam with the configured learning rate and gradient clipping, sparse categorical
     cross-entropy: every model of the tool (and its pretraining head) trains this way."""
-    import keras
+    from sentiment_cli import backend
+
+    keras = backend.keras()
 
     optimizer = keras.optimizers.Adam(learning_rate=train.learning_rate, clipnorm=train.clipnorm)
     model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])

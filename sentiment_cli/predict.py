@@ -23,7 +23,11 @@ def predict_ids(bundle: ModelDir, ids: np.ndarray) -> np.ndarray:
         return bundle.network.predict_ids(ids)
     if len(ids) == 0:
         return np.zeros((0, len(bundle.labels)))
-    return np.asarray(bundle.model.predict(ids, batch_size=1024, verbose=0), dtype="float64")
+    from sentiment_cli.backend import filtered_stderr
+
+    with filtered_stderr():  # the first masked step logs a oneDNN fallback notice
+        probs = bundle.model.predict(ids, batch_size=1024, verbose=0)
+    return np.asarray(probs, dtype="float64")
 
 
 @dataclass

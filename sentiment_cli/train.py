@@ -260,7 +260,9 @@ def new_model(config: Config, prepared: Prepared, log: Log):
 def pretrain_model(model, config: Config, prepared: Prepared, verbose: int, log: Log) -> None:
     """Distant supervision: fit the shared embedding and recurrent layers on the
     pretraining tweets through a classifier of their own, which is then dropped."""
-    import keras
+    from sentiment_cli import backend
+
+    keras = backend.keras()
 
     from sentiment_cli.callbacks import GracefulInterrupt
     from sentiment_cli.model import compile_model
@@ -336,10 +338,10 @@ def train(
         log,
     )
 
-    import keras
-
+    from sentiment_cli.backend import load
     from sentiment_cli.model import check_initializers
 
+    keras = load()  # quietly: TensorFlow's start-up lines are dropped
     check_initializers(config)  # a bad initializer fails before the slow tokenizing
     vocab = resumed_vocabulary(checkpoint, splits, output_dir) if resume else None
     prepared = prepare(splits, config, options.text_column, options.label_column, log, vocab)

@@ -1,0 +1,67 @@
+"""Loading TensorFlow and Keras without their start-up chatter.
+
+TensorFlow 2.21 logs through absl before ``absl::InitializeLog()`` runs, so
+``TF_CPP_MIN_LOG_LEVEL`` no longer silences lines such as "oneDNN custom operations are
+on", "Could not find cuda drivers" or "failed call to cuInit". ``load()`` imports both
+and touches the device once with the process' stderr (file descriptor 2) captured;
+lines that are known start-up notices are dropped and everything else (real warnings
+and errors) is written back to stderr.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import sys
+import tempfile
+from functools import lru_cache
+
+CHATTER = re.compile(
+    r"All log messages before absl::InitializeLog|oneDNN custom operations are on|"
+    r"cudart_stub|Could not find cuda drivers|failed call to cuInit|cuda_executor|"
+    r"This TensorFlow binary is optimized|rebuild TensorFlow with the appropriate compiler|"
+    r"Unable to register cu(DNN|FFT|BLAS) factory|computation_placer|TF-TRT Warning|"
+    r"cpu_feature_guard|cuda_diagnostics|kernel driver does not appear to be running|"
+    r"retrieving CUDA diagnostic information|hostname:|oneDNN supports DT_BOOL only"
+)
+
+
+@contextlib.contextmanager
+def filtered_stderr():
+    """Capture file descriptor 2 (C++ and Python writes alike); on exit, write back the
+    lines that are not start-up chatter."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            for line in captured.read().decode("utf-8", "replace").splitlines():
+                if line.strip() and not CHATTER.search(line):
+                    print(line, file=sys.stderr)
+
+
+@lru_cache(maxsize=1)
+def load():
+    """Import TensorFlow and Keras quietly (once per process); returns keras."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with filtered_stderr():
+        import keras
+        import numpy as np
+
+        # The first masked recurrent step initialises the devices and oneDNN, which log.
+        inputs = keras.Input(shape=(2,), dtype="int32")
+        masked = keras.layers.Embedding(2, 1, mask_zero=True)(inputs)
+        keras.Model(inputs, keras.layers.LSTM(1)(masked))(np.array([[1, 0]]))
+    return keras
+
+
+def keras():
+    """The keras module, loaded quietly."""
+    return load()
