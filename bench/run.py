@@ -1,15 +1,20 @@
-"""The SemEval-2017 Task 4A benchmark: `make bench`.
+"""The benchmark: `make bench`.
 
-Trains the default config on train.csv (early stopping on val.csv) for several
-seeds, evaluates each on test.csv next to its bag-of-words baseline, measures speed
-and memory, then trains every config in configs/ once for a side-by-side table.
-Prints a table and writes bench/results.json.
+For each shared human-labelled domain (SemEval-2017 Task 4A; Tweet Sentiment
+Extraction), trains the default config with several seeds, evaluates each on the test
+split next to its bag-of-words baseline and on the probe suite (accuracy per
+category), and reports the median and the spread. Then speed and memory, each next to
+VADER scoring the same input in its own process: a cold single prediction and the whole
+SemEval test file. Then every config in configs/ once on SemEval. Prints tables and
+writes bench/results.json.
 
-    python bench/run.py [--data-dir ../shared/data/semeval2017] [--seeds 42,43,44]
-                        [--limit N] [--skip-configs] [--out bench/results.json]
+    python bench/run.py [--domains semeval,tse] [--seeds 42,43,44] [--limit N]
+                        [--skip-configs] [--out bench/results.json]
 
---limit N trains and tests on the first N rows of each file (for the smoke test).
-Every training and prediction runs as its own `sentiment-cli` process, so wall time
+Settings are chosen on validation data only: SemEval's val.csv; for Tweet Sentiment
+Extraction, which has no val split, 10% of train.csv held out with seed 0. Each test
+split is read once per trained model. --limit N uses the first N rows of each file
+(the smoke test). Every training and prediction runs as its own process, so wall time
 and peak memory (RSS) are those a user would see.
 """
 
@@ -22,32 +27,57 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "semeval2017"
+SHARED = ROOT.parent / "shared" / "data"
+DEFAULT_DATA = SHARED / "semeval2017"
+PROBES = ROOT / "data" / "probes" / "probes.csv"
 METRICS = ["macro_recall", "accuracy", "f1_pn", "macro_f1"]
 CLI = [sys.executable, "-m", "sentiment_cli"]
 
 
-def run(args: list[str], log_path: Path | None = None) -> dict:
-    """Run a sentiment-cli command; wall seconds, peak RSS (MiB) and stdout."""
-    started = time.perf_counter()
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    with tempfile.TemporaryFile("w+") as out:
-        process = subprocess.Popen(
-            [*CLI, *args], stdout=out, stderr=subprocess.STDOUT, env=env, text=True
+# A small process starts the measured one and reports its peak RSS: ru_maxrss counts the
+# image a process was forked from, and this benchmark's own process is large.
+LAUNCHER = (
+    "import os, subprocess, sys, time\n"
+    "started = time.perf_counter()\n"
+    "child = subprocess.Popen(sys.argv[2:])\n"
+    "_, status, usage = os.wait4(child.pid, 0)\n"
+    "seconds = time.perf_counter() - started\n"
+    "open(sys.argv[1], 'w').write(f'{seconds} {usage.ru_maxrss} {status}')\n"
+)
+
+
+def measured(command: list[str]) -> dict:
+    """Run ``command``: its wall seconds (from its own start), peak RSS (MiB) and output."""
+    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryFile("w+") as out:
+        report = Path(tmp) / "report"
+        subprocess.run(
+            [sys.executable, "-c", LAUNCHER, str(report), *command],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - started
+        seconds, rss_kib, status = report.read_text().split()
         out.seek(0)
         text = out.read()
+    return {
+        "seconds": float(seconds),
+        "peak_rss_mib": int(rss_kib) / 1024,
+        "exit_code": os.waitstatus_to_exitcode(int(status)),
+        "output": text,
+    }
+
+
+def run(args: list[str], log_path: Path | None = None) -> dict:
+    """Run a sentiment-cli command in its own process."""
+    result = measured([*CLI, *args])
     if log_path is not None:
-        log_path.write_text(text)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"sentiment-cli {' '.join(args)} failed:\n{text[-3000:]}")
-    return {"seconds": seconds, "peak_rss_mib": usage.ru_maxrss / 1024, "output": text}
+        log_path.write_text(result["output"])
+    if result["exit_code"] != 0:
+        raise SystemExit(f"sentiment-cli {' '.join(args)} failed:\n{result['output'][-3000:]}")
+    return result
 
 
 def limited(path: Path, limit: int | None, work: Path) -> Path:
@@ -55,7 +85,7 @@ def limited(path: Path, limit: int | None, work: Path) -> Path:
         return path
     import pandas as pd
 
-    target = work / f"{path.stem}-{limit}.csv"
+    target = work / f"{path.parent.name}-{path.stem}-{limit}.csv"
     pd.read_csv(path, dtype=str, keep_default_na=False).head(limit).to_csv(target, index=False)
     return target
 
@@ -63,43 +93,6 @@ def limited(path: Path, limit: int | None, work: Path) -> Path:
 def evaluate(model_dir: Path, test: Path) -> dict:
     result = run(["evaluate", "--model-dir", str(model_dir), str(test), "--format", "json"])
     return json.loads(result["output"][result["output"].index("{") :])
-
-
-def prediction_speed(model_dir: Path, test: Path) -> dict:
-    """Batch throughput in-process, and what a user waits for in a fresh process."""
-    from sentiment_cli.artifact import load_model_dir
-    from sentiment_cli.data import read_labelled
-    from sentiment_cli.predict import predict_proba
-
-    bundle = load_model_dir(model_dir)
-    texts = read_labelled(test).texts
-    predict_proba(bundle, texts[:256])  # warm-up: graph tracing
-    started = time.perf_counter()
-    predict_proba(bundle, texts)
-    seconds = time.perf_counter() - started
-    cold = run(["predict", "--model-dir", str(model_dir), "what a great day :)"])
-    batch = run(
-        [
-            "predict",
-            "--model-dir",
-            str(model_dir),
-            "--input",
-            str(test),
-            "--format",
-            "csv",
-            "--output",
-            os.devnull,
-        ]
-    )
-    helped = run(["--help"])
-    return {
-        "predict_tweets": len(texts),
-        "predict_tweets_per_second": round(len(texts) / seconds, 1),
-        "predict_cold_start_seconds": round(cold["seconds"], 2),
-        "predict_file_seconds": round(batch["seconds"], 2),
-        "predict_peak_rss_mib": round(batch["peak_rss_mib"], 1),
-        "help_seconds": round(helped["seconds"], 2),
-    }
 
 
 def train(data: Path, val: Path, out: Path, config: str | None, seed: int, logs: Path) -> dict:
@@ -136,11 +129,140 @@ def scores(metrics: dict) -> dict:
     return {key: metrics[key] for key in METRICS}
 
 
+def domain_files(name: str, args, work: Path) -> dict[str, Path]:
+    """train / val / test CSVs of a domain (TSE's val: 10% of train, seed 0)."""
+    if name == "semeval":
+        files = {n: args.data_dir / f"{n}.csv" for n in ("train", "val", "test")}
+    else:
+        source = args.tse_dir
+        files = {"train": source / "train.csv", "test": source / "test.csv"}
+        missing = [str(p) for p in files.values() if not p.exists()]
+        if missing:
+            raise SystemExit(f"bench: {', '.join(missing)} not found; pass --tse-dir")
+        split_dir = work / "tse-split"
+        if not (split_dir / "val.csv").exists():
+            from sentiment_cli.data import split_file
+
+            split_file(limited(files["train"], args.limit, work), split_dir, 0.1, 0)
+            (split_dir / "test.csv").rename(split_dir / "val.csv")
+        return {
+            "train": split_dir / "train.csv",
+            "val": split_dir / "val.csv",
+            "test": limited(files["test"], args.limit, work),
+        }
+    missing = [str(p) for p in files.values() if not p.exists()]
+    if missing:
+        raise SystemExit(
+            f"bench: the SemEval-2017 data is not here ({', '.join(missing)}); "
+            f"pass --data-dir or set SEMEVAL_DIR"
+        )
+    return {n: limited(p, args.limit, work) for n, p in files.items()}
+
+
+def probe_scores(model_dir: Path) -> dict:
+    metrics = evaluate(model_dir, PROBES)
+    return {
+        category: {"model": row["accuracy"], "baseline": row["baseline_accuracy"]}
+        for category, row in metrics["categories"].items()
+    }
+
+
+def run_domain(name: str, files: dict, seeds: list[int], work: Path, logs: Path) -> dict:
+    runs = []
+    for seed in seeds:
+        out = work / f"{name}-default-seed{seed}"
+        print(f"[bench] {name}: default config, seed {seed}: training", flush=True)
+        row = {"seed": seed, **train(files["train"], files["val"], out, None, seed, logs)}
+        metrics = evaluate(out, files["test"])
+        row["model"] = scores(metrics)
+        row["baseline"] = scores(metrics["baseline"])
+        row["probes"] = probe_scores(out)
+        runs.append(row)
+        print(
+            f"[bench]   macro_recall {row['model']['macro_recall']:.4f} "
+            f"(bag-of-words {row['baseline']['macro_recall']:.4f}), "
+            f"{row['train_wall_seconds']:.0f}s",
+            flush=True,
+        )
+    median_run = sorted(runs, key=lambda r: r["model"]["macro_recall"])[len(runs) // 2]
+    categories = list(runs[0]["probes"])
+    spread = [r["model"]["macro_recall"] for r in runs]
+    return {
+        "files": {k: str(v) for k, v in files.items()},
+        "runs": runs,
+        "median": {
+            "seed": median_run["seed"],
+            "model": {k: statistics.median(r["model"][k] for r in runs) for k in METRICS},
+            "baseline": {k: statistics.median(r["baseline"][k] for r in runs) for k in METRICS},
+            "probes": {
+                c: {
+                    side: statistics.median(r["probes"][c][side] for r in runs)
+                    for side in ("model", "baseline")
+                }
+                for c in categories
+            },
+            "train_wall_seconds": statistics.median(r["train_wall_seconds"] for r in runs),
+        },
+        "macro_recall_min_max": [min(spread), max(spread)],
+    }
+
+
+VADER_SCRIPT = """
+import csv, sys
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+analyzer = SentimentIntensityAnalyzer()
+if sys.argv[1] == "--file":
+    with open(sys.argv[2], newline="", encoding="utf-8") as handle:
+        rows = csv.DictReader(handle)
+        scores = [analyzer.polarity_scores(row["text"])["compound"] for row in rows]
+    print(len(scores))
+else:
+    print(analyzer.polarity_scores(sys.argv[1])["compound"])
+"""
+
+
+def vader(*args: str) -> dict:
+    """VADER in its own process, like a user would run it."""
+    result = measured([sys.executable, "-c", VADER_SCRIPT, *args])
+    if result["exit_code"] != 0:
+        raise SystemExit(f"bench: VADER failed:\n{result['output'][-2000:]}")
+    return result
+
+
+def speed(model_dir: Path, test: Path) -> dict:
+    """Ours and VADER's, each in its own process, same inputs, same run."""
+    import pandas as pd
+
+    n = len(pd.read_csv(test, dtype=str, keep_default_na=False))
+    tweet = "what a great day :)"
+    ours_cold = run(["predict", "--model-dir", str(model_dir), tweet])
+    vader_cold = vader(tweet)
+    args = ["predict", "--model-dir", str(model_dir), "--input", str(test), "-f", "csv"]
+    ours_file = run([*args, "--output", os.devnull])
+    vader_file = vader("--file", str(test))
+    helped = run(["--help"])
+    return {
+        "file_tweets": n,
+        "cold_predict_seconds": round(ours_cold["seconds"], 3),
+        "cold_predict_peak_rss_mib": round(ours_cold["peak_rss_mib"], 1),
+        "vader_cold_seconds": round(vader_cold["seconds"], 3),
+        "vader_cold_peak_rss_mib": round(vader_cold["peak_rss_mib"], 1),
+        "file_seconds": round(ours_file["seconds"], 3),
+        "file_tweets_per_second": round(n / ours_file["seconds"], 1),
+        "file_peak_rss_mib": round(ours_file["peak_rss_mib"], 1),
+        "vader_file_seconds": round(vader_file["seconds"], 3),
+        "vader_file_tweets_per_second": round(n / vader_file["seconds"], 1),
+        "help_seconds": round(helped["seconds"], 3),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--data-dir", type=Path, default=Path(os.environ.get("SEMEVAL_DIR", DEFAULT_DATA))
     )
+    parser.add_argument("--tse-dir", type=Path, default=SHARED / "tweet_sentiment_extraction")
+    parser.add_argument("--domains", default="semeval,tse")
     parser.add_argument("--seeds", default="42,43,44")
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--skip-configs", action="store_true")
@@ -148,57 +270,28 @@ def main() -> None:
     parser.add_argument("--work-dir", type=Path, default=ROOT / "bench" / "runs")
     args = parser.parse_args()
 
-    files = {name: args.data_dir / f"{name}.csv" for name in ("train", "val", "test")}
-    missing = [str(p) for p in files.values() if not p.exists()]
-    if missing:
-        raise SystemExit(
-            f"bench: the SemEval-2017 data is not here ({', '.join(missing)}); "
-            f"pass --data-dir or set SEMEVAL_DIR"
-        )
     work = args.work_dir
-    work.mkdir(parents=True, exist_ok=True)
     logs = work / "logs"
-    logs.mkdir(exist_ok=True)
-    train_csv, val_csv, test_csv = (limited(files[n], args.limit, work) for n in files)
+    logs.mkdir(parents=True, exist_ok=True)
     seeds = [int(s) for s in args.seeds.split(",")]
-
+    domains = args.domains.split(",")
     results: dict = {
-        "data_dir": str(args.data_dir),
         "limit": args.limit,
         "seeds": seeds,
         "default_config": "configs/lstm.yaml",
-        "runs": [],
+        "probes": str(PROBES.relative_to(ROOT)),
+        "domains": {},
     }
-    for seed in seeds:
-        out = work / f"default-seed{seed}"
-        print(f"[bench] default config, seed {seed}: training", flush=True)
-        row = {"seed": seed, **train(train_csv, val_csv, out, None, seed, logs)}
-        metrics = evaluate(out, test_csv)
-        row["model"] = scores(metrics)
-        row["baseline"] = scores(metrics["baseline"]) if metrics["baseline"] else None
-        results["runs"].append(row)
-        print(
-            f"[bench]   macro_recall {row['model']['macro_recall']:.4f} "
-            f"(bag-of-words {row['baseline']['macro_recall']:.4f}), "
-            f"{row['train_wall_seconds']:.0f}s",
-            flush=True,
-        )
+    files = {name: domain_files(name, args, work) for name in domains}
+    for name in domains:
+        results["domains"][name] = run_domain(name, files[name], seeds, work, logs)
 
-    median_run = sorted(results["runs"], key=lambda r: r["model"]["macro_recall"])[
-        len(results["runs"]) // 2
-    ]
-    results["median"] = {
-        "seed": median_run["seed"],
-        "model": {k: statistics.median(r["model"][k] for r in results["runs"]) for k in METRICS},
-        "baseline": {
-            k: statistics.median(r["baseline"][k] for r in results["runs"]) for k in METRICS
-        },
-        "train_wall_seconds": statistics.median(r["train_wall_seconds"] for r in results["runs"]),
-    }
-    spread = [r["model"]["macro_recall"] for r in results["runs"]]
-    results["macro_recall_min_max"] = [min(spread), max(spread)]
-    print("[bench] prediction speed and start-up", flush=True)
-    results["speed"] = prediction_speed(work / f"default-seed{median_run['seed']}", test_csv)
+    first = domains[0]
+    median_seed = results["domains"][first]["median"]["seed"]
+    median_dir = work / f"{first}-default-seed{median_seed}"
+    print("[bench] speed and memory, next to VADER", flush=True)
+    results["speed"] = speed(median_dir, files[first]["test"])
+    median_run = next(r for r in results["domains"][first]["runs"] if r["seed"] == median_seed)
     results["speed"]["train_tweets_per_second"] = median_run["train_tweets_per_second"]
     results["speed"]["train_peak_rss_mib"] = median_run["train_peak_rss_mib"]
 
@@ -209,11 +302,13 @@ def main() -> None:
             print(f"[bench] {config.name}: training", flush=True)
             row = {
                 "config": config.name,
-                **train(train_csv, val_csv, out, str(config), seeds[0], logs),
+                **train(
+                    files[first]["train"], files[first]["val"], out, str(config), seeds[0], logs
+                ),
             }
-            metrics = evaluate(out, test_csv)
+            metrics = evaluate(out, files[first]["test"])
             row["model"] = scores(metrics)
-            row["baseline"] = scores(metrics["baseline"]) if metrics["baseline"] else None
+            row["baseline"] = scores(metrics["baseline"])
             results["configs"].append(row)
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -223,35 +318,43 @@ def main() -> None:
 
 
 def print_table(results: dict) -> None:
-    print("\nDefault config on SemEval-2017 test (train.csv, early stopping on val.csv)")
-    print(
-        f"{'seed':>6} {'macro_recall':>12} {'accuracy':>9} {'f1_pn':>7} {'macro_f1':>9} "
-        f"{'BoW MR':>7} {'RNN-BoW':>8} {'train s':>8}"
-    )
-    for r in results["runs"]:
-        m, b = r["model"], r["baseline"]
+    for name, domain in results["domains"].items():
         print(
-            f"{r['seed']:>6} {m['macro_recall']:>12.4f} {m['accuracy']:>9.4f} "
-            f"{m['f1_pn']:>7.4f} {m['macro_f1']:>9.4f} {b['macro_recall']:>7.4f} "
-            f"{m['macro_recall'] - b['macro_recall']:>+8.4f} {r['train_wall_seconds']:>8.0f}"
+            f"\nDefault config on {name} test ({domain['files']['test']}), "
+            f"early stopping on {domain['files']['val']}"
         )
-    med = results["median"]
+        print(
+            f"{'seed':>6} {'macro_recall':>12} {'accuracy':>9} {'f1_pn':>7} {'macro_f1':>9} "
+            f"{'BoW MR':>7} {'RNN-BoW':>8} {'train s':>8}"
+        )
+        rows = [
+            (str(r["seed"]), r["model"], r["baseline"], r["train_wall_seconds"])
+            for r in domain["runs"]
+        ]
+        med = domain["median"]
+        rows.append(("median", med["model"], med["baseline"], med["train_wall_seconds"]))
+        for label, m, b, seconds in rows:
+            print(
+                f"{label:>6} {m['macro_recall']:>12.4f} {m['accuracy']:>9.4f} "
+                f"{m['f1_pn']:>7.4f} {m['macro_f1']:>9.4f} {b['macro_recall']:>7.4f} "
+                f"{m['macro_recall'] - b['macro_recall']:>+8.4f} {seconds:>8.0f}"
+            )
+        low, high = domain["macro_recall_min_max"]
+        print(f"spread of macro_recall over seeds: {low:.4f} to {high:.4f}")
+        print(f"probe accuracy (median over seeds): {'category':<18} {'RNN':>6} {'BoW':>6}")
+        for category, row in med["probes"].items():
+            print(f"{'':>36}{category:<18} {row['model']:>6.3f} {row['baseline']:>6.3f}")
+    s = results["speed"]
     print(
-        f"{'median':>6} {med['model']['macro_recall']:>12.4f} {med['model']['accuracy']:>9.4f} "
-        f"{med['model']['f1_pn']:>7.4f} {med['model']['macro_f1']:>9.4f} "
-        f"{med['baseline']['macro_recall']:>7.4f} "
-        f"{med['model']['macro_recall'] - med['baseline']['macro_recall']:>+8.4f} "
-        f"{med['train_wall_seconds']:>8.0f}"
-    )
-    speed = results["speed"]
-    print(
-        f"\ntraining {speed['train_tweets_per_second']:.0f} tweets/s, peak RSS "
-        f"{speed['train_peak_rss_mib']:.0f} MiB; prediction "
-        f"{speed['predict_tweets_per_second']:.0f} tweets/s in batch, "
-        f"{speed['predict_file_seconds']:.1f}s for the {speed['predict_tweets']}-tweet file "
-        f"(peak RSS {speed['predict_peak_rss_mib']:.0f} MiB); "
-        f"cold start of one prediction {speed['predict_cold_start_seconds']:.1f}s; "
-        f"--help {speed['help_seconds']:.2f}s"
+        f"\nSpeed and memory (each its own process; VADER on the same input):\n"
+        f"  cold predict of one tweet: {s['cold_predict_seconds']:.2f}s, "
+        f"{s['cold_predict_peak_rss_mib']:.0f} MiB (VADER {s['vader_cold_seconds']:.2f}s, "
+        f"{s['vader_cold_peak_rss_mib']:.0f} MiB)\n"
+        f"  the {s['file_tweets']}-tweet test file: {s['file_tweets_per_second']:.0f} tweets/s, "
+        f"{s['file_peak_rss_mib']:.0f} MiB (VADER {s['vader_file_tweets_per_second']:.0f} "
+        f"tweets/s)\n"
+        f"  training {s['train_tweets_per_second']:.0f} tweets/s, peak RSS "
+        f"{s['train_peak_rss_mib']:.0f} MiB; --help {s['help_seconds']:.2f}s"
     )
     if results["configs"]:
         print(

@@ -10,7 +10,8 @@ tokens, with labels that follow from the edit:
   "never loved the show"); the label flips (positive <-> negative; a negated
   negative reads as positive, as in "not bad").
 - contrast: two short tweets of opposite polarity joined by a contrastive connective
-  ("A , but B"); the label is the second tweet's, the clause that decides.
+  ("A , but B", "although A , B"); the label is the second tweet's, the clause that
+  decides.
 
 The rules edit real tweets; they never use the sentence frames of the probe suite
 (``bench/make_probes.py``), so the probes stay a test of what the network learned.
@@ -40,6 +41,7 @@ NEGATORS = [
     ["no", "longer"],
 ]
 CONNECTIVES = [[",", "but"], [".", "but"], [",", "however"], ["but"], [".", "still"], [",", "yet"]]
+CONCESSIVES = [["although"], ["though"], ["even", "though"], ["while"]]
 STRONG = 1.5  # |VADER valence| of the words that carry a tweet's polarity
 MAX_CLAUSE = 15  # tokens of each tweet joined in a contrast pair
 
@@ -126,8 +128,10 @@ def contrast_pairs(
         second = "positive" if k % 2 else "negative"
         first = "negative" if second == "positive" else "positive"
         a, b = rng.choice(short[first]), rng.choice(short[second])
-        connective = rng.choice(CONNECTIVES)
-        new_tokens.append([*tokens[a], *connective, *tokens[b]])
+        if rng.random() < 0.25:  # the concession first: "although A , B"
+            new_tokens.append([*rng.choice(CONCESSIVES), *tokens[a], ",", *tokens[b]])
+        else:
+            new_tokens.append([*tokens[a], *rng.choice(CONNECTIVES), *tokens[b]])
         new_labels.append(second)
     return new_tokens, new_labels
 

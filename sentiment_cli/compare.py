@@ -82,6 +82,8 @@ def compare(
                 "test_macro_recall": None,
                 "test_accuracy": None,
             }
+            probes = probe_metrics(folder)
+            row["probe_accuracy"] = probes["accuracy"] if probes else None
             if test_path is not None:
                 metrics = evaluate(
                     folder, test_path, text_column=text_column, label_column=label_column
@@ -89,9 +91,9 @@ def compare(
                 row["test_macro_recall"] = metrics["macro_recall"]
                 row["test_accuracy"] = metrics["accuracy"]
                 if baseline_row is None and metrics["baseline"] is not None:
-                    baseline_row = _baseline_row(summary, metrics["baseline"])
+                    baseline_row = _baseline_row(summary, metrics["baseline"], probes)
             elif baseline_row is None and summary.get("baseline_validation"):
-                baseline_row = _baseline_row(summary, None)
+                baseline_row = _baseline_row(summary, None, probes)
             log(
                 f"   val macro_recall {row['val_macro_recall']:.4f}"
                 + (
@@ -113,8 +115,17 @@ def compare(
     }
 
 
-def _baseline_row(summary: dict, test_metrics: dict | None) -> dict:
+def probe_metrics(folder: Path) -> dict | None:
+    """The model's metrics on the shipped probe suite (negation, contrast, ...), the
+    baseline's under "baseline"; None where the suite is not installed."""
+    from sentiment_cli.evaluate import PROBES, score
+
+    return score(folder, PROBES).metrics if PROBES.exists() else None
+
+
+def _baseline_row(summary: dict, test_metrics: dict | None, probes: dict | None) -> dict:
     val = summary.get("baseline_validation") or {}
+    base_probes = (probes or {}).get("baseline")
     return {
         "name": "bag-of-words",
         "cell": "TF-IDF + logistic regression",
@@ -127,6 +138,7 @@ def _baseline_row(summary: dict, test_metrics: dict | None) -> dict:
         "val_accuracy": val.get("accuracy"),
         "test_macro_recall": None if test_metrics is None else test_metrics["macro_recall"],
         "test_accuracy": None if test_metrics is None else test_metrics["accuracy"],
+        "probe_accuracy": base_probes["accuracy"] if base_probes else None,
     }
 
 

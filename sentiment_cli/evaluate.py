@@ -15,6 +15,8 @@ from sentiment_cli.metrics import classification_metrics
 from sentiment_cli.predict import predict_ids, predict_proba
 from sentiment_cli.text import tokenize_all
 
+PROBES = Path(__file__).resolve().parent.parent / "data" / "probes" / "probes.csv"
+
 
 @dataclass
 class Evaluation:

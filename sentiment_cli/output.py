@@ -267,7 +267,7 @@ def print_compare(result: dict[str, Any], file: IO[str] | None = None) -> None:
         f", tested on {result['test']}" if result["test"] else ""
     )
     columns = ["model", "recurrent params", "total params", "train s", "val MR", "val acc"]
-    shown = table([*columns, "test MR", "test acc"], title)
+    shown = table([*columns, "test MR", "test acc", "probes acc"], title)
     rows = list(result["models"]) + ([result["baseline"]] if result["baseline"] else [])
     for row in rows:
         shown.add_row(
@@ -279,9 +279,13 @@ def print_compare(result: dict[str, Any], file: IO[str] | None = None) -> None:
             _fmt(row["val_accuracy"]),
             _fmt(row["test_macro_recall"]),
             _fmt(row["test_accuracy"]),
+            _fmt(row.get("probe_accuracy")),
         )
     out.print(shown)
-    out.print("MR: macro-averaged recall")
+    out.print(
+        "MR: macro-averaged recall; probes acc: accuracy on data/probes/probes.csv "
+        "(negation, contrast, ...)"
+    )
 
 
 def print_memory(result: dict[str, Any], file: IO[str] | None = None) -> None:

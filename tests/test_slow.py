@@ -45,6 +45,7 @@ def test_semeval_lstm_beats_the_majority_class(runner, tmp_path):
 
 def test_benchmark_script_on_a_subset(tmp_path):
     data_dir = shared_file("semeval2017", "train.csv").parent
+    tse_dir = shared_file("tweet_sentiment_extraction", "train.csv").parent
     out = tmp_path / "results.json"
     subprocess.run(
         [
@@ -52,6 +53,8 @@ def test_benchmark_script_on_a_subset(tmp_path):
             str(ROOT / "bench" / "run.py"),
             "--data-dir",
             str(data_dir),
+            "--tse-dir",
+            str(tse_dir),
             "--limit",
             "400",
             "--seeds",
@@ -67,15 +70,20 @@ def test_benchmark_script_on_a_subset(tmp_path):
         text=True,
     )
     results = json.loads(out.read_text())
-    run = results["runs"][0]
-    assert set(run["model"]) == {"macro_recall", "accuracy", "f1_pn", "macro_f1"}
-    assert run["baseline"]["macro_recall"] > 0
+    assert set(results["domains"]) == {"semeval", "tse"}
+    for domain in results["domains"].values():
+        run = domain["runs"][0]
+        assert set(run["model"]) == {"macro_recall", "accuracy", "f1_pn", "macro_f1"}
+        assert run["baseline"]["macro_recall"] > 0
+        assert set(run["probes"]) >= {"negation", "negated_negative", "contrast", "control"}
     for key in (
-        "predict_tweets_per_second",
-        "predict_cold_start_seconds",
+        "cold_predict_seconds",
+        "vader_cold_seconds",
+        "file_tweets_per_second",
+        "vader_file_tweets_per_second",
         "help_seconds",
         "train_tweets_per_second",
         "train_peak_rss_mib",
-        "predict_peak_rss_mib",
+        "file_peak_rss_mib",
     ):
         assert results["speed"][key] > 0
