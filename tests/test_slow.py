@@ -87,3 +87,23 @@ def test_benchmark_script_on_a_subset(tmp_path):
         "file_peak_rss_mib",
     ):
         assert results["speed"][key] > 0
+
+
+def test_every_semeval_tweet_gets_the_ids_nltk_tokenization_gives():
+    """The fast tokenizer path changes no id: same tokens as NLTK's own tokenize."""
+    import pandas as pd
+
+    from sentiment_cli.config import TextConfig
+    from sentiment_cli.text import _clean, _tweet_tokenizer, _tweet_tokenizer_class, tokenize
+
+    texts = []
+    for split in ("train", "val", "test"):
+        path = shared_file("semeval2017", f"{split}.csv")
+        texts += pd.read_csv(path, dtype=str, keep_default_na=False)["text"].tolist()
+    config = TextConfig()
+    nltk = _tweet_tokenizer_class()(preserve_case=False, reduce_len=True)
+    fast = _tweet_tokenizer(True, True)
+    assert type(fast).__name__ == "_FastTweetTokenizer"
+    for text in texts:
+        assert fast.tokenize(_clean(text)) == nltk.tokenize(_clean(text)), text
+    assert len(texts) > 60_000 and all(isinstance(tokenize(t, config), list) for t in texts[:10])

@@ -120,3 +120,32 @@ def test_any_text_becomes_exactly_max_length_ids_in_range(text, config):
             assert nonzero[0] == 0 and (ids[: nonzero[-1] + 1] != 0).all()
         else:
             assert nonzero[-1] == config.max_length - 1 and (ids[nonzero[0] :] != 0).all()
+
+
+SAMPLES = [
+    "Sooooo HAPPY @Anna :-) XD #Blessed http://x.co/AbC &amp; can’t",
+    "I LOVE IT!!!!!! <3 </3 8D D8 ;P :-P =) (: \n\n\n\n done",
+    "&#128512; &lt;3 &notanentity; &&&; ....... ?????",
+    "Call 555-123-4567 now!!! $50 OFF 10PM",
+    "",
+]
+
+
+@pytest.mark.parametrize("lowercase", [True, False])
+@pytest.mark.parametrize("reduce_len", [True, False])
+def test_fast_tokenizer_matches_nltk(lowercase, reduce_len):
+    from sentiment_cli.text import _clean, _tweet_tokenizer, _tweet_tokenizer_class
+
+    fast = _tweet_tokenizer(lowercase, reduce_len)
+    assert type(fast).__name__ == "_FastTweetTokenizer"
+    nltk = _tweet_tokenizer_class()(preserve_case=not lowercase, reduce_len=reduce_len)
+    for text in SAMPLES:
+        assert fast.tokenize(_clean(text)) == nltk.tokenize(_clean(text)), text
+
+
+@given(st.text(max_size=80))
+def test_fast_tokenizer_matches_nltk_on_any_text(text):
+    from sentiment_cli.text import _clean, _tweet_tokenizer, _tweet_tokenizer_class
+
+    nltk = _tweet_tokenizer_class()(preserve_case=False, reduce_len=True)
+    assert _tweet_tokenizer(True, True).tokenize(_clean(text)) == nltk.tokenize(_clean(text))
