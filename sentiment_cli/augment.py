@@ -9,9 +9,9 @@ tokens, with labels that follow from the edit:
   first sentiment word with a negator inserted before that word ("loved the show" ->
   "never loved the show"); the label flips (positive <-> negative; a negated
   negative reads as positive, as in "not bad").
-- contrast: two short tweets of opposite polarity joined by a contrastive connective
-  ("A , but B", "although A , B"); the label is the second tweet's, the clause that
-  decides.
+- contrast: two such sentiment clauses of opposite polarity, from two tweets, joined
+  by a contrastive connective ("A , but B", "although A , B"); the label is the second
+  clause's, the one that decides.
 
 The rules edit real tweets; they never use the sentence frames of the probe suite
 (``bench/make_probes.py``), so the probes stay a test of what the network learned.
@@ -43,7 +43,6 @@ NEGATORS = [
 CONNECTIVES = [[",", "but"], [".", "but"], [",", "however"], ["but"], [".", "still"], [",", "yet"]]
 CONCESSIVES = [["although"], ["though"], ["even", "though"], ["while"]]
 STRONG = 1.5  # |VADER valence| of the words that carry a tweet's polarity
-MAX_CLAUSE = 15  # tokens of each tweet joined in a contrast pair
 
 
 def _has_negation_or_contrast(tokens: Sequence[str]) -> bool:
@@ -64,23 +63,15 @@ def clauses(tokens: Sequence[str]) -> list[tuple[int, int]]:
     return spans
 
 
-def negation_copies(
-    tokens: Sequence[Sequence[str]],
-    labels: Sequence[str],
-    valences: dict[str, float],
-    fraction: float,
-    rng: random.Random,
-    mark_negation: bool = False,
-) -> tuple[list[list[str]], list[str]]:
-    """Negated clauses of up to ``fraction`` × len(tokens) eligible tweets, half of them
-    positive and half negative: the clause
-    that holds the tweet's sentiment words, with a negator before each (the negation
-    scope marked, when the tokenizer marks it). Only the clause is kept, so the rest of
-    the tweet (its topic) is not taught with the opposite label."""
-    flip = {"positive": "negative", "negative": "positive"}
-    eligible = []
+def sentiment_clauses(
+    tokens: Sequence[Sequence[str]], labels: Sequence[str], valences: dict[str, float]
+) -> dict[str, list[tuple[int, int, int, int]]]:
+    """Per polarity, (tweet, clause start, clause end, first sentiment word) of the tweets
+    whose sentiment words (|valence| >= STRONG) all agree with their label and that hold
+    no negator or contrastive word: the clause around the first of those words."""
+    found: dict[str, list[tuple[int, int, int, int]]] = {"positive": [], "negative": []}
     for i, (words, label) in enumerate(zip(tokens, labels, strict=True)):
-        if label not in flip or _has_negation_or_contrast(words):
+        if label not in found or _has_negation_or_contrast(words):
             continue
         sign = 1 if label == "positive" else -1
         rated = [j for j, w in enumerate(words) if abs(valences.get(w, 0.0)) >= STRONG]
@@ -89,49 +80,56 @@ def negation_copies(
         first = next((j for j in rated if words[j].isalpha()), None)  # a word, no emoticon
         spans = [(a, b) for a, b in clauses(words) if first is not None and a <= first < b]
         if spans:
-            eligible.append((i, spans[0], first))
+            found[label].append((i, *spans[0], first))
+    return found
+
+
+def negation_copies(
+    tokens: Sequence[Sequence[str]],
+    found: dict[str, list[tuple[int, int, int, int]]],
+    count: int,
+    rng: random.Random,
+    mark_negation: bool = False,
+) -> tuple[list[list[str]], list[str]]:
+    """Up to ``count`` negated sentiment clauses, half of them from positive tweets and
+    half from negative ones, with a negator before the first sentiment word (the scope
+    marked, when the tokenizer marks it). Only the clause is kept, so the rest of the
+    tweet (its topic) is not taught with the opposite label."""
+    flip = {"positive": "negative", "negative": "positive"}
     # As many negated negatives as negated positives: negators occur mostly in negative
     # tweets, and a network that learns "negator means negative" misreads "not bad".
-    by_label = {side: [e for e in eligible if labels[e[0]] == side] for side in flip}
-    per_side = min(int(fraction * len(tokens)) // 2, *(len(v) for v in by_label.values()))
-    chosen = []
-    for side in flip:
-        rng.shuffle(by_label[side])
-        chosen += by_label[side][:per_side]
+    per_side = min(count // 2, *(len(v) for v in found.values()))
     new_tokens, new_labels = [], []
-    for i, (start, end), first in chosen:
-        # One negator before the first sentiment word: its scope runs to the clause end
-        # (a second one would cancel it).
-        words = list(tokens[i][start:first]) + rng.choice(NEGATORS) + list(tokens[i][first:end])
-        new_tokens.append(mark(words) if mark_negation else words)
-        new_labels.append(flip[labels[i]])
+    for side, clauses_of_side in found.items():
+        for i, start, end, first in rng.sample(clauses_of_side, per_side):
+            # One negator before the first sentiment word: its scope runs to the clause
+            # end (a second one would cancel it).
+            words = [*tokens[i][start:first], *rng.choice(NEGATORS), *tokens[i][first:end]]
+            new_tokens.append(mark(words) if mark_negation else words)
+            new_labels.append(flip[side])
     return new_tokens, new_labels
 
 
 def contrast_pairs(
     tokens: Sequence[Sequence[str]],
-    labels: Sequence[str],
-    fraction: float,
+    found: dict[str, list[tuple[int, int, int, int]]],
+    count: int,
     rng: random.Random,
 ) -> tuple[list[list[str]], list[str]]:
-    """``fraction`` × len(tokens) pairs "A <but> B" of short tweets of opposite polarity,
-    labelled as B."""
-    short = {
-        side: [i for i, (w, lab) in enumerate(zip(tokens, labels, strict=True))
-               if lab == side and 0 < len(w) <= MAX_CLAUSE and "but" not in w]
-        for side in ("positive", "negative")
-    }  # fmt: skip
-    if not short["positive"] or not short["negative"]:
+    """``count`` pairs of sentiment clauses of opposite polarity from two tweets, joined
+    by a contrastive connective ("A , but B", "although A , B"), labelled as B."""
+    if not found["positive"] or not found["negative"]:
         return [], []
     new_tokens, new_labels = [], []
-    for k in range(int(fraction * len(tokens))):
+    for k in range(count):
         second = "positive" if k % 2 else "negative"
         first = "negative" if second == "positive" else "positive"
-        a, b = rng.choice(short[first]), rng.choice(short[second])
-        if rng.random() < 0.25:  # the concession first: "although A , B"
-            new_tokens.append([*rng.choice(CONCESSIVES), *tokens[a], ",", *tokens[b]])
+        (i, a, b, _), (j, c, d, _) = rng.choice(found[first]), rng.choice(found[second])
+        clause_a, clause_b = list(tokens[i][a:b]), list(tokens[j][c:d])
+        if rng.random() < 0.25:  # the concession first
+            new_tokens.append([*rng.choice(CONCESSIVES), *clause_a, ",", *clause_b])
         else:
-            new_tokens.append([*tokens[a], *rng.choice(CONNECTIVES), *tokens[b]])
+            new_tokens.append([*clause_a, *rng.choice(CONNECTIVES), *clause_b])
         new_labels.append(second)
     return new_tokens, new_labels
 
@@ -152,8 +150,8 @@ def augment(
     from sentiment_cli.lexicon import vader_valences
 
     rng = random.Random(seed)
-    neg_tokens, neg_labels = negation_copies(
-        tokens, labels, vader_valences(), negation, rng, mark_negation
-    )
-    con_tokens, con_labels = contrast_pairs(tokens, labels, contrast, rng)
+    found = sentiment_clauses(tokens, labels, vader_valences())
+    n = len(tokens)
+    neg_tokens, neg_labels = negation_copies(tokens, found, int(negation * n), rng, mark_negation)
+    con_tokens, con_labels = contrast_pairs(tokens, found, int(contrast * n), rng)
     return neg_tokens + con_tokens, neg_labels + con_labels
