@@ -27,7 +27,7 @@ def _identity(tokens):
     return tokens
 
 
-def _vectorizer(vocabulary=None):
+def _vectorizer(vocabulary=None, ngram_range=NGRAM_RANGE):
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     # Input is already tokenized (the RNN's tokenizer), so sklearn must not re-split it.
@@ -36,7 +36,7 @@ def _vectorizer(vocabulary=None):
         preprocessor=_identity,
         token_pattern=None,
         lowercase=False,
-        ngram_range=NGRAM_RANGE,
+        ngram_range=tuple(ngram_range),
         sublinear_tf=True,
         min_df=1 if vocabulary is not None else 2,
         vocabulary=vocabulary,
@@ -58,11 +58,12 @@ class Baseline:
         labels: Sequence[str],
         class_weight: str,
         seed: int,
+        ngram_range: tuple[int, int] = NGRAM_RANGE,
     ) -> Baseline:
         from sklearn.linear_model import LogisticRegression
 
         start = time.perf_counter()
-        vectorizer = _vectorizer()
+        vectorizer = _vectorizer(ngram_range=ngram_range)
         features = vectorizer.fit_transform(tokenized)
         classifier = LogisticRegression(
             C=1.0,
@@ -86,7 +87,7 @@ class Baseline:
         vocabulary = {term: int(i) for term, i in self.vectorizer.vocabulary_.items()}
         meta = {
             "kind": "tfidf_word_1_2_grams+logistic_regression",
-            "ngram_range": list(NGRAM_RANGE),
+            "ngram_range": list(self.vectorizer.ngram_range),
             "sublinear_tf": True,
             "labels": self.labels,
             "fit_seconds": round(self.fit_seconds, 3),
@@ -116,7 +117,7 @@ class Baseline:
             raise SentimentError(f"{folder}: baseline files cannot be read: {exc}") from None
         if idf.shape != (len(vocabulary),) or coef.shape[1] != len(vocabulary):
             raise SentimentError(f"{folder}: baseline vocabulary and weights do not match")
-        vectorizer = _vectorizer(vocabulary)
+        vectorizer = _vectorizer(vocabulary, meta.get("ngram_range", NGRAM_RANGE))
         vectorizer.idf_ = idf
         classifier = LogisticRegression()
         classifier.classes_ = np.array(labels, dtype=object)

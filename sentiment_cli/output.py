@@ -308,3 +308,35 @@ def print_memory(result: dict[str, Any], file: IO[str] | None = None) -> None:
         ratio = norms[0] / norms[-1] if norms[-1] else float("nan")
         grads.add_row(cell, *(f"{norms[t]:.1e}" for t in steps), f"{ratio:.1e}")
     out.print(grads)
+
+
+def print_order(result: dict[str, Any], file: IO[str] | None = None) -> None:
+    out = console(file)
+    sides = ["model"] + (["baseline"] if result["has_baseline"] else [])
+    names = {"model": "RNN", "baseline": "bag-of-words"}
+    shown = table(
+        ["words", *(f"{names[s]} {m}" for s in sides for m in ("MR", "acc"))],
+        f"Word order moved: {result['n']} tweets of {result['data']} (MR: macro recall)",
+    )
+    for condition in result["conditions"]:
+        cells = []
+        for side in sides:
+            for key in ("macro_recall", "accuracy"):
+                value = f"{condition[side][key]:.4f}"
+                if f"{key}_std" in condition[side]:
+                    value += f" ± {condition[side][key + '_std']:.4f}"
+                cells.append(value)
+        shown.add_row(condition["name"], *cells)
+    out.print(shown)
+    negation = result["negation"]
+    flips = table(
+        ["model", "polar pairs", "polarity flipped", "label changed"],
+        f"Negating a sentiment word: {negation['pairs']} pairs from {negation['words']} "
+        f"words of the vocabulary rated by the lexicon",
+    )
+    for side in sides:
+        row = negation[side]
+        flips.add_row(
+            names[side], str(row["polar_pairs"]), f"{row['flipped']:.3f}", f"{row['changed']:.3f}"
+        )
+    out.print(flips)

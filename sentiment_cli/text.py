@@ -124,7 +124,13 @@ def _clean(text: str) -> str:
 
 
 def tokenize(text: str, config: TextConfig) -> list[str]:
-    """Split one tweet into normalized tokens."""
+    """Split one tweet into normalized tokens (negation scope marked, if configured)."""
+    tokens = words(text, config)
+    return mark_negation(tokens) if config.mark_negation else tokens
+
+
+def words(text: str, config: TextConfig) -> list[str]:
+    """The tweet's normalized tokens, in order, before any negation marking."""
     raw = _tweet_tokenizer(config.lowercase, config.reduce_elongations).tokenize(_clean(text))
     tokens: list[str] = []
     for token in raw:
@@ -139,7 +145,7 @@ def tokenize(text: str, config: TextConfig) -> list[str]:
             tokens.extend(["<hashtag>", token[1:]])
         else:
             tokens.append(token)
-    return mark_negation(tokens) if config.mark_negation else tokens
+    return tokens
 
 
 NEGATORS = frozenset(
