@@ -606,6 +606,71 @@ def order(model_dir, data, text_column, label_column, seeds, report_dir, fmt):
     emit_result(result, fmt, report_dir, "order", plot_order, out.print_order)
 
 
+def _float_list(ctx, param, value):
+    try:
+        numbers = [float(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise click.BadParameter(f"expected comma-separated numbers, got {value!r}") from None
+    if not numbers or not all(0 < n < 1e3 for n in numbers):
+        raise click.BadParameter(f"expected numbers in (0, 1000), got {value!r}")
+    return numbers
+
+
+@experiment.command()
+@click.option(
+    "--radius",
+    "radii",
+    default="1.5,2.5",
+    show_default=True,
+    callback=_float_list,
+    help="Spectral radii of the recurrent matrix U at the start, comma-separated.",
+)
+@click.option(
+    "--clipnorm",
+    type=click.FloatRange(0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Gradient norm clipping for the clipped runs.",
+)
+@click.option("--length", type=click.IntRange(1, 1000), default=40, show_default=True)
+@click.option("--steps", type=click.IntRange(1, 100_000), default=150, show_default=True)
+@click.option(
+    "--learning-rate", type=click.FloatRange(0, 10, min_open=True), default=0.1, show_default=True
+)
+@click.option("--seed", type=int, default=42, show_default=True)
+@report_dir_option("Write exploding.json and exploding.png here.")
+@format_option(["table", "json"])
+@handle_errors
+def exploding(radii, clipnorm, length, steps, learning_rate, seed, report_dir, fmt):
+    """Gradients explode without clipping: a plain RNN whose recurrent matrix stretches
+    (spectral radius above 1), trained with and without gradient clipping.
+
+    Backpropagation through time multiplies the gradient by U once per step, so it
+    can grow exponentially with the sequence length; one huge step throws the
+    weights away. Reports per step the gradient norm (before and after clipping), the
+    loss and whether it became NaN or infinite, and the accuracy at the end.
+
+    \b
+    Example:
+        sentiment-cli experiment exploding
+        sentiment-cli experiment exploding --radius 1.2,2,3 --length 60 \\
+            --report-dir reports/exploding
+    """
+    from sentiment_cli import output as out
+    from sentiment_cli.exploding import exploding_experiment, plot_exploding
+
+    result = exploding_experiment(
+        radii,
+        clipnorm,
+        length=length,
+        steps=steps,
+        learning_rate=learning_rate,
+        seed=seed,
+        log=lambda message: click.echo(message, err=True),
+    )
+    emit_result(result, fmt, report_dir, "exploding", plot_exploding, out.print_exploding)
+
+
 def main() -> None:
     cli(prog_name="sentiment-cli")
 

@@ -60,7 +60,9 @@ def parse_variants(text: str, option: str = "--cells") -> list[str]:
     return variants
 
 
-def build(spec: str, units: int, embedding_dim: int, seed: int):
+def build(spec: str, units: int, embedding_dim: int, seed: int, compiled: bool = True):
+    """Embedding -> one recurrent layer -> Dense(2) for the synthetic sequences; spec is
+    CELL[:RECURRENT_INITIALIZER], the initializer a name or a Keras config mapping."""
     from sentiment_cli import backend
 
     keras = backend.keras()
@@ -68,14 +70,16 @@ def build(spec: str, units: int, embedding_dim: int, seed: int):
     from sentiment_cli.config import TrainConfig
     from sentiment_cli.model import compile_model, keras_cell
 
-    cell, recurrent_initializer = parse_variant(spec)
+    cell, recurrent_initializer = parse_variant(spec) if isinstance(spec, str) else spec
     keras.utils.set_random_seed(seed)
     inputs = keras.Input(shape=(None,), dtype="int32", name="token_ids")
     x = keras.layers.Embedding(VOCAB, embedding_dim, name="embedding")(inputs)
-    x = keras_cell(cell)(units, recurrent_initializer=recurrent_initializer, name="rnn")(x)
+    initializer = keras.initializers.get(recurrent_initializer)
+    x = keras_cell(cell)(units, recurrent_initializer=initializer, name="rnn")(x)
     outputs = keras.layers.Dense(2, activation="softmax", name="classifier")(x)
     model = keras.Model(inputs, outputs)
-    compile_model(model, TrainConfig(learning_rate=0.005, clipnorm=1.0))
+    if compiled:
+        compile_model(model, TrainConfig(learning_rate=0.005, clipnorm=1.0))
     return model
 
 

@@ -340,3 +340,27 @@ def print_order(result: dict[str, Any], file: IO[str] | None = None) -> None:
             names[side], str(row["polar_pairs"]), f"{row['flipped']:.3f}", f"{row['changed']:.3f}"
         )
     out.print(flips)
+
+
+def print_exploding(result: dict[str, Any], file: IO[str] | None = None) -> None:
+    out = console(file)
+    settings = result["settings"]
+    shown = table(
+        ["setting", "max ‖g‖", "max ‖g‖ applied", "NaN/inf at step", "final loss", "accuracy"],
+        f"Gradients explode without clipping: SimpleRNN over {settings['length']} steps, "
+        f"SGD lr {settings['learning_rate']:g}, {settings['steps']} steps",
+    )
+    for run in result["runs"]:
+        shown.add_row(
+            run["name"],
+            "–" if run["max_grad_norm"] is None else f"{run['max_grad_norm']:.3g}",
+            "–" if run["max_applied_norm"] is None else f"{run['max_applied_norm']:.3g}",
+            "–" if run["non_finite_step"] is None else str(run["non_finite_step"] + 1),
+            f"{run['final_loss']:.3g}",
+            "–" if run["accuracy"] is None else f"{run['accuracy']:.3f}",
+        )
+    out.print(shown)
+    out.print(
+        "‖g‖: gradient norm as computed by backpropagation through time; applied: after "
+        "clipping, what moves the weights. Chance accuracy is 0.5."
+    )

@@ -107,3 +107,13 @@ def test_every_semeval_tweet_gets_the_ids_nltk_tokenization_gives():
     for text in texts:
         assert fast.tokenize(_clean(text)) == nltk.tokenize(_clean(text)), text
     assert len(texts) > 60_000 and all(isinstance(tokenize(t, config), list) for t in texts[:10])
+
+
+def test_clipping_lets_a_stretching_rnn_learn():
+    from sentiment_cli.exploding import exploding_experiment
+
+    result = exploding_experiment(radii=(1.5,), log=lambda message: None)
+    unclipped, clipped = result["runs"]
+    assert unclipped["max_grad_norm"] > 10 * clipped["max_applied_norm"]
+    assert clipped["accuracy"] > 0.9
+    assert unclipped["accuracy"] < 0.75
