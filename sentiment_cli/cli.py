@@ -138,6 +138,12 @@ def cli():
 @click.option("--force", is_flag=True, help="Replace an existing model folder.")
 @click.option("--resume", is_flag=True, help="Continue the interrupted run of --output-dir.")
 @click.option("--quiet", "-q", is_flag=True, help="No per-epoch progress bar.")
+@click.option(
+    "--tensorboard",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Write TensorBoard logs here (loss and accuracy per epoch, the graph).",
+)
 @handle_errors
 def train(
     data,
@@ -150,6 +156,7 @@ def train(
     force,
     resume,
     quiet,
+    tensorboard,
 ):
     """Train a model on DATA, a CSV with a text and a label column.
 
@@ -165,6 +172,7 @@ def train(
         sentiment-cli train tweets.csv -o runs/gru --config configs/gru.yaml \\
             --set model.units=32 --set train.epochs=5 --val-data val.csv
         sentiment-cli train --resume -o runs/gru
+        sentiment-cli train tweets.csv -o runs/lstm --tensorboard runs/tb
     """
     from sentiment_cli.train import train as run_training
 
@@ -202,6 +210,7 @@ def train(
             resume=resume,
             verbose=0 if quiet else (1 if sys.stdout.isatty() else 2),
             log=click.echo,
+            tensorboard=tensorboard,
         )
     except KeyboardInterrupt:
         from sentiment_cli.checkpoint import resume_hint

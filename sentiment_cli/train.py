@@ -305,13 +305,23 @@ def train(
     resume: bool = False,
     verbose: int = 2,
     log: Log = print,
+    tensorboard: str | Path | None = None,
 ) -> Path:
     """Train ``config`` on ``data_path`` and write the model folder; returns its path.
+    ``tensorboard``: a folder for Keras' TensorBoard logs (scalars per epoch, the graph).
 
     With ``resume=True`` the data, config and options come from the checkpoint of an
     interrupted run that was writing ``output_dir``.
     """
     started = time.perf_counter()
+    if tensorboard is not None:
+        import importlib.util
+
+        if importlib.util.find_spec("tensorboard") is None:
+            raise SentimentError(
+                "--tensorboard needs the tensorboard package: pip install "
+                "'sentiment-cli[tensorboard]'"
+            )
     output_dir = Path(output_dir)
     checkpoint = ckpt.path_for(output_dir)
     for note in artifact.recover_leftovers(output_dir):
@@ -351,7 +361,9 @@ def train(
     if not resume and config.train.checkpoint:
         ckpt.start(checkpoint, options, config, prepared.vocab, prepared.splits.classes)
     params = log_parameters(model, log)
-    history, fit_seconds = fit(model, config, prepared, progress, checkpoint, verbose, log)
+    history, fit_seconds = fit(
+        model, config, prepared, progress, checkpoint, verbose, log, tensorboard
+    )
     validation, best_epoch = validate(model, config, prepared, history, log)
     baseline = fit_baseline(config, prepared, log)
     summary = {
@@ -432,6 +444,7 @@ def fit(
     checkpoint: Path,
     verbose: int,
     log: Log,
+    tensorboard: str | Path | None = None,
 ) -> tuple[dict[str, list[float]], float]:
     """Fit with early stopping (best weights restored) and an every-epoch checkpoint;
     returns the whole run's history and the seconds spent fitting."""
@@ -464,6 +477,12 @@ def fit(
     callbacks.append(early_stopping)
     if t.checkpoint:
         callbacks.append(EpochCheckpoint(checkpoint, early_stopping, progress.history))
+    if tensorboard is not None:
+        from sentiment_cli import backend
+
+        keras = backend.keras()
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(tensorboard), write_graph=True))
+        log(f"TensorBoard logs: {tensorboard} (tensorboard --logdir {tensorboard})")
 
     history = {key: list(values) for key, values in progress.history.items()}
     started = time.perf_counter()

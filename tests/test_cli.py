@@ -276,3 +276,12 @@ def test_split_is_stratified(runner, tiny_csv, tmp_path):
     train = pd.read_csv(tmp_path / "s" / "train.csv")
     assert len(test) + len(train) == len(TWEETS) * 2
     assert sorted(test["label"].value_counts().tolist()) == [3, 3, 3]
+
+
+def test_train_writes_tensorboard_logs(runner, tiny_csv, tmp_path):
+    logs = tmp_path / "tb"
+    result = runner.invoke(cli, [*train_args(tiny_csv, tmp_path / "m"), "--tensorboard", str(logs)])
+    assert result.exit_code == 0, result.output
+    assert f"TensorBoard logs: {logs}" in result.output
+    for part in ("train", "validation"):
+        assert list((logs / part).glob("events.out.tfevents.*")), part
