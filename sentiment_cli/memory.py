@@ -24,7 +24,7 @@ from sentiment_cli.errors import SentimentError
 N_SENTIMENT = 10  # ids 2..11 positive, 12..21 negative
 N_FILLER = 40  # ids 22..61
 VOCAB = 2 + 2 * N_SENTIMENT + N_FILLER
-# "cell" or "cell:recurrent_initializer". The lecture's plain RNN starts from a random
+# "cell" or "cell:recurrent_initializer". The textbook plain RNN starts from a random
 # (Glorot) U; Keras' default orthogonal U keeps gradient norms at initialization,
 # which is worth seeing side by side.
 DEFAULT_VARIANTS = ("simple_rnn:glorot_uniform", "simple_rnn", "lstm", "gru")
