@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -74,10 +75,52 @@ def score_texts(bundle: ModelDir, texts: list[str]) -> Scored:
     return Scored(list(texts), predict_proba(bundle, list(texts)), bundle.labels)
 
 
-def predict_chunks(bundle: ModelDir, chunks: Iterable[list[str]]) -> Iterator[Scored]:
-    """One result per chunk of texts, so large inputs use bounded memory."""
-    for texts in chunks:
-        yield score_texts(bundle, texts)
+def predict_chunks(
+    bundle: ModelDir, chunks: Iterable[list[str]], workers: int | None = None
+) -> Iterator[Scored]:
+    """One result per chunk of texts, so large inputs use bounded memory. From the
+    second chunk on, the texts are tokenized in ``workers`` processes (default: one per
+    core) while this one runs the network; a single chunk is done here."""
+    workers = (os.cpu_count() or 1) if workers is None else workers
+    chunks = iter(chunks)
+    first = next(chunks, None)
+    if first is None:
+        return
+    yield score_texts(bundle, first)
+    if workers < 2 or bundle.runtime != "numpy":  # TensorFlow and fork do not mix
+        for texts in chunks:
+            yield score_texts(bundle, texts)
+        return
+    for texts, ids in encode_in_workers(bundle, chunks, workers):
+        yield Scored(texts, predict_ids(bundle, ids), bundle.labels)
+
+
+_WORKER_STATE: tuple | None = None  # (vocabulary, text config), inherited by forked workers
+
+
+def _encode(texts: list[str]) -> np.ndarray:
+    vocab, config = _WORKER_STATE
+    return vocab.encode(texts, config).ids
+
+
+def encode_in_workers(bundle: ModelDir, chunks: Iterable[list[str]], workers: int):
+    """(texts, ids) per chunk, in order, tokenized by a pool of forked processes; at most
+    two chunks per worker are in flight, so memory stays bounded."""
+    import multiprocessing
+    from collections import deque
+
+    global _WORKER_STATE
+    _WORKER_STATE = (bundle.vocab, bundle.config.text)
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        pending: deque = deque()
+        for texts in chunks:
+            pending.append((texts, pool.apply_async(_encode, (texts,))))
+            if len(pending) >= 2 * workers:
+                done, result = pending.popleft()
+                yield done, result.get()
+        while pending:
+            done, result = pending.popleft()
+            yield done, result.get()
 
 
 def predict(model_dir: str, texts: list[str]):

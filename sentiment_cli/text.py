@@ -78,11 +78,10 @@ class _FastTweetTokenizer:
 
     @classmethod
     def wrap(cls, tokenizer):
-        import sys
+        import types
 
-        casual = sys.modules.get(type(tokenizer).__module__) or __import__(
-            type(tokenizer).__module__, fromlist=["_"]
-        )
+        # The module's own namespace (it may have been loaded outside sys.modules).
+        casual = types.SimpleNamespace(**type(tokenizer).tokenize.__globals__)
         needed = ("_replace_html_entities", "reduce_lengthening", "HANG_RE", "EMOTICON_RE")
         if tokenizer.strip_handles or not all(hasattr(casual, n) for n in needed):
             return tokenizer
