@@ -82,6 +82,7 @@ class TrainConfig:
     pretrain_epochs: int = 1  # epochs on pretrain_data before training on the real labels
     augment_negation: float = 0.0  # add negated copies of up to this fraction of tweets
     augment_contrast: float = 0.0  # add this fraction of "A, but B" pairs (label of B)
+    augment_weight: float = 1.0  # weight of an augmented tweet in the loss (a real one: 1)
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,7 @@ RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
     "train.pretrain_epochs": (1, None, True, True),
     "train.augment_negation": (0, 1, True, True),
     "train.augment_contrast": (0, 1, True, True),
+    "train.augment_weight": (0, 1, False, True),
 }
 
 

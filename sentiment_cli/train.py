@@ -456,13 +456,22 @@ def fit(
     )
 
     t = config.train
-    weights = None
+    weights = sample_weights = None
+    real_labels = prepared.real_train[0].labels
     if t.class_weight == "balanced":
-        weights = class_weights(prepared.splits.train.labels, prepared.splits.classes)
+        # From the tweets as given: the augmented copies are all positive or negative.
+        weights = class_weights(real_labels, prepared.splits.classes)
         log(
             "Class weights: "
             + ", ".join(f"{c}={weights[i]:.3f}" for i, c in enumerate(prepared.splits.classes))
         )
+    n_augmented = len(prepared.y_train) - len(real_labels)
+    if n_augmented:
+        n_classes = len(prepared.splits.classes)
+        per_class = np.array([(weights or {}).get(i, 1.0) for i in range(n_classes)])
+        sample_weights = per_class[prepared.y_train]
+        sample_weights[len(real_labels) :] *= t.augment_weight
+        weights = None
     early_stopping = ResumableEarlyStopping(
         monitor=t.monitor,
         mode="min" if t.monitor == "val_loss" else "max",
@@ -496,6 +505,7 @@ def fit(
                 initial_epoch=progress.initial_epoch,
                 batch_size=t.batch_size,
                 class_weight=weights,
+                sample_weight=sample_weights,
                 callbacks=[interrupt, *callbacks],
                 shuffle=True,
                 verbose=verbose,
