@@ -1,3 +1,14 @@
-"""sentiment-cli: recurrent neural networks for tweet sentiment, from the command line."""
+"""sentiment-cli: recurrent networks that classify the sentiment of tweets.
+
+``from sentiment_cli import load_model`` gives the Python API (``api.py``); importing
+the package imports nothing heavy.
+"""
 
 __version__ = "0.1.0"
+
+
+def load_model(path, runtime: str = "numpy"):
+    """Load a model folder: ``load_model(DIR).predict(texts)`` returns a DataFrame."""
+    from sentiment_cli.api import load_model as load
+
+    return load(path, runtime)

@@ -271,6 +271,9 @@ def predict(
         sentiment-cli predict --model-dir runs/lstm --trace "not bad at all"
         sentiment-cli predict --model-dir runs/lstm --gates -f json "not bad at all"
 
+    From Python: sentiment_cli.load_model(DIR).predict(texts) returns the same
+    columns as --format csv, without TensorFlow.
+
     --trace shows, for every word in order, the probabilities the model would output
     if the tweet ended there (the trained classifier applied to the recurrent state
     after that word); the last row is the ordinary prediction. --gates adds what the

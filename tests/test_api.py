@@ -1,0 +1,67 @@
+"""The Python API: load_model(DIR).predict(texts) without TensorFlow, picklable."""
+
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+
+from sentiment_cli import load_model
+from tests.conftest import ROOT
+
+
+def test_predict_returns_the_csv_columns(trained_model, runner):
+    import io
+
+    from sentiment_cli.cli import cli
+
+    model = load_model(trained_model)
+    texts = ["not bad at all", "I hate mondays", ""]
+    frame = model.predict(texts)
+    assert list(frame.columns) == ["text", "label", *(f"p_{label}" for label in model.labels)]
+    assert frame["text"].tolist() == texts
+    probs = frame[[f"p_{label}" for label in model.labels]].to_numpy()
+    np.testing.assert_allclose(probs.sum(axis=1), 1, atol=1e-6)
+    result = runner.invoke(
+        cli, ["predict", "--model-dir", str(trained_model), "-f", "csv", "--", *texts]
+    )
+    cli_frame = pd.read_csv(io.StringIO(result.stdout), keep_default_na=False)
+    assert cli_frame["label"].tolist() == frame["label"].tolist()
+    np.testing.assert_allclose(cli_frame.iloc[:, 2:].to_numpy(), probs, atol=1e-6)
+
+
+def test_predict_batch_keeps_the_index_and_names_a_missing_column(trained_model):
+    import pytest
+
+    from sentiment_cli.errors import SentimentError
+
+    model = load_model(trained_model)
+    frame = pd.DataFrame({"tweet": ["so happy", "so sad"]}, index=[10, 20])
+    result = model.predict_batch(frame, text_column="tweet")
+    assert result.index.tolist() == [10, 20]
+    assert result["text"].tolist() == ["so happy", "so sad"]
+    with pytest.raises(SentimentError, match="no column 'text'; the columns are 'tweet'"):
+        model.predict_batch(frame)
+
+
+def test_a_model_pickles_as_its_folder_and_reloads(trained_model):
+    model = load_model(trained_model)
+    payload = pickle.dumps(model)
+    assert len(payload) < 1000  # the folder path, not the weights
+    again = pickle.loads(payload)
+    assert again.labels == model.labels
+    pd.testing.assert_frame_equal(again.predict(["good"]), model.predict(["good"]))
+
+
+def test_the_api_never_imports_tensorflow(trained_model):
+    code = (
+        "import sys\n"
+        "from sentiment_cli import load_model\n"
+        f"print(load_model({str(trained_model)!r}).predict(['not bad']).shape)\n"
+        "print('LEAKED', [m for m in ('tensorflow', 'keras') if m in sys.modules])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert "LEAKED []" in result.stdout, result.stdout + result.stderr
