@@ -91,17 +91,22 @@ def negation_copies(
     rng: random.Random,
     mark_negation: bool = False,
 ) -> tuple[list[list[str]], list[str]]:
-    """Up to ``count`` negated sentiment clauses, half of them from positive tweets and
-    half from negative ones, with a negator before the first sentiment word (the scope
+    """``count`` negated sentiment clauses, half of them from positive tweets and half
+    from negative ones, with a negator before the first sentiment word (the scope
     marked, when the tokenizer marks it). Only the clause is kept, so the rest of the
     tweet (its topic) is not taught with the opposite label."""
     flip = {"positive": "negative", "negative": "positive"}
     # As many negated negatives as negated positives: negators occur mostly in negative
     # tweets, and a network that learns "negator means negative" misreads "not bad".
-    per_side = min(count // 2, *(len(v) for v in found.values()))
+    if not all(found.values()):
+        return [], []
     new_tokens, new_labels = [], []
     for side, clauses_of_side in found.items():
-        for i, start, end, first in rng.sample(clauses_of_side, per_side):
+        # Without replacement while the clauses last; past that a clause comes back with
+        # another negator drawn.
+        picks = rng.sample(clauses_of_side, min(count // 2, len(clauses_of_side)))
+        picks += rng.choices(clauses_of_side, k=count // 2 - len(picks))
+        for i, start, end, first in picks:
             # One negator before the first sentiment word: its scope runs to the clause
             # end (a second one would cancel it).
             words = [*tokens[i][start:first], *rng.choice(NEGATORS), *tokens[i][first:end]]
