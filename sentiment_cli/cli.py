@@ -548,6 +548,43 @@ def export_command(model_dir, fmt, output, force):
     )
 
 
+@cli.command()
+@model_dir_option()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
+@handle_errors
+def serve(model_dir, host, port):
+    """Serve a model over HTTP: a JSON API and a page to try it (the [serve] extra).
+
+    \b
+    POST /predict  {"texts": [...], "trace": false}: what predict --format json prints;
+                   "trace": true adds the prediction after every word
+    GET  /health   {"status": "ok", "model": ..., "labels": [...]}
+    GET  /         a page: type a tweet, see its label, probabilities and trace
+
+    At most 1000 texts and 1 MB per request; a bad request gets a 4xx answer with
+    {"error": ...}. Listens on 127.0.0.1 unless --host says otherwise.
+
+    \b
+    Example:
+        sentiment-cli serve --model-dir runs/lstm --port 8080
+        curl -d '{"texts": ["not bad at all"]}' localhost:8080/predict
+    """
+    import importlib.util
+
+    missing = [m for m in ("starlette", "uvicorn") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise SentimentError(
+            f"serve needs {', '.join(missing)}: pip install 'sentiment-cli[serve]'"
+        )
+    from sentiment_cli.artifact import check_model_dir
+    from sentiment_cli.serve import serve as run_server
+
+    check_model_dir(model_dir)
+    click.echo(f"Serving {model_dir} on http://{host}:{port}/ (Ctrl-C stops)", err=True)
+    run_server(model_dir, host, port)
+
+
 @cli.group()
 def experiment():
     """Experiments that measure what recurrent networks are claimed to do: remember over
