@@ -27,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -256,6 +257,65 @@ def speed(model_dir: Path, test: Path) -> dict:
     }
 
 
+def serve_load(model_dir: Path, requests: int = 2000, clients: int = 8) -> dict:
+    """`sentiment-cli serve` in its own process on a loopback port; ``requests`` single-
+    tweet POST /predict from ``clients`` concurrent keep-alive connections (bounded in
+    count; nothing leaves the machine). Latency per request, as the client sees it."""
+    import http.client
+    import socket
+    from concurrent.futures import ThreadPoolExecutor
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [*CLI, "serve", "--model-dir", str(model_dir), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(200):
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                connection.request("GET", "/health")
+                if connection.getresponse().status == 200:
+                    break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            raise SystemExit("bench: serve did not start")
+        body = json.dumps({"texts": ["what a great day :)"]})
+
+        def client(count: int) -> list[float]:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            latencies = []
+            for _ in range(count):
+                started = time.perf_counter()
+                connection.request("POST", "/predict", body, {"Content-Type": "application/json"})
+                response = connection.getresponse()
+                response.read()
+                if response.status != 200:
+                    raise SystemExit(f"bench: serve answered {response.status}")
+                latencies.append(time.perf_counter() - started)
+            return latencies
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(clients) as pool:
+            parts = list(pool.map(client, [requests // clients] * clients))
+        seconds = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    latencies = sorted(x for part in parts for x in part)
+    return {
+        "serve_requests": len(latencies),
+        "serve_clients": clients,
+        "serve_requests_per_second": round(len(latencies) / seconds, 1),
+        "serve_p50_ms": round(1000 * latencies[len(latencies) // 2], 2),
+        "serve_p99_ms": round(1000 * latencies[int(len(latencies) * 0.99)], 2),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -291,6 +351,7 @@ def main() -> None:
     median_dir = work / f"{first}-default-seed{median_seed}"
     print("[bench] speed and memory, next to VADER", flush=True)
     results["speed"] = speed(median_dir, files[first]["test"])
+    results["speed"].update(serve_load(median_dir))
     median_run = next(r for r in results["domains"][first]["runs"] if r["seed"] == median_seed)
     results["speed"]["train_tweets_per_second"] = median_run["train_tweets_per_second"]
     results["speed"]["train_peak_rss_mib"] = median_run["train_peak_rss_mib"]
@@ -353,6 +414,9 @@ def print_table(results: dict) -> None:
         f"  the {s['file_tweets']}-tweet test file: {s['file_tweets_per_second']:.0f} tweets/s, "
         f"{s['file_peak_rss_mib']:.0f} MiB (VADER {s['vader_file_tweets_per_second']:.0f} "
         f"tweets/s)\n"
+        f"  serve: {s['serve_requests']} single-tweet requests from {s['serve_clients']} "
+        f"clients: {s['serve_requests_per_second']:.0f} requests/s, p50 "
+        f"{s['serve_p50_ms']:.1f} ms, p99 {s['serve_p99_ms']:.1f} ms\n"
         f"  training {s['train_tweets_per_second']:.0f} tweets/s, peak RSS "
         f"{s['train_peak_rss_mib']:.0f} MiB; --help {s['help_seconds']:.2f}s"
     )

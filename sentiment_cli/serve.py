@@ -61,6 +61,7 @@ def create_app(model_dir: str | Path):
     from sentiment_cli.trace import trace as trace_of
 
     bundle = load_model_dir(model_dir)
+    score_texts(bundle, ["warm up"])  # loads the tokenizer before the first request
 
     def answer(texts: list[str], trace: bool) -> list[dict]:
         records = score_texts(bundle, texts).records()

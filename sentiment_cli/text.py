@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -26,11 +27,19 @@ OOV = "<oov>"  # id 1: any token outside the vocabulary
 _NUMBER = re.compile(r"^[+-]?\d+([.,:]\d+)*(st|nd|rd|th|s|k|m|pm|am|%)?$")
 
 
+_LOADING = threading.Lock()  # the temporary package below must not be seen by two threads
+
+
 @lru_cache(maxsize=1)
 def _tweet_tokenizer_class():
     """NLTK's TweetTokenizer without running ``nltk/__init__`` (1.5 s: it imports scipy
     and scikit-learn): its module and the two it needs are loaded under a temporary
     ``nltk`` package, which is removed again, so a later ``import nltk`` is untouched."""
+    with _LOADING:
+        return _load_tweet_tokenizer_class()
+
+
+def _load_tweet_tokenizer_class():
     import importlib.util
     import sys
     import types

@@ -149,3 +149,23 @@ def test_fast_tokenizer_matches_nltk_on_any_text(text):
 
     nltk = _tweet_tokenizer_class()(preserve_case=False, reduce_len=True)
     assert _tweet_tokenizer(True, True).tokenize(_clean(text)) == nltk.tokenize(_clean(text))
+
+
+def test_first_use_from_many_threads_at_once():
+    """The tokenizer's first load is shared by every thread (a server's threadpool)."""
+    import subprocess
+    import sys
+
+    code = (
+        "from concurrent.futures import ThreadPoolExecutor\n"
+        "from sentiment_cli.config import TextConfig\n"
+        "from sentiment_cli.text import tokenize\n"
+        "def one(i):\n"
+        "    return tokenize(f'so happy {i} :)', TextConfig())\n"
+        "with ThreadPoolExecutor(8) as pool:\n"
+        "    out = list(pool.map(one, range(64)))\n"
+        "print(len(out), out[3])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "64 ['so', 'happy', '<number>', ':)']"
