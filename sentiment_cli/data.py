@@ -158,7 +158,10 @@ def parse_csv(text: str, name: str):
 
 def check_header(line: str, name: str) -> None:
     """Refuse a header row that names a column twice (pandas would rename one)."""
-    header = next(csv.reader(io.StringIO(line)), [])
+    check_names(next(csv.reader(io.StringIO(line)), []), name)
+
+
+def check_names(header: list[str], name: str) -> None:
     duplicates = sorted({c for c in header if header.count(c) > 1})
     if duplicates:
         raise SentimentError(
@@ -183,9 +186,11 @@ def _parser_message(message: str, name: str) -> str:
 
 
 def check_column(df, column: str, name: str, option: str) -> None:
-    if column in df.columns:
+    """``df``: a DataFrame, or the list of column names."""
+    names = list(df.columns) if hasattr(df, "columns") else list(df)
+    if column in names:
         return
-    columns = [str(c) for c in df.columns]
+    columns = [str(c) for c in names]
     close = difflib.get_close_matches(column, columns, n=1, cutoff=0.5)
     hint = (
         f"; did you mean {close[0]!r} ({option} {close[0]})?"
@@ -302,27 +307,43 @@ def _lines(stream: TextStream, name: str, chunk_size: int) -> Iterator[list[str]
 
 
 def _csv_chunks(stream: TextStream, name: str, column: str, chunk_size: int):
-    import pandas as pd
-
-    header = stream.readline()
-    check_header(header, name)
-    stream.unread(header)
+    """The text column in chunks, parsed with the csv module as the file streams in
+    (RFC 4180 quoting; blank lines skipped, as pandas does), so that predicting a file
+    needs no pandas and memory stays bounded."""
+    reader = csv.reader(stream, strict=True)
     try:
-        reader = pd.read_csv(
-            stream, dtype=str, keep_default_na=False, na_filter=False, chunksize=chunk_size
-        )
-        checked = rows = 0
-        for chunk in reader:
-            if not checked:
-                check_column(chunk, column, name, "--text-column")
-                checked = 1
-            if len(chunk):
+        header = next(reader, None)
+        if header is None:
+            raise SentimentError(f"{name}: file is empty, expected a CSV with a header row")
+        check_names(header, name)
+        check_column(header, column, name, "--text-column")
+        index, width = header.index(column), len(header)
+        chunk: list[str] = []
+        rows = 0
+        for row in reader:
+            if not row:
+                continue
+            if len(row) != width:
+                raise SentimentError(_parser_message(
+                    f"Expected {width} fields in line {reader.line_num}, saw {len(row)}", name
+                ))  # fmt: skip
+            chunk.append(row[index])
+            if len(chunk) >= chunk_size:
                 rows += len(chunk)
-                yield chunk[column].astype(str).tolist()
-    except pd.errors.EmptyDataError:
-        raise SentimentError(f"{name}: file is empty, expected a CSV with a header row") from None
-    except pd.errors.ParserError as exc:
-        raise SentimentError(_parser_message(str(exc), name)) from None
+                yield chunk
+                chunk = []
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            raise SentimentError(
+                f"{name}: unterminated quote: a quoted field is never closed (at line "
+                f"{reader.line_num})"
+            ) from None
+        raise SentimentError(
+            f"{name}: not a valid CSV file at line {reader.line_num}: {exc}"
+        ) from None
+    if chunk:
+        rows += len(chunk)
+        yield chunk
     if not rows:
         raise SentimentError(f"{name}: has a header but no data rows")
 

@@ -423,6 +423,8 @@ def test_same_seed_gives_identical_weights_in_two_fresh_processes(tmp_path):
             "(offset 14)",
         ),
         (b"text,text\nhi,x\n", "in.csv", "duplicate column name(s) 'text' in the header"),
+        (b"text,label\na,b,c\n", "in.csv", "line 2 has 3 fields, expected 2 like the header"),
+        (b'text\n"never closed\nmore\n', "in.csv", "unterminated quote: a quoted field"),
         (b"text\n", "in.csv", "has a header but no data rows"),
         (b"tweet\nhello\n", "in.csv", "no column 'text'; the columns are 'tweet'"),
         (b"\n\n  \n", "in.txt", "holds no text (empty, or only empty lines)"),
