@@ -314,34 +314,18 @@ def train(
     interrupted run that was writing ``output_dir``.
     """
     started = time.perf_counter()
-    if tensorboard is not None:
-        import importlib.util
-
-        if importlib.util.find_spec("tensorboard") is None:
-            raise SentimentError(
-                "--tensorboard needs the tensorboard package: pip install "
-                "'sentiment-cli[tensorboard]'"
-            )
+    require_tensorboard(tensorboard)
     output_dir = Path(output_dir)
     checkpoint = ckpt.path_for(output_dir)
     for note in artifact.recover_leftovers(output_dir):
         log(note)
-    if resume:
-        options, config = ckpt.read_run(checkpoint, output_dir)
-        log(f"Resuming the run in {checkpoint} on {options.data}")
-    else:
-        options = RunOptions(
-            data=str(Path(data_path).resolve()) if data_path is not None else "",
-            val_data=None if val_path is None else str(Path(val_path).resolve()),
-            text_column=text_column,
-            label_column=label_column,
-            force=force,
-        )
-        clear_checkpoint(checkpoint, output_dir, force)
+    options, config = run_options(
+        data_path, val_path, config, text_column, label_column, force, resume, output_dir, log
+    )
     artifact.check_output_dir(output_dir, options.force)
     splits = load_splits(
-        options.data if resume else data_path,
-        options.val_data if resume else val_path,
+        data_path or options.data,
+        val_path or options.val_data,
         config,
         options.text_column,
         options.label_column,
@@ -380,6 +364,36 @@ def train(
     shutil.rmtree(checkpoint, ignore_errors=True)
     log(f"Model written to {output_dir} in {summary['wall_seconds']:.1f}s")
     return output_dir
+
+
+def require_tensorboard(tensorboard) -> None:
+    import importlib.util
+
+    if tensorboard is not None and importlib.util.find_spec("tensorboard") is None:
+        raise SentimentError(
+            "--tensorboard needs the tensorboard package: pip install 'sentiment-cli[tensorboard]'"
+        )
+
+
+def run_options(
+    data_path, val_path, config, text_column, label_column, force, resume, output_dir, log
+) -> tuple[RunOptions, Config]:
+    """The run's options and config: as given, or those of the interrupted run that
+    ``--resume`` continues."""
+    checkpoint = ckpt.path_for(output_dir)
+    if resume:
+        options, config = ckpt.read_run(checkpoint, output_dir)
+        log(f"Resuming the run in {checkpoint} on {options.data}")
+        return options, config
+    options = RunOptions(
+        data=str(Path(data_path).resolve()) if data_path is not None else "",
+        val_data=None if val_path is None else str(Path(val_path).resolve()),
+        text_column=text_column,
+        label_column=label_column,
+        force=force,
+    )
+    clear_checkpoint(checkpoint, output_dir, force)
+    return options, config
 
 
 def clear_checkpoint(checkpoint: Path, output_dir: Path, force: bool) -> None:
@@ -448,51 +462,11 @@ def fit(
 ) -> tuple[dict[str, list[float]], float]:
     """Fit with early stopping (best weights restored) and an every-epoch checkpoint;
     returns the whole run's history and the seconds spent fitting."""
-    from sentiment_cli.callbacks import (
-        EpochCheckpoint,
-        GracefulInterrupt,
-        MacroRecall,
-        ResumableEarlyStopping,
-    )
+    from sentiment_cli.callbacks import GracefulInterrupt
 
     t = config.train
-    weights = sample_weights = None
-    real_labels = prepared.real_train[0].labels
-    if t.class_weight == "balanced":
-        # From the tweets as given: the augmented copies are all positive or negative.
-        weights = class_weights(real_labels, prepared.splits.classes)
-        log(
-            "Class weights: "
-            + ", ".join(f"{c}={weights[i]:.3f}" for i, c in enumerate(prepared.splits.classes))
-        )
-    n_augmented = len(prepared.y_train) - len(real_labels)
-    if n_augmented:
-        n_classes = len(prepared.splits.classes)
-        per_class = np.array([(weights or {}).get(i, 1.0) for i in range(n_classes)])
-        sample_weights = per_class[prepared.y_train]
-        sample_weights[len(real_labels) :] *= t.augment_weight
-        weights = None
-    early_stopping = ResumableEarlyStopping(
-        monitor=t.monitor,
-        mode="min" if t.monitor == "val_loss" else "max",
-        patience=t.early_stopping_patience,
-        restore_best_weights=True,
-        restored=progress.early_stopping,
-    )
-    callbacks = []
-    if t.monitor == "val_macro_recall":
-        n_classes = len(prepared.splits.classes)
-        callbacks.append(MacroRecall(prepared.x_val.ids, prepared.y_val, n_classes))
-    callbacks.append(early_stopping)
-    if t.checkpoint:
-        callbacks.append(EpochCheckpoint(checkpoint, early_stopping, progress.history))
-    if tensorboard is not None:
-        from sentiment_cli import backend
-
-        keras = backend.keras()
-        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(tensorboard), write_graph=True))
-        log(f"TensorBoard logs: {tensorboard} (tensorboard --logdir {tensorboard})")
-
+    weights, sample_weights = loss_weights(config, prepared, log)
+    callbacks = fit_callbacks(config, prepared, progress, checkpoint, tensorboard, log)
     history = {key: list(values) for key, values in progress.history.items()}
     started = time.perf_counter()
     if progress.initial_epoch < t.epochs and not progress.stopped:
@@ -515,6 +489,53 @@ def fit(
     elif progress.early_stopping and progress.early_stopping.get("best_weights") is not None:
         model.set_weights(progress.early_stopping["best_weights"])
     return history, time.perf_counter() - started
+
+
+def fit_callbacks(config, prepared, progress, checkpoint, tensorboard, log) -> list:
+    """Validation macro recall (when monitored), resumable early stopping, the epoch
+    checkpoint and TensorBoard, as configured."""
+    from sentiment_cli.callbacks import EpochCheckpoint, MacroRecall, ResumableEarlyStopping
+
+    t = config.train
+    early_stopping = ResumableEarlyStopping(
+        monitor=t.monitor,
+        mode="min" if t.monitor == "val_loss" else "max",
+        patience=t.early_stopping_patience,
+        restore_best_weights=True,
+        restored=progress.early_stopping,
+    )
+    callbacks = []
+    if t.monitor == "val_macro_recall":
+        n_classes = len(prepared.splits.classes)
+        callbacks.append(MacroRecall(prepared.x_val.ids, prepared.y_val, n_classes))
+    callbacks.append(early_stopping)
+    if t.checkpoint:
+        callbacks.append(EpochCheckpoint(checkpoint, early_stopping, progress.history))
+    if tensorboard is not None:
+        from sentiment_cli import backend
+
+        keras = backend.keras()
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(tensorboard), write_graph=True))
+        log(f"TensorBoard logs: {tensorboard} (tensorboard --logdir {tensorboard})")
+    return callbacks
+
+
+def loss_weights(config: Config, prepared: Prepared, log: Log):
+    """(class weights, sample weights): balanced class weights from the tweets as given
+    (the augmented copies are all positive or negative); with augmentation, per-row
+    weights instead, the copies' scaled by train.augment_weight."""
+    real_labels = prepared.real_train[0].labels
+    classes = prepared.splits.classes
+    weights = None
+    if config.train.class_weight == "balanced":
+        weights = class_weights(real_labels, classes)
+        log("Class weights: " + ", ".join(f"{c}={weights[i]:.3f}" for i, c in enumerate(classes)))
+    if len(prepared.y_train) == len(real_labels):
+        return weights, None
+    per_class = np.array([(weights or {}).get(i, 1.0) for i in range(len(classes))])
+    sample_weights = per_class[prepared.y_train]
+    sample_weights[len(real_labels) :] *= config.train.augment_weight
+    return None, sample_weights
 
 
 def validate(
