@@ -40,64 +40,22 @@ def exploding_experiment(
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """For each spectral radius, one run without clipping and one with ``clipnorm``."""
-    from sentiment_cli import backend
-
-    keras = backend.keras()
-    import tensorflow as tf
-
     rng = np.random.default_rng(seed)
     x_train, y_train = make_sequences(batch_size * steps, length, rng)
     x_test, y_test = make_sequences(500, length, rng)
-    settings = [(radius, clip) for radius in radii for clip in (None, clipnorm)]
     runs = []
-    for radius, clip in settings:
-        started = time.perf_counter()
-        initializer = {"class_name": "Orthogonal", "config": {"gain": float(radius)}}
-        model = build(("simple_rnn", initializer), units, embedding_dim, seed, compiled=False)
-        optimizer = keras.optimizers.SGD(learning_rate=learning_rate)
-        raw, applied, losses = [], [], []
-        for step in range(steps):
-            batch = slice(step * batch_size, (step + 1) * batch_size)
-            with tf.GradientTape() as tape:
-                probs = model(x_train[batch], training=True)
-                loss = tf.reduce_mean(
-                    keras.losses.sparse_categorical_crossentropy(y_train[batch], probs)
-                )
-            grads = tape.gradient(loss, model.trainable_variables)
-            norm = float(tf.linalg.global_norm(grads))
-            if clip is not None:
-                grads, _ = tf.clip_by_global_norm(grads, clip, use_norm=tf.constant(norm))
-            raw.append(norm)
-            applied.append(float(tf.linalg.global_norm(grads)))
-            losses.append(float(loss))
-            optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
-        probs = np.asarray(model(x_test, training=False))
-        accuracy = (
-            float((probs.argmax(axis=1) == y_test).mean()) if np.isfinite(probs).all() else None
-        )
-        finite = [math.isfinite(v) for v in (*losses, *raw)]
-        run = {
-            "name": f"radius {radius:g}, "
-            + ("no clipping" if clip is None else f"clipnorm {clip:g}"),
-            "radius": float(radius),
-            "clipnorm": clip,
-            "grad_norm": raw,
-            "applied_norm": applied,
-            "loss": losses,
-            "non_finite_step": None if all(finite) else finite.index(False) % steps,
-            "max_grad_norm": max((v for v in raw if math.isfinite(v)), default=None),
-            "max_applied_norm": max((v for v in applied if math.isfinite(v)), default=None),
-            "exploded": (not all(finite)) or max(applied) > EXPLODES,
-            "final_loss": losses[-1],
-            "accuracy": accuracy,
-            "seconds": round(time.perf_counter() - started, 2),
-        }
-        runs.append(run)
-        log(
-            f"{run['name']:<34} max gradient norm {run['max_grad_norm']:.3g}, applied "
-            f"{run['max_applied_norm']:.3g}, final loss {run['final_loss']:.3g}, accuracy "
-            f"{accuracy if accuracy is None else round(accuracy, 3)}"
-        )
+    for radius in radii:
+        for clip in (None, clipnorm):
+            run = train_run(
+                radius, clip, (x_train, y_train), (x_test, y_test), steps, batch_size,
+                learning_rate, units, embedding_dim, seed,
+            )  # fmt: skip
+            runs.append(run)
+            log(
+                f"{run['name']:<34} max gradient norm {run['max_grad_norm']:.3g}, applied "
+                f"{run['max_applied_norm']:.3g}, final loss {run['final_loss']:.3g}, accuracy "
+                f"{run['accuracy'] if run['accuracy'] is None else round(run['accuracy'], 3)}"
+            )
     return {
         "settings": {
             "length": length,
@@ -110,6 +68,56 @@ def exploding_experiment(
             "explodes_above": EXPLODES,
         },
         "runs": runs,
+    }
+
+
+def train_run(
+    radius, clip, train, test, steps, batch_size, learning_rate, units, embedding_dim, seed
+) -> dict[str, Any]:
+    """One setting: SGD on the training sequences, the gradient recorded every step."""
+    from sentiment_cli import backend
+
+    keras = backend.keras()
+    import tensorflow as tf
+
+    (x_train, y_train), (x_test, y_test) = train, test
+    started = time.perf_counter()
+    initializer = {"class_name": "Orthogonal", "config": {"gain": float(radius)}}
+    model = build(("simple_rnn", initializer), units, embedding_dim, seed, compiled=False)
+    optimizer = keras.optimizers.SGD(learning_rate=learning_rate)
+    raw, applied, losses = [], [], []
+    for step in range(steps):
+        batch = slice(step * batch_size, (step + 1) * batch_size)
+        with tf.GradientTape() as tape:
+            probs = model(x_train[batch], training=True)
+            loss = tf.reduce_mean(
+                keras.losses.sparse_categorical_crossentropy(y_train[batch], probs)
+            )
+        grads = tape.gradient(loss, model.trainable_variables)
+        norm = float(tf.linalg.global_norm(grads))
+        if clip is not None:
+            grads, _ = tf.clip_by_global_norm(grads, clip, use_norm=tf.constant(norm))
+        raw.append(norm)
+        applied.append(float(tf.linalg.global_norm(grads)))
+        losses.append(float(loss))
+        optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
+    probs = np.asarray(model(x_test, training=False))
+    accuracy = float((probs.argmax(axis=1) == y_test).mean()) if np.isfinite(probs).all() else None
+    finite = [math.isfinite(v) for v in (*losses, *raw)]
+    return {
+        "name": f"radius {radius:g}, " + ("no clipping" if clip is None else f"clipnorm {clip:g}"),
+        "radius": float(radius),
+        "clipnorm": clip,
+        "grad_norm": raw,
+        "applied_norm": applied,
+        "loss": losses,
+        "non_finite_step": None if all(finite) else finite.index(False) % steps,
+        "max_grad_norm": max((v for v in raw if math.isfinite(v)), default=None),
+        "max_applied_norm": max((v for v in applied if math.isfinite(v)), default=None),
+        "exploded": (not all(finite)) or max(applied) > EXPLODES,
+        "final_loss": losses[-1],
+        "accuracy": accuracy,
+        "seconds": round(time.perf_counter() - started, 2),
     }
 
 
