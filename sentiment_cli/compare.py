@@ -66,34 +66,19 @@ def compare(
                 log=lambda message: None,
             )
             summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-            recurrent = sum(
-                count for layer, count in summary["parameters"].items() if layer.startswith("rnn")
-            )
-            row = {
-                "name": name,
-                "cell": CELLS[config.model.cell].keras_name,
-                "bidirectional": config.model.bidirectional,
-                "recurrent_parameters": recurrent,
-                "total_parameters": summary["total_parameters"],
-                "train_seconds": summary["fit_seconds"],
-                "epochs_run": summary["epochs_run"],
-                "val_macro_recall": summary["validation"]["macro_recall"],
-                "val_accuracy": summary["validation"]["accuracy"],
-                "test_macro_recall": None,
-                "test_accuracy": None,
-            }
+            row = model_row(name, config, summary)
             probes = probe_metrics(folder)
             row["probe_accuracy"] = probes["accuracy"] if probes else None
+            test_metrics = None
             if test_path is not None:
-                metrics = evaluate(
+                test_metrics = evaluate(
                     folder, test_path, text_column=text_column, label_column=label_column
                 )
-                row["test_macro_recall"] = metrics["macro_recall"]
-                row["test_accuracy"] = metrics["accuracy"]
-                if baseline_row is None and metrics["baseline"] is not None:
-                    baseline_row = _baseline_row(summary, metrics["baseline"], probes)
-            elif baseline_row is None and summary.get("baseline_validation"):
-                baseline_row = _baseline_row(summary, None, probes)
+                row["test_macro_recall"] = test_metrics["macro_recall"]
+                row["test_accuracy"] = test_metrics["accuracy"]
+            if baseline_row is None and summary.get("baseline_validation"):
+                baseline = test_metrics["baseline"] if test_metrics else None
+                baseline_row = _baseline_row(summary, baseline, probes)
             log(
                 f"   val macro_recall {row['val_macro_recall']:.4f}"
                 + (
@@ -112,6 +97,26 @@ def compare(
         "test": None if test_path is None else str(test_path),
         "models": rows,
         "baseline": baseline_row,
+    }
+
+
+def model_row(name: str, config: Config, summary: dict) -> dict[str, Any]:
+    """A trained candidate's row of the table, from its summary.json."""
+    recurrent = sum(
+        count for layer, count in summary["parameters"].items() if layer.startswith("rnn")
+    )
+    return {
+        "name": name,
+        "cell": CELLS[config.model.cell].keras_name,
+        "bidirectional": config.model.bidirectional,
+        "recurrent_parameters": recurrent,
+        "total_parameters": summary["total_parameters"],
+        "train_seconds": summary["fit_seconds"],
+        "epochs_run": summary["epochs_run"],
+        "val_macro_recall": summary["validation"]["macro_recall"],
+        "val_accuracy": summary["validation"]["accuracy"],
+        "test_macro_recall": None,
+        "test_accuracy": None,
     }
 
 

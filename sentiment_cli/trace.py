@@ -65,6 +65,39 @@ def gate_summary(kind: str, gates: dict[str, np.ndarray], h: np.ndarray) -> dict
     return {"state_norm": np.linalg.norm(h, axis=-1)}
 
 
+def run_layers(bundle: ModelDir, ids: np.ndarray, real: np.ndarray) -> list[tuple]:
+    """(name, cell, Steps) of every recurrent layer over one padded row, gates kept."""
+    # The vectors the first layer reads: word embedding (+ lexicon features).
+    x = np.asarray(bundle.network.inputs, dtype="float64")[ids][None]
+    layer_traces = []
+    for entry in bundle.network.spec["recurrent"]:
+        name, cell = entry["name"], CELLS[entry["cell"]]
+        kernel, recurrent_kernel, bias = (
+            _weights(bundle, f"{name}.forward.{k}") for k in ("kernel", "recurrent_kernel", "bias")
+        )
+        steps = cell.equations(x, kernel, recurrent_kernel, bias, mask=real[None])
+        layer_traces.append((name, cell.keras_name, steps))
+        x = steps.h
+    return layer_traces
+
+
+def add_gates(steps: list[dict], layer_traces: list[tuple]) -> None:
+    """Each step's gate means (and per-unit values) of every layer, under "gates"."""
+    for name, kind, layer_steps in layer_traces:
+        per_unit = {k: v[0] for k, v in layer_steps.gates.items()}
+        summary = gate_summary(kind, per_unit, layer_steps.h[0])
+        for step in steps:
+            t = step["position"]
+            step.setdefault("gates", []).append(
+                {
+                    "layer": name,
+                    "cell": kind,
+                    **{k: float(v[t]) for k, v in summary.items()},
+                    "per_unit": {k: v[t].round(6).tolist() for k, v in per_unit.items()},
+                }
+            )
+
+
 def trace(bundle: ModelDir, text: str, gates: bool = False) -> dict[str, Any]:
     """{"tokens", "cut", "steps": [{"token", "id", "oov", "probabilities", ...}], "final"}."""
     config = bundle.config
@@ -86,19 +119,8 @@ def trace(bundle: ModelDir, text: str, gates: bool = False) -> dict[str, Any]:
     positions = list(range(start, start + n_keep))
     real = ids != 0 if config.model.mask_padding else np.ones_like(ids, dtype=bool)
 
-    # The vectors the first layer reads: word embedding (+ lexicon features).
-    x = np.asarray(bundle.network.inputs, dtype="float64")[ids][None]
-    mask = real[None]
-    layer_traces = []
-    for entry in bundle.network.spec["recurrent"]:
-        name, cell = entry["name"], CELLS[entry["cell"]]
-        kernel, recurrent_kernel, bias = (
-            _weights(bundle, f"{name}.forward.{k}") for k in ("kernel", "recurrent_kernel", "bias")
-        )
-        steps = cell.equations(x, kernel, recurrent_kernel, bias, mask=mask)
-        layer_traces.append((name, cell.keras_name, steps))
-        x = steps.h
-    h = x[0]
+    layer_traces = run_layers(bundle, ids, real)
+    h = layer_traces[-1][2].h[0]
     kernel, bias = _weights(bundle, "classifier.kernel"), _weights(bundle, "classifier.bias")
     probs = _softmax(_readout(bundle, h, real) @ kernel + bias)
 
@@ -118,19 +140,7 @@ def trace(bundle: ModelDir, text: str, gates: bool = False) -> dict[str, Any]:
         step["label"] = max(step["probabilities"], key=step["probabilities"].get)
         steps.append(step)
     if gates:
-        for name, kind, layer_steps in layer_traces:
-            per_unit = {k: v[0] for k, v in layer_steps.gates.items()}
-            summary = gate_summary(kind, per_unit, layer_steps.h[0])
-            for step in steps:
-                t = step["position"]
-                step.setdefault("gates", []).append(
-                    {
-                        "layer": name,
-                        "cell": kind,
-                        **{k: float(v[t]) for k, v in summary.items()},
-                        "per_unit": {k: v[t].round(6).tolist() for k, v in per_unit.items()},
-                    }
-                )
+        add_gates(steps, layer_traces)
     if steps:
         final = steps[-1]["probabilities"]
     else:  # nothing but padding: the classifier sees the empty read-out
