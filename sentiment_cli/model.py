@@ -108,11 +108,29 @@ def build_model(
     if m.embedding_dropout > 0:
         x = layers.SpatialDropout1D(m.embedding_dropout, name="embedding_dropout")(x)
 
-    cell_cls = keras_cell(m.cell)
+    x = recurrent_layers(config, x)
+    if m.pooling == "max":
+        x = MaskedMaxPooling(name="pooling")(x)
+    elif m.pooling == "mean":
+        x = MaskedMeanPooling(name="pooling")(x)
+    elif m.pooling == "attention":
+        x = AttentionPooling(name="pooling")(x)
+    if m.dropout > 0:
+        x = layers.Dropout(m.dropout, name="dropout")(x)
+    outputs = layers.Dense(n_classes, activation="softmax", name="classifier")(x)
+    return keras.Model(inputs, outputs, name=f"sentiment_{m.cell}")
+
+
+def recurrent_layers(config: Config, x):
+    """The stacked (optionally bidirectional) recurrent layers applied to ``x``."""
+    from sentiment_cli import backend
+
+    keras = backend.keras()
+    m = config.model
     names = rnn_layer_names(config)
     for i, name in enumerate(names):
         last = i == len(names) - 1
-        rnn = cell_cls(
+        rnn = keras_cell(m.cell)(
             m.units,
             # Only the last layer under "last" pooling collapses the sequence to h_T.
             return_sequences=not (last and m.pooling == "last"),
@@ -126,19 +144,9 @@ def build_model(
             name=name if not m.bidirectional else f"{name}_cell",
         )
         if m.bidirectional:
-            rnn = layers.Bidirectional(rnn, name=name)
+            rnn = keras.layers.Bidirectional(rnn, name=name)
         x = rnn(x)
-
-    if m.pooling == "max":
-        x = MaskedMaxPooling(name="pooling")(x)
-    elif m.pooling == "mean":
-        x = MaskedMeanPooling(name="pooling")(x)
-    elif m.pooling == "attention":
-        x = AttentionPooling(name="pooling")(x)
-    if m.dropout > 0:
-        x = layers.Dropout(m.dropout, name="dropout")(x)
-    outputs = layers.Dense(n_classes, activation="softmax", name="classifier")(x)
-    return keras.Model(inputs, outputs, name=f"sentiment_{m.cell}")
+    return x
 
 
 def compile_model(model, train: TrainConfig) -> None:
