@@ -176,28 +176,7 @@ def train(
     """
     from sentiment_cli.train import train as run_training
 
-    if resume:
-        given = [
-            name
-            for name, value in (
-                ("DATA", data),
-                ("--config", config_path),
-                ("--set", overrides),
-                ("--val-data", val_data),
-            )
-            if value
-        ]
-        if given:
-            raise SentimentError(
-                f"--resume continues a run with its own data and config; drop {', '.join(given)}"
-            )
-        config = None
-    else:
-        if data is None:
-            raise SentimentError("missing DATA: the labelled CSV to train on (or use --resume)")
-        from sentiment_cli.config import load_config
-
-        config = load_config(config_path, overrides)
+    config = training_config(resume, data, config_path, overrides, val_data)
     try:
         run_training(
             data,
@@ -218,6 +197,31 @@ def train(
         hint = resume_hint(output_dir)
         click.echo(f"Interrupted: {output_dir} was not written or changed{hint}", err=True)
         sys.exit(130)
+
+
+def training_config(resume, data, config_path, overrides, val_data):
+    """The config a new run trains with; None for --resume, which brings its own."""
+    if resume:
+        given = [
+            name
+            for name, value in (
+                ("DATA", data),
+                ("--config", config_path),
+                ("--set", overrides),
+                ("--val-data", val_data),
+            )
+            if value
+        ]
+        if given:
+            raise SentimentError(
+                f"--resume continues a run with its own data and config; drop {', '.join(given)}"
+            )
+        return None
+    if data is None:
+        raise SentimentError("missing DATA: the labelled CSV to train on (or use --resume)")
+    from sentiment_cli.config import load_config
+
+    return load_config(config_path, overrides)
 
 
 @cli.command()

@@ -54,17 +54,9 @@ def compare(
         for name, config in candidates:
             log(f"== {name}: training")
             folder = root / name
-            train(
-                data_path,
-                folder,
-                config,
-                text_column=text_column,
-                label_column=label_column,
-                val_path=val_path,
-                force=True,
-                verbose=0,
-                log=lambda message: None,
-            )
+            columns = {"text_column": text_column, "label_column": label_column}
+            train(data_path, folder, config, **columns, val_path=val_path, force=True, verbose=0,
+                  log=lambda message: None)  # fmt: skip
             summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
             row = model_row(name, config, summary)
             probes = probe_metrics(folder)
@@ -79,14 +71,12 @@ def compare(
             if baseline_row is None and summary.get("baseline_validation"):
                 baseline = test_metrics["baseline"] if test_metrics else None
                 baseline_row = _baseline_row(summary, baseline, probes)
+            test_part = (
+                f", test macro_recall {row['test_macro_recall']:.4f}" if test_metrics else ""
+            )
             log(
-                f"   val macro_recall {row['val_macro_recall']:.4f}"
-                + (
-                    f", test macro_recall {row['test_macro_recall']:.4f}"
-                    if row["test_macro_recall"] is not None
-                    else ""
-                )
-                + f" ({row['train_seconds']:.0f}s)"
+                f"   val macro_recall {row['val_macro_recall']:.4f}{test_part} "
+                f"({row['train_seconds']:.0f}s)"
             )
             rows.append(row)
     finally:
