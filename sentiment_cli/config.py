@@ -43,7 +43,7 @@ class TextConfig:
     replace_numbers: bool = True  # 42, 3.5 -> <number>
     split_hashtags: bool = True  # #blessed -> <hashtag> blessed
     reduce_elongations: bool = True  # soooooo -> sooo
-    mark_negation: bool = False  # not good at all -> not good_NEG at_NEG all_NEG
+    mark_negation: bool = True  # not good at all -> not good_NEG at_NEG all_NEG
 
 
 @dataclass(frozen=True)
@@ -80,9 +80,9 @@ class TrainConfig:
     baseline: bool = True  # also fit the TF-IDF + logistic regression baseline
     pretrain_data: str | None = None  # CSV of (noisily) labelled tweets to pretrain on first
     pretrain_epochs: int = 1  # epochs on pretrain_data before training on the real labels
-    augment_negation: float = 0.0  # add negated copies of up to this fraction of tweets
-    augment_contrast: float = 0.0  # add this fraction of "A, but B" pairs (label of B)
-    augment_weight: float = 1.0  # weight of an augmented tweet in the loss (a real one: 1)
+    augment_negation: float = 0.1  # add this fraction of negated clauses (label flipped)
+    augment_contrast: float = 0.1  # add this fraction of "A, but B" pairs (label of B)
+    augment_weight: float = 0.5  # weight of an augmented tweet in the loss (a real one: 1)
 
 
 @dataclass(frozen=True)
