@@ -294,8 +294,13 @@ def predict(
     from sentiment_cli.data import iter_texts
     from sentiment_cli.predict import predict_chunks
 
-    # The input is opened first: a missing file is refused before TensorFlow loads.
-    chunks = [list(texts)] if texts else iter_texts(input_path, text_column, input_format)
+    # The input is opened first: a missing file is refused before the model loads.
+    bar = out.progress_bar(input_path)
+    chunks = (
+        [list(texts)]
+        if texts
+        else iter_texts(input_path, text_column, input_format, progress=bar and bar.advance)
+    )
     bundle = load_model_dir(model_dir, runtime=runtime)
     if trace or gates:
         if fmt not in ("table", "json"):
@@ -305,7 +310,11 @@ def predict(
         traces = [run_trace(bundle, text, gates=gates) for chunk in chunks for text in chunk]
         out.write_traces(bundle, traces, fmt, output, gates)
         return
-    out.write_predictions(bundle, predict_chunks(bundle, chunks), fmt, output)
+    if bar is None:
+        out.write_predictions(bundle, predict_chunks(bundle, chunks), fmt, output)
+        return
+    with bar:
+        out.write_predictions(bundle, predict_chunks(bundle, chunks), fmt, output)
 
 
 @cli.command()

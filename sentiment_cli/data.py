@@ -254,12 +254,17 @@ def check_training_labels(data: LabelledData, label_column: str) -> list[str]:
 
 
 def iter_texts(
-    source: str, text_column: str = "text", input_format: str = "auto", chunk_size: int = 2048
+    source: str,
+    text_column: str = "text",
+    input_format: str = "auto",
+    chunk_size: int = 2048,
+    progress=None,
 ) -> Iterator[list[str]]:
     """Texts in chunks from a CSV (the text column) or a plain file, one text per line,
     read as it goes (memory stays bounded for any input size). ``source`` '-' reads
     standard input. ``auto`` means CSV for names ending in .csv, lines otherwise. The
-    file is opened (and a missing one refused) now; its content is read lazily."""
+    file is opened (and a missing one refused) now; its content is read lazily.
+    ``progress(bytes_read, texts)`` is called after every chunk."""
     import sys
 
     name = "<stdin>" if source == "-" else source
@@ -278,12 +283,15 @@ def iter_texts(
         if fmt == "lines"
         else _csv_chunks(stream, name, text_column, chunk_size)
     )
-    return _closing(chunks, binary if source != "-" else None)
+    return _closing(chunks, binary if source != "-" else None, stream, progress)
 
 
-def _closing(chunks: Iterator[list[str]], handle) -> Iterator[list[str]]:
+def _closing(chunks: Iterator[list[str]], handle, stream, progress) -> Iterator[list[str]]:
     try:
-        yield from chunks
+        for chunk in chunks:
+            yield chunk
+            if progress is not None:
+                progress(stream.offset, len(chunk))
     finally:
         if handle is not None:
             handle.close()

@@ -364,3 +364,61 @@ def print_exploding(result: dict[str, Any], file: IO[str] | None = None) -> None
         "‖g‖: gradient norm as computed by backpropagation through time; applied: after "
         "clipping, what moves the weights. Chance accuracy is 0.5."
     )
+
+
+class ProgressBar:
+    """Bytes of the input read, texts scored, rate and ETA, on stderr (rich)."""
+
+    def __init__(self, total_bytes: int):
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        self.texts = 0
+        self.progress = Progress(
+            TextColumn("scoring"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[texts]:,} texts, {task.fields[rate]}"),
+            TimeRemainingColumn(),
+            console=console(sys.stderr),
+            transient=False,
+        )
+        self.task = self.progress.add_task("scoring", total=total_bytes, texts=0, rate="")
+        self.started = None
+
+    def __enter__(self):
+        import time
+
+        self.started = time.perf_counter()
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.progress.stop()
+        return False
+
+    def advance(self, bytes_read: int, texts: int) -> None:
+        import time
+
+        self.texts += texts
+        seconds = max(time.perf_counter() - (self.started or time.perf_counter()), 1e-9)
+        self.progress.update(
+            self.task, completed=bytes_read, texts=self.texts, rate=f"{self.texts / seconds:,.0f}/s"
+        )
+
+
+def progress_bar(input_path: str | None) -> ProgressBar | None:
+    """A progress bar for a file input when stderr is a terminal; None otherwise (a pipe,
+    a log file or a test gets nothing on stderr)."""
+    if input_path is None or input_path == "-" or not sys.stderr.isatty():
+        return None
+    try:
+        size = os.path.getsize(input_path)
+    except OSError:
+        return None
+    return ProgressBar(size)

@@ -285,3 +285,20 @@ def test_train_writes_tensorboard_logs(runner, tiny_csv, tmp_path):
     assert f"TensorBoard logs: {logs}" in result.output
     for part in ("train", "validation"):
         assert list((logs / part).glob("events.out.tfevents.*")), part
+
+
+def test_input_progress_reaches_the_file_size_and_stays_off_without_a_terminal(
+    runner, trained_model, tmp_path
+):
+    from sentiment_cli.data import iter_texts
+
+    path = write_csv(tmp_path / "in.csv", TWEETS * 300)
+    seen = []
+    chunks = iter_texts(str(path), chunk_size=1000, progress=lambda b, n: seen.append((b, n)))
+    assert sum(len(c) for c in chunks) == len(TWEETS) * 300
+    assert [n for _, n in seen] == [1000] * 5 + [400]
+    assert [b for b, _ in seen] == sorted(b for b, _ in seen)
+    assert seen[-1][0] == path.stat().st_size
+    args = ["predict", "--model-dir", str(trained_model), "-i", str(path), "-f", "csv"]
+    result = runner.invoke(cli, [*args, "-o", str(tmp_path / "out.csv")])
+    assert result.exit_code == 0 and result.stderr == ""
