@@ -233,7 +233,8 @@ def training_config(resume, data, config_path, overrides, val_data):
     "input_path",
     default=None,
     metavar="FILE|-",
-    help="Read texts from a CSV (its text column) or a text file, one per line; '-' reads stdin.",
+    help="Read texts from a CSV (its text column), a Parquet file, a text file (one per "
+    "line), a folder of them or a glob pattern; '-' reads stdin.",
 )
 @click.option(
     "--input-format",
@@ -248,13 +249,14 @@ def training_config(resume, data, config_path, overrides, val_data):
     show_default=True,
     help="Column holding the texts in a CSV input.",
 )
-@format_option(["table", "json", "jsonl", "csv"])
+@format_option(["table", "json", "jsonl", "csv", "parquet"])
 @click.option(
     "--output",
     "-o",
     type=click.Path(path_type=Path),
     default=None,
-    help="Write the results to FILE (complete or not at all) instead of stdout.",
+    help="Write the results to FILE (complete or not at all) instead of stdout; "
+    "FILE.parquet writes Parquet.",
 )
 @click.option("--trace", is_flag=True, help="Show the prediction after every word.")
 @click.option("--gates", is_flag=True, help="With the trace, show the cell's gates per word.")
@@ -286,6 +288,8 @@ def predict(
     """
     from sentiment_cli import output as out
 
+    if output is not None and output.suffix.lower() == ".parquet" and fmt == "table":
+        fmt = "parquet"
     if texts and input_path:
         raise SentimentError("give texts as arguments or with --input, not both")
     if not texts and not input_path:

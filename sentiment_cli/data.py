@@ -267,6 +267,10 @@ def iter_texts(
     ``progress(bytes_read, texts)`` is called after every chunk."""
     import sys
 
+    files = input_files(source) if source != "-" else ["-"]
+    if len(files) > 1 or str(files[0]).lower().endswith(".parquet"):
+        return _many(files, text_column, input_format, chunk_size, progress)
+    source = str(files[0])
     name = "<stdin>" if source == "-" else source
     fmt = input_format
     if fmt == "auto":
@@ -284,6 +288,55 @@ def iter_texts(
         else _csv_chunks(stream, name, text_column, chunk_size)
     )
     return _closing(chunks, binary if source != "-" else None, stream, progress)
+
+
+INPUT_SUFFIXES = (".csv", ".parquet", ".txt", ".tsv", ".jsonl")
+
+
+def input_files(source: str) -> list[str]:
+    """The files an --input names: a file, a folder (its CSV, Parquet and text files,
+    sorted) or a glob pattern."""
+    import glob
+
+    path = Path(source)
+    if path.is_dir():
+        found = sorted(str(p) for p in path.iterdir() if p.suffix.lower() in INPUT_SUFFIXES)
+        if not found:
+            raise SentimentError(f"{source}: folder holds no .csv, .parquet or .txt file")
+        return found
+    if any(ch in source for ch in "*?[") and not path.exists():
+        found = sorted(p for p in glob.glob(source) if Path(p).is_file())
+        if not found:
+            raise SentimentError(f"{source}: no file matches this pattern")
+        return found
+    return [source]
+
+
+def _many(files, text_column, input_format, chunk_size, progress) -> Iterator[list[str]]:
+    """Chunks of every file in turn (Parquet read by row batches with pyarrow)."""
+    for name in files:
+        if str(name).lower().endswith(".parquet"):
+            yield from _parquet_chunks(name, text_column, chunk_size)
+        else:
+            yield from iter_texts(name, text_column, input_format, chunk_size)
+
+
+def _parquet_chunks(name: str, column: str, chunk_size: int) -> Iterator[list[str]]:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise SentimentError(
+            f"{name}: reading Parquet needs pyarrow: pip install 'sentiment-cli[parquet]'"
+        ) from None
+    try:
+        parquet = pq.ParquetFile(name)
+    except (OSError, ValueError) as exc:
+        raise SentimentError(f"{name}: not a readable Parquet file ({exc})") from None
+    check_column(parquet.schema_arrow.names, column, name, "--text-column")
+    if not parquet.metadata.num_rows:
+        raise SentimentError(f"{name}: has no rows")
+    for batch in parquet.iter_batches(batch_size=chunk_size, columns=[column]):
+        yield ["" if t is None else str(t) for t in batch.column(0).to_pylist()]
 
 
 def _closing(chunks: Iterator[list[str]], handle, stream, progress) -> Iterator[list[str]]:

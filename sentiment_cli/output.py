@@ -67,6 +67,9 @@ def _short(text: str, width: int = 60) -> str:
 
 def write_predictions(bundle, results: Iterable, fmt: str, output: Path | None) -> None:
     """Write ``predict.Scored`` results as they come (bounded memory for any input)."""
+    if fmt == "parquet":
+        write_parquet(bundle, results, output)
+        return
     with atomic_output(output) as handle:
         if fmt == "table":
             shown = table(["text", "label", *(f"p({label})" for label in bundle.labels)], left=2)
@@ -101,6 +104,40 @@ def write_predictions(bundle, results: Iterable, fmt: str, output: Path | None) 
                     [text, label, *(f"{p:.6f}" for p in probs)]
                     for text, label, *probs in result.rows()
                 )
+
+
+def write_parquet(bundle, results: Iterable, output: Path | None) -> None:
+    """The CSV columns as Parquet (pyarrow), one row group per chunk, written beside
+    ``output`` and renamed onto it when complete."""
+    if output is None:
+        raise SentimentError("--format parquet writes a file: give --output FILE.parquet")
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise SentimentError(
+            "writing Parquet needs pyarrow: pip install 'sentiment-cli[parquet]'"
+        ) from None
+    output = Path(output)
+    if output.is_dir():
+        raise SentimentError(f"--output {output}: is a directory")
+    if not output.parent.exists():
+        raise SentimentError(f"--output {output}: folder {output.parent} does not exist")
+    columns = {"text": pa.string(), "label": pa.string()}
+    columns.update({f"p_{label}": pa.float64() for label in bundle.labels})
+    schema = pa.schema(list(columns.items()))
+    tmp = output.parent / f".{output.name}.tmp-{os.getpid()}"
+    try:
+        with pq.ParquetWriter(tmp, schema) as writer:
+            for result in results:
+                data = {"text": result.texts, "label": result.predicted}
+                for i, label in enumerate(bundle.labels):
+                    data[f"p_{label}"] = result.probabilities[:, i]
+                writer.write_table(pa.table(data, schema=schema))
+        os.replace(tmp, output)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _fmt(value: float | None) -> str:
@@ -417,6 +454,8 @@ def progress_bar(input_path: str | None) -> ProgressBar | None:
     a log file or a test gets nothing on stderr)."""
     if input_path is None or input_path == "-" or not sys.stderr.isatty():
         return None
+    if not Path(input_path).is_file() or input_path.lower().endswith(".parquet"):
+        return None  # folders, patterns and Parquet are not read byte by byte
     try:
         size = os.path.getsize(input_path)
     except OSError:
