@@ -261,9 +261,37 @@ def training_config(resume, data, config_path, overrides, val_data):
 @click.option("--trace", is_flag=True, help="Show the prediction after every word.")
 @click.option("--gates", is_flag=True, help="With the trace, show the cell's gates per word.")
 @runtime_option
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="ray: score --input files on a Ray cluster into a folder of shards ([ray] extra).",
+)
+@click.option("--address", default=None, help="With --engine ray: join this Ray cluster.")
+@click.option(
+    "--num-cpus",
+    type=click.IntRange(1),
+    default=None,
+    help="With --engine ray and no --address: CPUs of the local Ray (default: all).",
+)
+@click.option("--force", is_flag=True, help="With --engine ray: replace an existing --output.")
 @handle_errors
 def predict(
-    model_dir, texts, input_path, input_format, text_column, fmt, output, trace, gates, runtime
+    model_dir,
+    texts,
+    input_path,
+    input_format,
+    text_column,
+    fmt,
+    output,
+    trace,
+    gates,
+    runtime,
+    engine,
+    address,
+    num_cpus,
+    force,
 ):
     """Predict the sentiment of TEXTS, or of every text in --input.
 
@@ -276,6 +304,8 @@ def predict(
         cat tweets.txt | sentiment-cli predict --model-dir runs/lstm -i - -f jsonl
         sentiment-cli predict --model-dir runs/lstm --trace "not bad at all"
         sentiment-cli predict --model-dir runs/lstm --gates -f json "not bad at all"
+        sentiment-cli predict --model-dir runs/lstm -i "tweets/*.parquet" -o scored.parquet
+        sentiment-cli predict --model-dir runs/lstm --engine ray -i tweets/ -o scored/
 
     From Python: sentiment_cli.load_model(DIR).predict(texts) returns the same
     columns as --format csv, without TensorFlow.
@@ -288,6 +318,10 @@ def predict(
     """
     from sentiment_cli import output as out
 
+    if engine == "ray":
+        return predict_on_ray(
+            model_dir, texts, input_path, text_column, fmt, output, address, num_cpus, force
+        )
     if output is not None and output.suffix.lower() == ".parquet" and fmt == "table":
         fmt = "parquet"
     if texts and input_path:
@@ -319,6 +353,31 @@ def predict(
         return
     with bar:
         out.write_predictions(bundle, predict_chunks(bundle, chunks), fmt, output)
+
+
+def predict_on_ray(model_dir, texts, input_path, text_column, fmt, output, address, cpus, force):
+    from sentiment_cli.artifact import check_model_dir
+    from sentiment_cli.data import input_files
+    from sentiment_cli.ray_engine import predict_with_ray
+
+    if texts or not input_path or input_path == "-":
+        raise SentimentError("--engine ray scores files: give --input FILE|FOLDER|PATTERN")
+    if output is None:
+        raise SentimentError("--engine ray writes a folder of shards: give --output FOLDER")
+    if fmt not in ("table", "parquet", "csv"):
+        raise SentimentError(f"--engine ray writes parquet or csv shards, not {fmt}")
+    check_model_dir(model_dir)
+    predict_with_ray(
+        model_dir,
+        input_files(input_path),
+        output,
+        text_column=text_column,
+        fmt="csv" if fmt == "csv" else "parquet",
+        address=address,
+        num_cpus=cpus,
+        force=force,
+        log=lambda message: click.echo(message, err=True),
+    )
 
 
 @cli.command()

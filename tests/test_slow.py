@@ -117,3 +117,39 @@ def test_clipping_lets_a_stretching_rnn_learn():
     assert unclipped["max_grad_norm"] > 10 * clipped["max_applied_norm"]
     assert clipped["accuracy"] > 0.9
     assert unclipped["accuracy"] < 0.75
+
+
+def test_ray_engine_on_20000_semeval_tweets(runner, tmp_path):
+    import io
+
+    import pandas as pd
+
+    pytest.importorskip("ray", reason="the [ray] extra is not installed")
+    data = pd.read_csv(shared_file("semeval2017", "train.csv"), dtype=str, keep_default_na=False)
+    data = data.head(20_000)
+    model = tmp_path / "model"
+    small = data.head(2_000)
+    small.to_csv(tmp_path / "small.csv", index=False)
+    args = ["train", str(tmp_path / "small.csv"), "-o", str(model), "-q"]
+    assert runner.invoke(cli, [*args, "--set", "train.epochs=1"]).exit_code == 0
+    inputs = tmp_path / "parts"
+    inputs.mkdir()
+    for i in range(4):
+        data.iloc[i * 5_000 : (i + 1) * 5_000].to_parquet(inputs / f"part-{i}.parquet")
+    out = tmp_path / "scored"
+    result = runner.invoke(
+        cli,
+        ["predict", "--model-dir", str(model), "--engine", "ray", "-i", str(inputs),
+         "-o", str(out), "--num-cpus", "2"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    shards = pd.concat(pd.read_parquet(p) for p in sorted(out.glob("*.parquet")))
+    assert len(shards) == 20_000
+    plain = runner.invoke(
+        cli, ["predict", "--model-dir", str(model), "-i", str(inputs), "-f", "csv"]
+    )
+    expected = pd.read_csv(io.StringIO(plain.stdout), keep_default_na=False)
+    # Ray may reorder rows: compare the multiset of (text, label) pairs.
+    key = ["text", "label"]
+    pairs = shards[key].sort_values(key).reset_index(drop=True)
+    assert pairs.equals(expected[key].sort_values(key).reset_index(drop=True))
