@@ -316,6 +316,36 @@ def serve_load(model_dir: Path, requests: int = 2000, clients: int = 8) -> dict:
     }
 
 
+def scale_predict(model_dir: Path, work: Path, sizes=(100_000, 1_000_000)) -> dict:
+    """Whole-process ``predict --input`` of N-row CSVs built from every shared tweet
+    (SemEval, TSE, NLTK, Sentiment140 texts, cycled in file order to N rows): seconds,
+    tweets/s and peak RSS for each N (memory should stay flat in N)."""
+    import csv
+
+    texts = []
+    for path in sorted(SHARED.glob("*/*.csv")):
+        with open(path, newline="", encoding="utf-8") as handle:
+            texts += [row["text"] for row in csv.DictReader(handle)]
+    out = {"source_tweets": len(texts), "sizes": {}}
+    for n in sizes:
+        path = work / f"scale-{n}.csv"
+        if not path.exists():
+            with open(path, "w", newline="", encoding="utf-8") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(["text"])
+                writer.writerows([texts[i % len(texts)]] for i in range(n))
+        print(f"[bench] predict on {n:,} rows", flush=True)
+        result = run(["predict", "--model-dir", str(model_dir), "--input", str(path), "-f",
+                      "csv", "--output", str(work / "scale-out.csv")])  # fmt: skip
+        out["sizes"][str(n)] = {
+            "seconds": round(result["seconds"], 2),
+            "tweets_per_second": round(n / result["seconds"], 1),
+            "peak_rss_mib": round(result["peak_rss_mib"], 1),
+        }
+    (work / "scale-out.csv").unlink(missing_ok=True)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -326,6 +356,7 @@ def main() -> None:
     parser.add_argument("--seeds", default="42,43,44")
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--skip-configs", action="store_true")
+    parser.add_argument("--skip-scale", action="store_true", help="no 100k / 1M-row predict")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
     parser.add_argument("--work-dir", type=Path, default=ROOT / "bench" / "runs")
     args = parser.parse_args()
@@ -352,6 +383,8 @@ def main() -> None:
     print("[bench] speed and memory, next to VADER", flush=True)
     results["speed"] = speed(median_dir, files[first]["test"])
     results["speed"].update(serve_load(median_dir))
+    if not args.skip_scale and not args.limit:
+        results["scale"] = scale_predict(median_dir, work)
     median_run = next(r for r in results["domains"][first]["runs"] if r["seed"] == median_seed)
     results["speed"]["train_tweets_per_second"] = median_run["train_tweets_per_second"]
     results["speed"]["train_peak_rss_mib"] = median_run["train_peak_rss_mib"]
@@ -420,6 +453,16 @@ def print_table(results: dict) -> None:
         f"  training {s['train_tweets_per_second']:.0f} tweets/s, peak RSS "
         f"{s['train_peak_rss_mib']:.0f} MiB; --help {s['help_seconds']:.2f}s"
     )
+    if results.get("scale"):
+        print(
+            f"\npredict --input, whole process, rows cycled from "
+            f"{results['scale']['source_tweets']:,} shared tweets:"
+        )
+        for n, row in results["scale"]["sizes"].items():
+            print(
+                f"  {int(n):>9,} rows: {row['seconds']:.1f}s, {row['tweets_per_second']:,.0f} "
+                f"tweets/s, peak RSS {row['peak_rss_mib']:.0f} MiB"
+            )
     if results["configs"]:
         print(
             f"\n{'config':<16} {'rnn params':>10} {'params':>10} {'macro_recall':>12} "

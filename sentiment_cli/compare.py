@@ -139,29 +139,19 @@ def _baseline_row(summary: dict, test_metrics: dict | None, probes: dict | None)
 
 def plot_comparison(result: dict[str, Any], path: Path) -> None:
     """Bars: macro recall (validation and test) and recurrent parameters per model."""
-    from sentiment_cli.plots import pyplot, save
+    from sentiment_cli.plots import grouped_bars, pyplot, save
 
     plt = pyplot()
     import numpy as np
 
     rows = list(result["models"]) + ([result["baseline"]] if result["baseline"] else [])
     names = [row["name"] for row in rows]
-    x = np.arange(len(rows))
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-    width = 0.38
-    for offset, key, label in (
-        (-width / 2, "val_macro_recall", "validation"),
-        (width / 2, "test_macro_recall", "test"),
-    ):
-        values = [row[key] if row[key] is not None else 0.0 for row in rows]
-        if any(row[key] is not None for row in rows):
-            bars = left.bar(x + offset, values, width, label=label)
-            left.bar_label(bars, fmt="%.3f", fontsize=8)
-    left.set_xticks(x, names)
-    left.set_ylabel("macro recall")
-    left.set_ylim(0, 1)
-    left.set_title("Macro recall")
-    left.legend()
+    series = {
+        label: ([row[key] for row in rows], None)
+        for key, label in (("val_macro_recall", "validation"), ("test_macro_recall", "test"))
+    }
+    grouped_bars(left, names, series, "macro recall", "Macro recall")
     models = result["models"]
     bars = right.bar(
         np.arange(len(models)), [row["recurrent_parameters"] for row in models], color="tab:gray"

@@ -141,25 +141,20 @@ def negation_pairs(bundle, predictions) -> dict[str, Any]:
 
 
 def plot_order(result: dict[str, Any], path: Path) -> None:
-    from sentiment_cli.plots import pyplot, save
+    from sentiment_cli.plots import grouped_bars, pyplot, save
 
     plt = pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     names = [c["name"] for c in result["conditions"]]
-    x = np.arange(len(names))
     sides = ["model"] + (["baseline"] if result["has_baseline"] else [])
-    width = 0.38
-    for k, side in enumerate(sides):
-        values = [c[side]["macro_recall"] for c in result["conditions"]]
-        errors = [c[side].get("macro_recall_std", 0.0) for c in result["conditions"]]
-        label = "RNN" if side == "model" else "bag-of-words"
-        bars = left.bar(x + (k - 0.5) * width, values, width, yerr=errors, label=label)
-        left.bar_label(bars, fmt="%.3f", fontsize=8)
-    left.set_xticks(x, names)
-    left.set_ylabel("macro recall")
-    left.set_ylim(0, 1)
-    left.set_title("Word order moved")
-    left.legend()
+    series = {
+        "RNN" if side == "model" else "bag-of-words": (
+            [c[side]["macro_recall"] for c in result["conditions"]],
+            [c[side].get("macro_recall_std", 0.0) for c in result["conditions"]],
+        )
+        for side in sides
+    }
+    grouped_bars(left, names, series, "macro recall", "Word order moved")
     negation = result["negation"]
     rates = [negation[side]["flipped"] for side in sides]
     bars = right.bar(["RNN", "bag-of-words"][: len(sides)], rates, color=["tab:blue", "tab:orange"])

@@ -96,3 +96,17 @@ def shared_file(*parts: str) -> Path:
             pytest.fail(message + " (CI=true requires it)")
         pytest.skip(message)
     return path
+
+
+def predict_csv(runner, model_dir, source):
+    """``predict --input SOURCE -f csv`` in-process, as a DataFrame."""
+    import io
+
+    import pandas as pd
+
+    from sentiment_cli.cli import cli
+
+    args = ["predict", "--model-dir", str(model_dir), "-i", str(source), "-f", "csv"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    return pd.read_csv(io.StringIO(result.stdout), keep_default_na=False)

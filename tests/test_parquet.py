@@ -1,28 +1,18 @@
 """predict --input: Parquet files, folders and globs; --output Parquet."""
 
-import io
-
 import pandas as pd
 import pytest
 
 from sentiment_cli.cli import cli
-from tests.conftest import TWEETS, write_csv
+from tests.conftest import TWEETS, predict_csv, write_csv
 
 pq = pytest.importorskip("pyarrow.parquet", reason="the [parquet] extra is not installed")
 
 
-def csv_predictions(runner, model, path):
-    result = runner.invoke(
-        cli, ["predict", "--model-dir", str(model), "-i", str(path), "-f", "csv"]
-    )
-    assert result.exit_code == 0, result.output
-    return pd.read_csv(io.StringIO(result.stdout), keep_default_na=False)
-
-
-def test_parquet_in_and_out_give_the_csv_predictions(runner, trained_model, tmp_path):
+def test_parquet_in_and_out_give_the_predict_csv(runner, trained_model, tmp_path):
     texts = pd.DataFrame({"tweet": [t for t, _ in TWEETS], "id": range(len(TWEETS))})
     texts.to_parquet(tmp_path / "in.parquet")
-    expected = csv_predictions(runner, trained_model, write_csv(tmp_path / "in.csv", TWEETS))
+    expected = predict_csv(runner, trained_model, write_csv(tmp_path / "in.csv", TWEETS))
     out = tmp_path / "out.parquet"
     args = ["predict", "--model-dir", str(trained_model), "-i", str(tmp_path / "in.parquet")]
     result = runner.invoke(cli, [*args, "--text-column", "tweet", "-o", str(out)])
@@ -42,9 +32,9 @@ def test_a_folder_and_a_glob_are_read_file_by_file_in_order(runner, trained_mode
     pd.DataFrame({"text": [t for t, _ in TWEETS[:9]]}).to_parquet(folder / "a.parquet")
     write_csv(folder / "b.csv", TWEETS[9:])
     (folder / "notes.md").write_text("not an input")
-    whole = csv_predictions(runner, trained_model, write_csv(tmp_path / "all.csv", TWEETS))
+    whole = predict_csv(runner, trained_model, write_csv(tmp_path / "all.csv", TWEETS))
     for source in (folder, folder / "[ab].*"):
-        got = csv_predictions(runner, trained_model, source)
+        got = predict_csv(runner, trained_model, source)
         assert got["text"].tolist() == whole["text"].tolist()
         assert got["label"].tolist() == whole["label"].tolist()
     empty = runner.invoke(

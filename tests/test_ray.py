@@ -1,22 +1,12 @@
 """predict --engine ray: a local Ray cluster scores files into a folder of shards."""
 
-import io
-
 import pandas as pd
 import pytest
 
 from sentiment_cli.cli import cli
-from tests.conftest import TWEETS, write_csv
+from tests.conftest import TWEETS, predict_csv, write_csv
 
 pytest.importorskip("ray", reason="the [ray] extra is not installed")
-
-
-def plain(runner, model, path):
-    result = runner.invoke(
-        cli, ["predict", "--model-dir", str(model), "-i", str(path), "-f", "csv"]
-    )
-    assert result.exit_code == 0, result.output
-    return pd.read_csv(io.StringIO(result.stdout), keep_default_na=False)
 
 
 def test_ray_engine_finishes_on_two_cpus_with_the_plain_labels(runner, trained_model, tmp_path):
@@ -33,8 +23,8 @@ def test_ray_engine_finishes_on_two_cpus_with_the_plain_labels(runner, trained_m
     assert not list(tmp_path.glob(".scored.tmp-*"))
     shards = pd.concat(pd.read_parquet(p) for p in sorted(out.glob("*.parquet")))
     assert len(shards) == len(rows)
-    expected = pd.concat([plain(runner, trained_model, inputs / "a.csv"),
-                          plain(runner, trained_model, inputs / "b.parquet")])  # fmt: skip
+    expected = pd.concat([predict_csv(runner, trained_model, inputs / "a.csv"),
+                          predict_csv(runner, trained_model, inputs / "b.parquet")])  # fmt: skip
     merged = shards.merge(expected, on="text", suffixes=("", "_plain"))
     assert len(merged) == len(rows)
     assert (merged["label"] == merged["label_plain"]).all()

@@ -153,3 +153,35 @@ def test_ray_engine_on_20000_semeval_tweets(runner, tmp_path):
     key = ["text", "label"]
     pairs = shards[key].sort_values(key).reset_index(drop=True)
     assert pairs.equals(expected[key].sort_values(key).reset_index(drop=True))
+
+
+def test_two_workers_on_loopback_end_with_identical_weights(tmp_path):
+    """MultiWorkerMirroredStrategy, custom loop: 2 processes, 5 synchronous steps."""
+    import os
+    import socket
+
+    import numpy as np
+    import pandas as pd
+
+    data = pd.read_csv(shared_file("semeval2017", "train.csv"), dtype=str, keep_default_na=False)
+    data.head(400).to_csv(tmp_path / "d.csv", index=False)
+    ports = []
+    for _ in range(2):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            ports.append(s.getsockname()[1])
+    cluster = [f"127.0.0.1:{p}" for p in ports]
+    workers = []
+    for i in range(2):
+        config = {"cluster": {"worker": cluster}, "task": {"type": "worker", "index": i}}
+        env = {**os.environ, "TF_CONFIG": json.dumps(config)}
+        command = [sys.executable, "-m", "sentiment_cli.distributed", str(tmp_path / "d.csv"),
+                   "--steps", "5", "--out", str(tmp_path / f"w{i}.npz")]  # fmt: skip
+        workers.append(subprocess.Popen(command, env=env, cwd=ROOT, stderr=subprocess.PIPE))
+    for worker in workers:
+        assert worker.wait(timeout=600) == 0, worker.stderr.read().decode()[-3000:]
+    with np.load(tmp_path / "w0.npz") as a, np.load(tmp_path / "w1.npz") as b:
+        assert a.files == b.files and len(a.files) > 3
+        for name in a.files:
+            np.testing.assert_array_equal(a[name], b[name])
+        assert np.abs(a[a.files[-1]]).sum() > 0  # the classifier bias moved off its zeros
