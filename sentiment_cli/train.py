@@ -149,8 +149,8 @@ def prepare(
     x_val = vocab.encode_tokens(val_tokens, text)
     log(
         f"Vocabulary: {len(vocab)} ids (incl. padding and OOV); max_length {text.max_length}: "
-        f"truncated {x_train.truncated} training and {x_val.truncated} validation tweets "
-        f"(longest: {int(x_train.lengths.max())} tokens)"
+        f"truncated {truncated(x_train, len(real_part))} training and {x_val.truncated} "
+        f"validation tweets (longest: {int(x_train.lengths[: len(real_part)].max())} tokens)"
     )
     pretrain_set = None
     if pretrain is not None:
@@ -176,6 +176,11 @@ def prepare(
         pretrain=pretrain_set,
         real_train=(real_part, real_tokens),
     )
+
+
+def truncated(encoded: Encoded, n_real: int) -> int:
+    """Tweets of the training split (its augmented copies left out) cut at max_length."""
+    return int((encoded.lengths[:n_real] > encoded.ids.shape[1]).sum())
 
 
 def label_ids(labels: list[str], classes: list[str]) -> np.ndarray:
@@ -591,18 +596,20 @@ def fit_baseline(config: Config, prepared: Prepared, log: Log):
 
 def data_summary(options: RunOptions, prepared: Prepared, config: Config) -> dict[str, Any]:
     splits, x_train = prepared.splits, prepared.x_train
+    real = prepared.real_train[0]
     return {
         "train_data": options.data,
         "val_data": options.val_data,
         "text_column": options.text_column,
         "label_column": options.label_column,
         "rows_dropped": splits.data.dropped,
-        "n_train": len(splits.train),
+        "n_train": len(real),
+        "n_augmented": len(splits.train) - len(real),
         "n_val": len(splits.val),
-        "label_counts_train": dict(Counter(splits.train.labels)),
+        "label_counts_train": dict(Counter(real.labels)),
         "label_counts_val": dict(Counter(splits.val.labels)),
         "vocabulary_size": len(prepared.vocab),
-        "truncated_train": x_train.truncated,
+        "truncated_train": truncated(x_train, len(real)),
         "truncated_val": prepared.x_val.truncated,
         "max_length": config.text.max_length,
         "oov_rate_train": round(

@@ -39,7 +39,7 @@ def test_predict_returns_what_the_cli_prints(client, trained_model, runner):
 def test_trace_adds_the_prediction_after_every_word(client):
     response = client.post("/predict", json={"texts": ["not bad at all"], "trace": True})
     trace = response.json()[0]["trace"]
-    assert [step["token"] for step in trace["steps"]] == ["not", "bad", "at", "all"]
+    assert [step["token"] for step in trace["steps"]] == ["not", "bad_NEG", "at_NEG", "all_NEG"]
     assert trace["final"]["label"] == response.json()[0]["label"]
 
 

@@ -16,7 +16,7 @@ DEFAULT = TextConfig()
         ("see http://t.co/x1 and www.a.com", ["see", "<url>", "and", "<url>"]),
         ("#MondayBlues again", ["<hashtag>", "mondayblues", "again"]),
         ("3.5 stars at 10:30", ["<number>", "stars", "at", "<number>"]),
-        ("not bad 😍😍", ["not", "bad", "😍", "😍"]),
+        ("not bad 😍😍", ["not", "bad_NEG", "😍", "😍"]),
         ("fish &amp; chips", ["fish", "&", "chips"]),
         ("zero\u200bwidth\x00nul", ["zero", "width", "nul"]),
         ("", []),
