@@ -66,9 +66,22 @@ def val_data_option(func):
     )(func)
 
 
+def not_a_model_folder(ctx, param, value):
+    """Reports and splits go elsewhere: a model folder is never written into."""
+    if value is not None and (Path(value) / "manifest.json").exists():
+        raise click.BadParameter(
+            f"{value} is a model folder; write {param.name.replace('_', '-')} files elsewhere"
+        )
+    return value
+
+
 def report_dir_option(help: str):
     return click.option(
-        "--report-dir", type=click.Path(path_type=Path, file_okay=False), default=None, help=help
+        "--report-dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=None,
+        callback=not_a_model_folder,
+        help=help,
     )
 
 
@@ -142,6 +155,7 @@ def cli():
     "--tensorboard",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
+    callback=not_a_model_folder,
     help="Write TensorBoard logs here (loss and accuracy per epoch, the graph).",
 )
 @handle_errors
@@ -458,6 +472,7 @@ def evaluate(model_dir, data, text_column, label_column, fmt, report_dir, ensemb
     "-o",
     required=True,
     type=click.Path(path_type=Path, file_okay=False),
+    callback=not_a_model_folder,
     help="Folder for train.csv and test.csv.",
 )
 @click.option(

@@ -454,3 +454,16 @@ def test_a_checkpoint_without_a_finished_epoch_is_replaced(runner, tiny_csv, tmp
     result = runner.invoke(cli, train_args(tiny_csv, tmp_path / "model"))
     assert result.exit_code == 0, result.output
     assert not (tmp_path / "model.checkpoint").exists()
+
+
+def test_reports_and_splits_are_never_written_into_a_model_folder(runner, trained_model, tmp_path):
+    data = _write(tmp_path / "t.csv", "text,label\nhi,positive\nho,negative\n".encode())
+    before = sorted(p.name for p in trained_model.iterdir())
+    for args in (
+        ["evaluate", "--model-dir", str(trained_model), str(data), "--report-dir"],
+        ["split", str(data), "--output-dir"],
+    ):
+        result = runner.invoke(cli, [*args, str(trained_model)])
+        assert result.exit_code == 2
+        assert "is a model folder; write" in result.output
+    assert sorted(p.name for p in trained_model.iterdir()) == before
