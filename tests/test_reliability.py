@@ -457,7 +457,7 @@ def test_a_checkpoint_without_a_finished_epoch_is_replaced(runner, tiny_csv, tmp
 
 
 def test_reports_and_splits_are_never_written_into_a_model_folder(runner, trained_model, tmp_path):
-    data = _write(tmp_path / "t.csv", "text,label\nhi,positive\nho,negative\n".encode())
+    data = _write(tmp_path / "t.csv", b"text,label\nhi,positive\nho,negative\n")
     before = sorted(p.name for p in trained_model.iterdir())
     for args in (
         ["evaluate", "--model-dir", str(trained_model), str(data), "--report-dir"],
