@@ -702,7 +702,7 @@ def _int_list(ctx, param, value):
 )
 @click.option(
     "--cells",
-    default="simple_rnn:glorot_uniform,simple_rnn,lstm,gru",
+    default="simple_rnn:random_normal,simple_rnn,lstm,gru",
     show_default=True,
     help="Cells to train, comma-separated; CELL:INITIALIZER sets the recurrent "
     "initializer (default orthogonal).",

@@ -96,10 +96,11 @@ def predict_with_ray(
             compute=ray.data.ActorPoolStrategy(size=actors),
             num_cpus=ACTOR_CPUS,
         )
+        target = str(tmp.resolve())
         if fmt == "csv":
-            scored.write_csv(str(tmp))
+            scored.write_csv(target)
         else:
-            scored.write_parquet(str(tmp))
+            scored.write_parquet(target)
         (tmp / SUCCESS).write_text("")
         if output_dir.exists():
             shutil.rmtree(output_dir)
@@ -116,9 +117,10 @@ def predict_with_ray(
 
 
 def read(ray, files: list[str]):
-    """One Ray dataset over every input file (CSV and Parquet can be mixed)."""
-    parquet = [f for f in files if f.lower().endswith(".parquet")]
-    csv = [f for f in files if f.lower().endswith(".csv")]
+    """One Ray dataset over every input file (CSV and Parquet can be mixed), by
+    absolute path, so that actors on other nodes find them on a shared mount."""
+    parquet = [str(Path(f).resolve()) for f in files if f.lower().endswith(".parquet")]
+    csv = [str(Path(f).resolve()) for f in files if f.lower().endswith(".csv")]
     parts = []
     if parquet:
         parts.append(ray.data.read_parquet(parquet))
