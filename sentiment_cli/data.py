@@ -55,7 +55,8 @@ class TextStream(io.TextIOBase):
             codec, self.encoding_name = "utf-8", "UTF-8"
         self.binary, self.name = binary, name
         self.decoder = codecs.getincrementaldecoder(codec)()
-        self.pending = ""  # decoded, not yet returned
+        self.pending = ""  # decoded text; what is before self.at was already returned
+        self.at = 0
         self.offset = 0  # bytes read from the binary stream
         self.line_breaks = 0  # line breaks decoded so far
         self.eof = False
@@ -76,31 +77,42 @@ class TextStream(io.TextIOBase):
             ) from None
         self.offset += len(raw)
         self.line_breaks += text.count("\n")
-        self.pending += text.replace("\x00", "")
+        # Drop what was returned before appending: lines are read without copying the rest.
+        self.pending = self.pending[self.at :] + text.replace("\x00", "")
+        self.at = 0
 
     def readable(self) -> bool:
         return True
 
     def read(self, size: int | None = -1) -> str:
-        while not self.eof and (size is None or size < 0 or len(self.pending) < size):
+        if size is None or size < 0:  # the rest, joined once (linear in the file's size)
+            parts = [self.pending[self.at :]]
+            self.pending, self.at = "", 0
+            while not self.eof:
+                self._fill()
+                parts.append(self.pending)
+                self.pending = ""
+            return "".join(parts)
+        while not self.eof and len(self.pending) - self.at < size:
             self._fill()
-        if size is None or size < 0:
-            size = len(self.pending)
-        text, self.pending = self.pending[:size], self.pending[size:]
+        text = self.pending[self.at : self.at + size]
+        self.at += len(text)
         return text
 
     def readline(self, size: int | None = -1) -> str:
-        while not self.eof and "\n" not in self.pending:
+        while not self.eof and self.pending.find("\n", self.at) < 0:
             self._fill()
-        end = self.pending.find("\n") + 1 or len(self.pending)
+        end = self.pending.find("\n", self.at) + 1 or len(self.pending)
         if size is not None and size >= 0:
-            end = min(end, size)
-        line, self.pending = self.pending[:end], self.pending[end:]
+            end = min(end, self.at + size)
+        line = self.pending[self.at : end]
+        self.at = end
         return line
 
     def unread(self, text: str) -> None:
         """Put ``text`` back in front of what is still to be read."""
-        self.pending = text + self.pending
+        self.pending = text + self.pending[self.at :]
+        self.at = 0
 
     def __iter__(self):
         return self
