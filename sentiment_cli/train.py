@@ -25,7 +25,7 @@ from sentiment_cli.checkpoint import RunOptions
 from sentiment_cli.config import Config, dump_config
 from sentiment_cli.data import LabelledData, check_training_labels, read_labelled, split_indices
 from sentiment_cli.errors import SentimentError
-from sentiment_cli.text import Encoded, Vocabulary, tokenize_all
+from sentiment_cli.text import Encoded, Vocabulary
 
 Log = Callable[[str], None]
 
@@ -123,7 +123,13 @@ def load_splits(
 
 
 def prepare(
-    splits: Splits, config: Config, text_column: str, label_column: str, log: Log, vocab=None
+    splits: Splits,
+    config: Config,
+    text_column: str,
+    label_column: str,
+    log: Log,
+    vocab=None,
+    cache: Path | None = None,
 ) -> Prepared:
     """Tokenize, build (or reuse) the vocabulary, augment the training part and encode
     both parts."""
@@ -132,14 +138,18 @@ def prepare(
         f"Data: {len(splits.train)} training / {len(splits.val)} validation tweets; labels: "
         + ", ".join(f"{c}={counts.get(c, 0)}" for c in splits.classes)
     )
+    from sentiment_cli.token_cache import tokenize_cached
+
     text = config.text
-    train_tokens = tokenize_all(splits.train.texts, text)
-    val_tokens = tokenize_all(splits.val.texts, text)
+    train_tokens, cached = tokenize_cached(splits.train.texts, text, cache)
+    val_tokens, _ = tokenize_cached(splits.val.texts, text, cache)
+    if cached:
+        log(f"Tokens read from the cache in {cache}")
     pretrain = pretrain_tokens = None
     if config.train.pretrain_data and vocab is None:  # a resumed run is past pretraining
         pretrain = read_labelled(config.train.pretrain_data, text_column, label_column)
         check_training_labels(pretrain, label_column)
-        pretrain_tokens = tokenize_all(pretrain.texts, text)
+        pretrain_tokens, _ = tokenize_cached(pretrain.texts, text, cache)
     if vocab is None:
         vocab = build_vocabulary(config, train_tokens + (pretrain_tokens or []))
     real_part, real_tokens = splits.train, train_tokens
@@ -343,7 +353,10 @@ def train(
     keras = load()  # quietly: TensorFlow's start-up lines are dropped
     check_initializers(config)  # a bad initializer fails before the slow tokenizing
     vocab = resumed_vocabulary(checkpoint, splits, output_dir) if resume else None
-    prepared = prepare(splits, config, options.text_column, options.label_column, log, vocab)
+    from sentiment_cli.token_cache import cache_dir
+
+    columns = (options.text_column, options.label_column)
+    prepared = prepare(splits, config, *columns, log, vocab, cache_dir(output_dir))
     # Seeds Python, NumPy and TensorFlow: same data + config + seed -> same weights.
     keras.utils.set_random_seed(config.train.seed)
     model, progress, found = model_and_progress(config, prepared, checkpoint, resume, verbose, log)

@@ -467,3 +467,21 @@ def test_reports_and_splits_are_never_written_into_a_model_folder(runner, traine
         assert result.exit_code == 2
         assert "is a model folder; write" in result.output
     assert sorted(p.name for p in trained_model.iterdir()) == before
+
+
+def test_a_repeated_run_reads_its_tokens_from_the_cache(runner, tiny_csv, tmp_path):
+    from sentiment_cli.artifact import load_keras_model
+
+    out = tmp_path / "m"
+    first = runner.invoke(cli, train_args(tiny_csv, out))
+    assert first.exit_code == 0 and "Tokens read from the cache" not in first.output
+    weights = load_keras_model(out / "model.keras").get_weights()
+    again = runner.invoke(cli, [*train_args(tiny_csv, out), "--force"])
+    assert again.exit_code == 0 and "Tokens read from the cache" in again.output
+    for a, b in zip(weights, load_keras_model(out / "model.keras").get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert len(list((tmp_path / ".m.tokens").glob("*.npz"))) == 2  # training and validation
+    other = runner.invoke(
+        cli, [*train_args(tiny_csv, out), "--force", "--set", "text.lowercase=false"]
+    )
+    assert other.exit_code == 0 and "Tokens read from the cache" not in other.output

@@ -169,3 +169,20 @@ def test_first_use_from_many_threads_at_once():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "64 ['so', 'happy', '<number>', ':)']"
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.text(max_size=30), max_size=8))
+def test_token_cache_gives_back_the_tokens(texts):
+    import tempfile
+    from pathlib import Path
+
+    from sentiment_cli.text import tokenize_all
+    from sentiment_cli.token_cache import tokenize_cached
+
+    config = TextConfig()
+    with tempfile.TemporaryDirectory() as folder:
+        first, cached = tokenize_cached(texts, config, Path(folder))
+        again, hit = tokenize_cached(texts, config, Path(folder))
+    assert not cached and hit
+    assert first == again == tokenize_all(texts, config)
