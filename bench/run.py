@@ -346,6 +346,59 @@ def scale_predict(model_dir: Path, work: Path, sizes=(100_000, 1_000_000)) -> di
     return out
 
 
+def scale_train(work: Path, val: Path, sizes=(100_000, 1_000_000)) -> dict:
+    """One epoch of the default config on N labelled rows cycled from the shared
+    human-labelled and distant sets (SemEval, TSE, NLTK, Sentiment140 train files; label
+    names as they are), validation on SemEval's val.csv, no baseline, no checkpoint:
+    wall seconds, training tweets/s and peak RSS."""
+    import csv
+
+    rows = []
+    for path in sorted(SHARED.glob("*/train.csv")):
+        with open(path, newline="", encoding="utf-8") as handle:
+            rows += [(row["text"], row["label"]) for row in csv.DictReader(handle)]
+    out = {"source_rows": len(rows), "sizes": {}}
+    for n in sizes:
+        path = work / f"train-scale-{n}.csv"
+        if not path.exists():
+            with open(path, "w", newline="", encoding="utf-8") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(["text", "label"])
+                writer.writerows(rows[i % len(rows)] for i in range(n))
+        print(f"[bench] train one epoch on {n:,} rows", flush=True)
+        model = work / f"train-scale-{n}"
+        result = run(["train", str(path), "-o", str(model), "--val-data", str(val), "--force",
+                      "-q", "--set", "train.epochs=1", "--set", "train.baseline=false",
+                      "--set", "train.checkpoint=false"])  # fmt: skip
+        summary = json.loads((model / "summary.json").read_text())
+        out["sizes"][str(n)] = {
+            "seconds": round(result["seconds"], 1),
+            "fit_seconds": summary["fit_seconds"],
+            "train_tweets_per_second": summary["train_tweets_per_second"],
+            "peak_rss_mib": round(result["peak_rss_mib"], 1),
+        }
+    return out
+
+
+def ray_vs_plain(model_dir: Path, work: Path, n: int = 100_000) -> dict:
+    """The same n-row CSV scored by plain predict and by --engine ray (local Ray on all
+    cores, its start-up included), each its own process."""
+    import shutil
+
+    path = work / f"scale-{n}.csv"
+    plain = run(["predict", "--model-dir", str(model_dir), "-i", str(path), "-f", "parquet",
+                 "-o", str(work / "plain.parquet")])  # fmt: skip
+    shutil.rmtree(work / "ray-out", ignore_errors=True)
+    ray = run(["predict", "--model-dir", str(model_dir), "--engine", "ray", "-i", str(path),
+               "-o", str(work / "ray-out")])  # fmt: skip
+    return {
+        "rows": n,
+        "plain_seconds": round(plain["seconds"], 2),
+        "ray_seconds": round(ray["seconds"], 2),
+        "ray_over_plain": round(ray["seconds"] / plain["seconds"], 2),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -385,6 +438,8 @@ def main() -> None:
     results["speed"].update(serve_load(median_dir))
     if not args.skip_scale and not args.limit:
         results["scale"] = scale_predict(median_dir, work)
+        results["scale"]["ray"] = ray_vs_plain(median_dir, work)
+        results["scale"]["train"] = scale_train(work, files[first]["val"])
     median_run = next(r for r in results["domains"][first]["runs"] if r["seed"] == median_seed)
     results["speed"]["train_tweets_per_second"] = median_run["train_tweets_per_second"]
     results["speed"]["train_peak_rss_mib"] = median_run["train_peak_rss_mib"]

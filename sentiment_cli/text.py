@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from sys import intern
 
 import numpy as np
 
@@ -150,9 +151,11 @@ def words(text: str, config: TextConfig) -> list[str]:
         elif config.replace_numbers and _NUMBER.match(lowered):
             tokens.append("<number>")
         elif config.split_hashtags and token.startswith("#") and len(token) > 1:
-            tokens.extend(["<hashtag>", token[1:]])
+            tokens.extend(["<hashtag>", intern(token[1:])])
         else:
-            tokens.append(token)
+            # One string object per distinct token: a million tweets hold ~15 million
+            # tokens but a few hundred thousand distinct ones.
+            tokens.append(intern(token))
     return tokens
 
 
@@ -198,7 +201,7 @@ def mark_negation(tokens: Sequence[str]) -> list[str]:
             scope = False
         elif scope and token[:1].isalpha():
             token += "_NEG"
-        marked.append(token)
+        marked.append(intern(token))
     return marked
 
 
