@@ -26,6 +26,7 @@ from sentiment_cli.config import Config, dump_config
 from sentiment_cli.data import LabelledData, check_training_labels, read_labelled, split_indices
 from sentiment_cli.errors import SentimentError
 from sentiment_cli.text import Encoded, Vocabulary
+from sentiment_cli.token_cache import cache_dir
 
 Log = Callable[[str], None]
 
@@ -353,8 +354,6 @@ def train(
     keras = load()  # quietly: TensorFlow's start-up lines are dropped
     check_initializers(config)  # a bad initializer fails before the slow tokenizing
     vocab = resumed_vocabulary(checkpoint, splits, output_dir) if resume else None
-    from sentiment_cli.token_cache import cache_dir
-
     columns = (options.text_column, options.label_column)
     prepared = prepare(splits, config, *columns, log, vocab, cache_dir(output_dir))
     # Seeds Python, NumPy and TensorFlow: same data + config + seed -> same weights.
