@@ -65,3 +65,12 @@ def test_the_api_never_imports_tensorflow(trained_model):
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
     )
     assert "LEAKED []" in result.stdout, result.stdout + result.stderr
+
+
+def test_predict_many_streams_chunks_in_order(trained_model):
+    model = load_model(trained_model)
+    chunks = [["so happy", "so sad"], ["not bad at all"], ["the vote is on sunday"] * 3]
+    results = list(model.predict_many(chunks))
+    assert [r.texts for r in results] == chunks
+    whole = model.predict([t for chunk in chunks for t in chunk])
+    assert [label for r in results for label in r.predicted] == whole["label"].tolist()
