@@ -316,24 +316,37 @@ def serve_load(model_dir: Path, requests: int = 2000, clients: int = 8) -> dict:
     }
 
 
+def shared_rows(pattern: str, columns: list[str]) -> list[tuple[str, ...]]:
+    """The given columns of every shared CSV matching ``pattern``, in file order."""
+    import csv
+
+    rows = []
+    for path in sorted(SHARED.glob(pattern)):
+        with open(path, newline="", encoding="utf-8") as handle:
+            rows += [tuple(row[c] for c in columns) for row in csv.DictReader(handle)]
+    return rows
+
+
+def cycled_csv(path: Path, header: list[str], rows: list[tuple], n: int) -> Path:
+    """A CSV of ``n`` rows, ``rows`` repeated in order (written once, then reused)."""
+    import csv
+
+    if not path.exists():
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            writer.writerows(rows[i % len(rows)] for i in range(n))
+    return path
+
+
 def scale_predict(model_dir: Path, work: Path, sizes=(100_000, 1_000_000)) -> dict:
     """Whole-process ``predict --input`` of N-row CSVs built from every shared tweet
     (SemEval, TSE, NLTK, Sentiment140 texts, cycled in file order to N rows): seconds,
     tweets/s and peak RSS for each N (memory should stay flat in N)."""
-    import csv
-
-    texts = []
-    for path in sorted(SHARED.glob("*/*.csv")):
-        with open(path, newline="", encoding="utf-8") as handle:
-            texts += [row["text"] for row in csv.DictReader(handle)]
+    texts = shared_rows("*/*.csv", ["text"])
     out = {"source_tweets": len(texts), "sizes": {}}
     for n in sizes:
-        path = work / f"scale-{n}.csv"
-        if not path.exists():
-            with open(path, "w", newline="", encoding="utf-8") as handle:
-                writer = csv.writer(handle)
-                writer.writerow(["text"])
-                writer.writerows([texts[i % len(texts)]] for i in range(n))
+        path = cycled_csv(work / f"scale-{n}.csv", ["text"], texts, n)
         print(f"[bench] predict on {n:,} rows", flush=True)
         result = run(["predict", "--model-dir", str(model_dir), "--input", str(path), "-f",
                       "csv", "--output", str(work / "scale-out.csv")])  # fmt: skip
@@ -351,20 +364,10 @@ def scale_train(work: Path, val: Path, sizes=(100_000, 1_000_000)) -> dict:
     human-labelled and distant sets (SemEval, TSE, NLTK, Sentiment140 train files; label
     names as they are), validation on SemEval's val.csv, no baseline, no checkpoint:
     wall seconds, training tweets/s and peak RSS."""
-    import csv
-
-    rows = []
-    for path in sorted(SHARED.glob("*/train.csv")):
-        with open(path, newline="", encoding="utf-8") as handle:
-            rows += [(row["text"], row["label"]) for row in csv.DictReader(handle)]
+    rows = shared_rows("*/train.csv", ["text", "label"])
     out = {"source_rows": len(rows), "sizes": {}}
     for n in sizes:
-        path = work / f"train-scale-{n}.csv"
-        if not path.exists():
-            with open(path, "w", newline="", encoding="utf-8") as handle:
-                writer = csv.writer(handle)
-                writer.writerow(["text", "label"])
-                writer.writerows(rows[i % len(rows)] for i in range(n))
+        path = cycled_csv(work / f"train-scale-{n}.csv", ["text", "label"], rows, n)
         print(f"[bench] train one epoch on {n:,} rows", flush=True)
         model = work / f"train-scale-{n}"
         result = run(["train", str(path), "-o", str(model), "--val-data", str(val), "--force",
