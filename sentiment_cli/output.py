@@ -27,8 +27,9 @@ def console(file: IO[str] | None = None):
 
 
 @contextlib.contextmanager
-def atomic_output(path: Path | None) -> Iterator[IO[str]]:
-    """Stdout, or a temporary file beside ``path`` renamed onto it only on success."""
+def atomic_output(path: Path | None, binary: bool = False) -> Iterator[IO]:
+    """Stdout, or a temporary file beside ``path`` renamed onto it only on success
+    (opened for bytes with ``binary``)."""
     if path is None:
         yield sys.stdout
         return
@@ -36,8 +37,9 @@ def atomic_output(path: Path | None) -> Iterator[IO[str]]:
     if path.is_dir():
         raise SentimentError(f"--output {path}: is a directory")
     tmp = path.parent / f".{path.name}.tmp-{os.getpid()}"
+    text = {} if binary else {"encoding": "utf-8", "newline": ""}
     try:
-        with open(tmp, "w", encoding="utf-8", newline="") as handle:
+        with open(tmp, "wb" if binary else "w", **text) as handle:
             yield handle
         os.replace(tmp, path)
     except FileNotFoundError:
@@ -118,26 +120,15 @@ def write_parquet(bundle, results: Iterable, output: Path | None) -> None:
         raise SentimentError(
             "writing Parquet needs pyarrow: pip install 'sentiment-cli[parquet]'"
         ) from None
-    output = Path(output)
-    if output.is_dir():
-        raise SentimentError(f"--output {output}: is a directory")
-    if not output.parent.exists():
-        raise SentimentError(f"--output {output}: folder {output.parent} does not exist")
     columns = {"text": pa.string(), "label": pa.string()}
     columns.update({f"p_{label}": pa.float64() for label in bundle.labels})
     schema = pa.schema(list(columns.items()))
-    tmp = output.parent / f".{output.name}.tmp-{os.getpid()}"
-    try:
-        with pq.ParquetWriter(tmp, schema) as writer:
-            for result in results:
-                data = {"text": result.texts, "label": result.predicted}
-                for i, label in enumerate(bundle.labels):
-                    data[f"p_{label}"] = result.probabilities[:, i]
-                writer.write_table(pa.table(data, schema=schema))
-        os.replace(tmp, output)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_output(output, binary=True) as handle, pq.ParquetWriter(handle, schema) as writer:
+        for result in results:
+            data = {"text": result.texts, "label": result.predicted}
+            for i, label in enumerate(bundle.labels):
+                data[f"p_{label}"] = result.probabilities[:, i]
+            writer.write_table(pa.table(data, schema=schema))
 
 
 def _fmt(value: float | None) -> str:
