@@ -41,13 +41,9 @@ class Model:
     def predict_batch(self, frame, text_column: str = "text"):
         """Score a DataFrame's ``text_column``; returns the same columns as ``predict``
         (its index follows ``frame``'s)."""
-        from sentiment_cli.errors import SentimentError
+        from sentiment_cli.data import check_column
 
-        if text_column not in frame.columns:
-            raise SentimentError(
-                f"predict_batch: no column {text_column!r}; the columns are "
-                f"{', '.join(map(repr, map(str, frame.columns)))}"
-            )
+        check_column(frame, text_column, "predict_batch", "text_column=")
         result = self.predict(frame[text_column].astype(str).tolist())
         result.index = frame.index
         return result
