@@ -26,19 +26,17 @@ PROBES = ROOT / "data" / "probes" / "probes.csv"
 
 
 def domains() -> dict[str, tuple[Path, Path]]:
-    """name -> (train CSV, validation CSV)."""
-    tse = WORK / "tse-split"
-    if not (tse / "val.csv").exists():
-        from sentiment_cli.data import split_file
+    """name -> (train CSV, validation CSV): the splits `make bench` uses
+    (``run.domain_files``)."""
+    from types import SimpleNamespace
 
-        split_file(
-            SHARED / "tweet_sentiment_extraction" / "train.csv", tse, 0.1, 0, "text", "label"
-        )
-        (tse / "test.csv").rename(tse / "val.csv")
-    return {
-        "semeval": (SHARED / "semeval2017" / "train.csv", SHARED / "semeval2017" / "val.csv"),
-        "tse": (tse / "train.csv", tse / "val.csv"),
-    }
+    from run import domain_files  # bench/run.py, beside this script
+
+    args = SimpleNamespace(
+        data_dir=SHARED / "semeval2017", tse_dir=SHARED / "tweet_sentiment_extraction", limit=None
+    )
+    files = {name: domain_files(name, args, WORK) for name in ("semeval", "tse")}
+    return {name: (f["train"], f["val"]) for name, f in files.items()}
 
 
 def main() -> None:
