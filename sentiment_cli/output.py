@@ -417,12 +417,8 @@ class ProgressBar:
             transient=False,
         )
         self.task = self.progress.add_task("scoring", total=total_bytes, texts=0, rate="")
-        self.started = None
 
     def __enter__(self):
-        import time
-
-        self.started = time.perf_counter()
         self.progress.start()
         return self
 
@@ -431,10 +427,8 @@ class ProgressBar:
         return False
 
     def advance(self, bytes_read: int, texts: int) -> None:
-        import time
-
         self.texts += texts
-        seconds = max(time.perf_counter() - (self.started or time.perf_counter()), 1e-9)
+        seconds = max(self.progress.tasks[0].elapsed or 0.0, 1e-9)
         self.progress.update(
             self.task, completed=bytes_read, texts=self.texts, rate=f"{self.texts / seconds:,.0f}/s"
         )
