@@ -209,6 +209,11 @@ def build_vocabulary(config: Config, corpus: list[list[str]]) -> Vocabulary:
         extra = list(vader_valences())
         if config.text.mark_negation:  # a negated word's prior is the opposite one
             extra += [f"{word}_NEG" for word in extra]
+    from sentiment_cli.encoder import usable
+
+    encoder = usable(config.model.encoder, config.model.embedding_dim, lambda message: None)
+    if encoder is not None and not config.model.embeddings_file:
+        extra += encoder.tokens  # its words start from its vectors, even unseen in training
     return Vocabulary.build(corpus, config.text, extra)
 
 
@@ -241,23 +246,9 @@ def augmented(
 
 def new_model(config: Config, prepared: Prepared, log: Log):
     """Build and compile the model, reporting pretrained vectors and lexicon coverage."""
-    from sentiment_cli.model import build_model, compile_model
+    from sentiment_cli.model import build_model, compile_model, rnn_layer_names
 
     vocab = prepared.vocab
-    embedding_matrix = None
-    found = None
-    if config.model.embeddings_file:
-        from sentiment_cli.embeddings import load_embeddings
-
-        pretrained = load_embeddings(
-            config.model.embeddings_file, vocab, config.model.embedding_dim, config.train.seed
-        )
-        embedding_matrix = pretrained.matrix
-        found = {"found": pretrained.found, "vocabulary": pretrained.total}
-        log(
-            f"Pretrained vectors: {pretrained.found} of {pretrained.total} vocabulary words "
-            f"found in {config.model.embeddings_file}"
-        )
     lexicon = None
     if config.model.lexicon == "vader":
         from sentiment_cli.lexicon import lexicon_matrix
@@ -267,10 +258,47 @@ def new_model(config: Config, prepared: Prepared, log: Log):
             f"Lexicon: {rated} of {len(vocab) - 2} vocabulary tokens rated by VADER "
             f"(its entries are in the vocabulary even when training never saw them)"
         )
+    embedding_matrix, found, recurrent = pretrained_start(config, vocab, lexicon, log)
     n_classes = len(prepared.splits.classes)
     model = build_model(config, len(vocab), n_classes, embedding_matrix, lexicon)
+    if recurrent is not None:
+        layer = model.get_layer(rnn_layer_names(config)[0])
+        (layer.forward_layer if config.model.bidirectional else layer).set_weights(recurrent)
     compile_model(model, config.train)
     return model, found
+
+
+def pretrained_start(config: Config, vocab: Vocabulary, lexicon, log: Log):
+    """(embedding matrix, coverage, first recurrent layer's weights) to start from:
+    ``model.embeddings_file``'s vectors, or the pretrained encoder's vectors and
+    recurrent layer (``model.encoder``), or nothing (random)."""
+    m = config.model
+    if m.embeddings_file:
+        from sentiment_cli.embeddings import load_embeddings
+
+        pretrained = load_embeddings(m.embeddings_file, vocab, m.embedding_dim, config.train.seed)
+        log(
+            f"Pretrained vectors: {pretrained.found} of {pretrained.total} vocabulary words "
+            f"found in {m.embeddings_file}"
+            + (f" (model.encoder {m.encoder!r} not used)" if m.encoder else "")
+        )
+        found = {"source": m.embeddings_file, "found": pretrained.found}
+        return pretrained.matrix, {**found, "vocabulary": pretrained.total}, None
+    from sentiment_cli.encoder import embedding_matrix, recurrent_start, usable
+
+    encoder = usable(m.encoder, m.embedding_dim, log)
+    if encoder is None:
+        return None, None, None
+    matrix, known = embedding_matrix(encoder, vocab, config.train.seed)
+    input_dim = m.embedding_dim + (lexicon.shape[1] if lexicon is not None else 0)
+    recurrent = recurrent_start(encoder, m.cell, m.units, input_dim)
+    log(
+        f"Encoder {m.encoder!r}: {known} of {len(vocab) - 2} vocabulary words start from its "
+        f"vectors; the first recurrent layer starts "
+        + ("from it" if recurrent is not None else "fresh (its cell, width or input differ)")
+    )
+    found = {"source": f"encoder {m.encoder}", "found": known, "vocabulary": len(vocab) - 2}
+    return matrix, {**found, "recurrent_layer": recurrent is not None}, recurrent
 
 
 def pretrain_model(model, config: Config, prepared: Prepared, verbose: int, log: Log) -> None:

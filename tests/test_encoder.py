@@ -1,0 +1,122 @@
+import json
+
+import numpy as np
+import pytest
+
+from sentiment_cli import encoder
+from sentiment_cli.errors import SentimentError
+from tests.conftest import TWEETS, train_args, write_csv
+
+
+def tiny_encoder(folder, model_dir, extra_word="zebra"):
+    """An encoder made of a tiny trained model's weights, plus a word no tweet holds."""
+    tokens = json.loads((model_dir / "vocab.json").read_text())["tokens"][2:]
+    with np.load(model_dir / "weights.npz") as w:
+        arrays = {f"rnn.{r}": w[f"rnn.forward.{r}"] for r in encoder.RECURRENT}
+        dim = w["embedding"].shape[1]
+        known = w["embedding"][2:]
+    rows = np.vstack([known, np.full((1, dim), 0.25, np.float32)])
+    spec = {"model": {"cell": "lstm", "units": 4}}
+    encoder.write(folder, [*tokens, extra_word], {"embedding": rows, **arrays}, spec)
+    encoder.load_encoder.cache_clear()
+    return rows
+
+
+@pytest.fixture
+def trained_encoder(runner, tmp_path):
+    from sentiment_cli.cli import cli
+
+    data = write_csv(tmp_path / "d.csv", TWEETS * 2)
+    result = runner.invoke(cli, train_args(data, tmp_path / "source"))
+    assert result.exit_code == 0, result.output
+    rows = tiny_encoder(tmp_path / "enc", tmp_path / "source")
+    return data, tmp_path / "enc", rows
+
+
+def test_new_model_starts_from_the_encoder(runner, tmp_path, trained_encoder):
+    from sentiment_cli.artifact import load_model_dir
+    from sentiment_cli.cli import cli
+
+    data, folder, rows = trained_encoder
+    args = train_args(data, tmp_path / "m", "--set", f"model.encoder={folder}")
+    args += ["--set", "model.embeddings_trainable=false", "--set", "train.seed=7"]
+    result = runner.invoke(cli, [a for a in args if a != "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "the first recurrent layer starts from it" in result.output
+    bundle = load_model_dir(tmp_path / "m")
+    # The encoder's vocabulary merges in: "zebra" is in no training tweet.
+    assert "zebra" in bundle.vocab.index
+    table = bundle.model.get_layer("embedding").get_weights()[0]
+    np.testing.assert_allclose(table[bundle.vocab.index["zebra"]], 0.25)
+    tokens = encoder.load_encoder(str(folder)).tokens
+    love = bundle.vocab.index["love"]
+    np.testing.assert_allclose(table[love], rows[tokens.index("love")], atol=1e-3)
+    summary = json.loads((tmp_path / "m" / "summary.json").read_text())
+    assert summary["pretrained_embeddings"]["recurrent_layer"] is True
+
+
+def test_a_model_of_another_width_keeps_only_the_vectors(runner, tmp_path, trained_encoder):
+    from sentiment_cli.cli import cli
+
+    data, folder, _ = trained_encoder
+    args = train_args(data, tmp_path / "m", "--set", f"model.encoder={folder}")
+    result = runner.invoke(cli, [a for a in args if a != "--quiet"] + ["--set", "model.units=3"])
+    assert result.exit_code == 0, result.output
+    assert "the first recurrent layer starts fresh" in result.output
+
+
+def test_vectors_of_another_size_are_not_used(runner, tmp_path, trained_encoder):
+    from sentiment_cli.cli import cli
+
+    data, folder, _ = trained_encoder
+    args = train_args(data, tmp_path / "m", "--set", f"model.encoder={folder}")
+    args += ["--set", "model.embedding_dim=6"]
+    result = runner.invoke(cli, [a for a in args if a != "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "not used: its word vectors have 8 dimensions, model.embedding_dim is 6" in (
+        result.output
+    )
+
+
+def test_unknown_encoder_is_refused(runner, tmp_path):
+    from sentiment_cli.cli import cli
+
+    data = write_csv(tmp_path / "d.csv", TWEETS * 2)
+    result = runner.invoke(cli, train_args(data, tmp_path / "m", "--set", "model.encoder=nope"))
+    assert result.exit_code != 0
+    assert "model.encoder 'nope': neither a shipped encoder" in result.output
+    assert not (tmp_path / "m").exists()
+
+
+def test_embedding_rows_and_recurrent_fit():
+    from sentiment_cli.config import TextConfig
+    from sentiment_cli.text import Vocabulary
+
+    enc = encoder.Encoder(
+        "e",
+        {"model": {"cell": "gru", "units": 2}},
+        ("good", "bad"),
+        np.array([[1.0, 1.0], [-1.0, -1.0]], np.float32),
+        (np.zeros((2, 6)), np.zeros((2, 6)), np.zeros((2, 6))),
+    )
+    vocab = Vocabulary.build([["bad", "new"]], TextConfig(min_count=1), enc.tokens)
+    matrix, known = encoder.embedding_matrix(enc, vocab, seed=0)
+    assert known == 2 and not matrix[0].any()
+    np.testing.assert_array_equal(matrix[vocab.index["good"]], [1, 1])
+    np.testing.assert_array_equal(matrix[vocab.index["bad"]], [-1, -1])
+    assert encoder.recurrent_start(enc, "gru", 2, 2) is not None
+    assert encoder.recurrent_start(enc, "lstm", 2, 2) is None
+    assert encoder.recurrent_start(enc, "gru", 2, 4) is None
+
+
+def test_wrong_format_is_refused(tmp_path):
+    folder = tmp_path / "e"
+    arrays = {f"rnn.{r}": np.zeros((1, 1)) for r in encoder.RECURRENT}
+    encoder.write(folder, ["a"], {"embedding": np.zeros((1, 2)), **arrays}, {"model": {}})
+    spec = json.loads((folder / "encoder.json").read_text())
+    (folder / "encoder.json").write_text(json.dumps({**spec, "format": 99}))
+    with pytest.raises(SentimentError, match="format 99, this version of sentiment-cli reads"):
+        encoder.load_encoder(str(folder))
+    with pytest.raises(SentimentError):
+        encoder.load_encoder.cache_clear()
+        encoder.usable(str(tmp_path / "missing"), 2, print)
