@@ -71,6 +71,7 @@ def _tweet_tokenizer(lowercase: bool, reduce_elongations: bool):
 
 
 _REPEATED_3 = re.compile(r"(.)\1\1")  # what reduce_lengthening would shorten
+ASCII_ENGINE_MAX = 1000  # characters: longer texts keep `regex` and its time limit
 
 
 class _FastTweetTokenizer:
@@ -78,13 +79,22 @@ class _FastTweetTokenizer:
     passes runs only where it can change the text (an HTML entity needs "&", an
     elongation needs three equal characters, a "hang" run needs four after the
     elongations are cut) and the emoticon check before lowercasing runs only on
-    tokens that have capitals and are not all letters. Built from NLTK's own module
+    tokens that have capitals and are not all letters; ASCII text is matched by the
+    standard library's engine (``ascii_words``). Built from NLTK's own module
     functions; where they are not there, NLTK's ``tokenize`` is used as it is."""
 
     def __init__(self, tokenizer, casual):
         self.tokenizer, self.casual = tokenizer, casual
         self.words = tokenizer.PHONE_WORD_RE if tokenizer.match_phone_numbers else tokenizer.WORD_RE
         self.timeout = casual.redos.DEFAULT_TIMEOUT
+        # The same pattern under the standard library's engine, 2.3x faster; on ASCII
+        # text it matches what `regex` matches (Unicode classes and case folding only
+        # differ beyond ASCII). It has no time limit, so long texts, where the phone
+        # sub-pattern backtracks quadratically, stay with `regex` and its timeout.
+        try:
+            self.ascii_words = re.compile(self.words.pattern, re.VERBOSE | re.IGNORECASE)
+        except re.error:
+            self.ascii_words = None
 
     @classmethod
     def wrap(cls, tokenizer):
@@ -111,7 +121,10 @@ class _FastTweetTokenizer:
                 text = casual.HANG_RE.sub(r"\1\1\1", text)
         else:
             text = casual.HANG_RE.sub(r"\1\1\1", text)
-        words = self.words.findall(text, timeout=self.timeout)
+        if self.ascii_words is not None and len(text) <= ASCII_ENGINE_MAX and text.isascii():
+            words = self.ascii_words.findall(text)
+        else:
+            words = self.words.findall(text, timeout=self.timeout)
         if tokenizer.preserve_case:
             return words
         # An emoticon needs eyes (":;=8") or "<3": an all-letter token cannot be one.

@@ -151,6 +151,22 @@ def test_fast_tokenizer_matches_nltk_on_any_text(text):
     assert _tweet_tokenizer(True, True).tokenize(_clean(text)) == nltk.tokenize(_clean(text))
 
 
+PIECES = [chr(c) for c in range(32, 127)] + ["\n", ":)", ":-(", "<3", "http://t.co/x", "&amp;"]
+ASCII_TWEETS = st.lists(st.sampled_from(PIECES), max_size=60).map("".join)
+
+
+@given(ASCII_TWEETS)
+def test_ascii_text_takes_the_standard_engine_and_gets_nltks_tokens(text):
+    """ASCII text is matched by the standard library's `re` (fast path): its tokens
+    are still those of NLTK, whose pattern runs under the `regex` module."""
+    from sentiment_cli.text import _clean, _tweet_tokenizer, _tweet_tokenizer_class
+
+    fast = _tweet_tokenizer(True, True)
+    assert fast.ascii_words is not None
+    nltk = _tweet_tokenizer_class()(preserve_case=False, reduce_len=True)
+    assert fast.tokenize(_clean(text)) == nltk.tokenize(_clean(text))
+
+
 def test_first_use_from_many_threads_at_once():
     """The tokenizer's first load is shared by every thread (a server's threadpool)."""
     import subprocess
