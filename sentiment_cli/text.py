@@ -154,22 +154,46 @@ def tokenize(text: str, config: TextConfig) -> list[str]:
 def words(text: str, config: TextConfig) -> list[str]:
     """The tweet's normalized tokens, in order, before any negation marking."""
     raw = _tweet_tokenizer(config.lowercase, config.reduce_elongations).tokenize(_clean(text))
+    seen = _normalized(
+        config.replace_urls, config.replace_mentions, config.replace_numbers, config.split_hashtags
+    )
     tokens: list[str] = []
     for token in raw:
-        lowered = token.lower()
-        if config.replace_urls and (lowered.startswith(("http://", "https://", "www."))):
-            tokens.append("<url>")
-        elif config.replace_mentions and token.startswith("@") and len(token) > 1:
-            tokens.append("<user>")
-        elif config.replace_numbers and _NUMBER.match(lowered):
-            tokens.append("<number>")
-        elif config.split_hashtags and token.startswith("#") and len(token) > 1:
-            tokens.extend(["<hashtag>", intern(token[1:])])
+        normal = seen.get(token)
+        if normal is None:
+            normal = _normalize(token, config)
+            if len(seen) < _NORMALIZED_MAX:
+                seen[token] = normal
+        if type(normal) is str:
+            tokens.append(normal)
         else:
-            # One string object per distinct token: a million tweets hold ~15 million
-            # tokens but a few hundred thousand distinct ones.
-            tokens.append(intern(token))
+            tokens.extend(normal)
     return tokens
+
+
+_NORMALIZED_MAX = 500_000  # distinct raw tokens remembered per text config
+
+
+@lru_cache(maxsize=8)
+def _normalized(*replacements: bool) -> dict[str, str | tuple[str, ...]]:
+    """raw token -> its normalized form(s), for one set of replacement settings: most
+    tokens of a stream are ones already seen."""
+    return {}
+
+
+def _normalize(token: str, config: TextConfig) -> str | tuple[str, ...]:
+    lowered = token.lower()
+    if config.replace_urls and (lowered.startswith(("http://", "https://", "www."))):
+        return "<url>"
+    if config.replace_mentions and token.startswith("@") and len(token) > 1:
+        return "<user>"
+    if config.replace_numbers and _NUMBER.match(lowered):
+        return "<number>"
+    if config.split_hashtags and token.startswith("#") and len(token) > 1:
+        return ("<hashtag>", intern(token[1:]))
+    # One string object per distinct token: a million tweets hold ~15 million tokens
+    # but a few hundred thousand distinct ones.
+    return intern(token)
 
 
 NEGATORS = frozenset(
@@ -184,7 +208,11 @@ def is_negator(tokens: Sequence[str], i: int) -> bool:
     token = tokens[i]
     # "can’t" with a curly apostrophe tokenizes as "can ’ t".
     curly = token == "t" and i > 0 and tokens[i - 1] in ("’", "'")
-    return token in NEGATORS or token.endswith(("n't", "n’t")) or curly
+    return token in NEGATORS or _ends_in_nt(token) or curly
+
+
+def _ends_in_nt(token: str) -> bool:
+    return token.endswith(("n't", "n’t"))
 
 
 _CLAUSE_PUNCTUATION = frozenset(".,:;!?…")
@@ -205,6 +233,8 @@ def mark_negation(tokens: Sequence[str]) -> list[str]:
     NLTK's ``mark_negation`` keeps the scope open across commas and "but" and marks
     the second negator instead of closing the scope; both would mislabel the clause
     that decides a contrast."""
+    if NEGATORS.isdisjoint(tokens) and not any(map(_ends_in_nt, tokens)) and "t" not in tokens:
+        return list(tokens)  # no negator: nothing to mark (most tweets)
     marked: list[str] = []
     scope = False
     for i, token in enumerate(tokens):
