@@ -239,6 +239,113 @@ def training_config(resume, data, config_path, overrides, val_data):
 
 
 @cli.command()
+@click.argument("data", type=click.Path(path_type=Path))
+@click.option(
+    "--output-dir",
+    "-o",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Model folder for the best config (written atomically).",
+)
+@click.option(
+    "--space",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="YAML search space (default: configs/tune.yaml).",
+)
+@click.option(
+    "--config",
+    "-c",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="YAML config the trials start from (default: configs/lstm.yaml).",
+)
+@overrides_option
+@column_options
+@val_data_option
+@click.option(
+    "--max-minutes",
+    type=click.FloatRange(0, min_open=True),
+    default=20.0,
+    show_default=True,
+    help="Time box of the search (a running trial stops at its next epoch end).",
+)
+@click.option(
+    "--max-trials",
+    type=click.IntRange(1),
+    default=20,
+    show_default=True,
+    help="Most trials to run.",
+)
+@click.option(
+    "--algorithm",
+    type=click.Choice(["bayesian", "hyperband"]),
+    default="bayesian",
+    show_default=True,
+    help="KerasTuner's search algorithm.",
+)
+@click.option("--force", is_flag=True, help="Replace an existing model folder.")
+@handle_errors
+def tune(data, output_dir, space, config_path, overrides, max_minutes, max_trials, **options):
+    """Search hyperparameters on validation data with KerasTuner, then train the best.
+
+    The search space (--space) maps config keys to the values to try. Every trial is
+    scored by its validation macro recall (--val-data, or a stratified split of DATA).
+    Prints the trials as a table and trains the best config into --output-dir, a
+    normal model folder: its config.yaml is the best config, and tuning.json lists
+    every trial. Needs the tune extra: pip install "sentiment-cli[tune]".
+
+    \b
+    Example:
+        sentiment-cli tune tweets.csv -o runs/tuned --max-minutes 30
+        sentiment-cli tune tweets.csv -o runs/tuned --space my_space.yaml --val-data val.csv
+    """
+    import importlib.util
+    import tempfile
+
+    from sentiment_cli import output as out
+    from sentiment_cli import tune as tuning
+    from sentiment_cli.artifact import check_output_dir
+    from sentiment_cli.config import CONFIG_DIR, load_config
+    from sentiment_cli.train import train as run_training
+
+    if importlib.util.find_spec("keras_tuner") is None:
+        raise SentimentError('tune needs KerasTuner: pip install "sentiment-cli[tune]"')
+    check_output_dir(output_dir, options["force"])
+    config = load_config(config_path, overrides)
+    params = tuning.load_space(space or CONFIG_DIR / "tune.yaml", config)
+    columns = {k: options[k] for k in ("text_column", "label_column")}
+    with tempfile.TemporaryDirectory(prefix="sentiment-tune-") as work:
+        best, trials = tuning.search(
+            data,
+            options["val_data"],
+            config,
+            params,
+            max_minutes=max_minutes,
+            max_trials=max_trials,
+            algorithm=options["algorithm"],
+            work_dir=Path(work),
+            log=click.echo,
+            **columns,
+        )
+    out.print_trials(trials, best["trial"])
+    click.echo("Best: " + ", ".join(f"{k}={v}" for k, v in best["values"].items()))
+    run_training(
+        data,
+        output_dir,
+        tuning.with_values(config, best["values"], "tune"),
+        val_path=options["val_data"],
+        force=options["force"],
+        verbose=0,
+        log=click.echo,
+        **columns,
+    )
+    tuning.write_trials(output_dir, trials, best, options["algorithm"])
+    click.echo(f"Best config: {output_dir / 'config.yaml'}; trials: {output_dir / 'tuning.json'}")
+
+
+@cli.command()
 @model_dir_option()
 @click.argument("texts", nargs=-1)
 @click.option(

@@ -316,6 +316,18 @@ def print_compare(result: dict[str, Any], file: IO[str] | None = None) -> None:
     )
 
 
+def print_trials(trials: list[dict[str, Any]], best: str | None, file: IO[str] | None = None):
+    """The tuning trials in the order they ran, the best one marked."""
+    out = console(file)
+    keys = [k for k in trials[0] if k not in ("trial", "val_macro_recall")] if trials else []
+    shown = table(["trial", *keys, "val MR"], "Trials (val MR: validation macro recall)")
+    for row in trials:
+        mark = " *" if row["trial"] == best else ""
+        values = [v if isinstance(v, str) else f"{v:.4g}" for v in (row[k] for k in keys)]
+        shown.add_row(row["trial"] + mark, *values, _fmt(row["val_macro_recall"]))
+    out.print(shown)
+
+
 def print_memory(result: dict[str, Any], file: IO[str] | None = None) -> None:
     out = console(file)
     accuracy = table(

@@ -1,0 +1,92 @@
+import json
+
+import pytest
+import yaml
+
+from sentiment_cli.cli import cli
+from tests.conftest import TWEETS, tiny_sets, write_csv
+
+pytest.importorskip("keras_tuner", reason="the tune extra (keras-tuner) is not installed")
+
+SPACE = "model.units: [3, 5]\ntrain.learning_rate: {min: 0.001, max: 0.01, log: true}\n"
+
+
+def tune_args(data, out, space, *extra):
+    return ["tune", str(data), "-o", str(out), "--space", str(space), *tiny_sets(), *extra]
+
+
+@pytest.fixture
+def files(tmp_path):
+    data = write_csv(tmp_path / "d.csv", TWEETS * 3)
+    space = tmp_path / "space.yaml"
+    space.write_text(SPACE)
+    return data, space
+
+
+def test_tune_runs_trials_and_trains_the_best(runner, tmp_path, files):
+    data, space = files
+    out = tmp_path / "tuned"
+    result = runner.invoke(cli, tune_args(data, out, space, "--max-trials", "3"))
+    assert result.exit_code == 0, result.output
+    assert "Search: 3 trial(s)" in result.output and "val MR" in result.output
+    tuning = json.loads((out / "tuning.json").read_text())
+    assert len(tuning["trials"]) == 3
+    scores = [t["val_macro_recall"] for t in tuning["trials"]]
+    best = tuning["best"]
+    assert best["trial"] == tuning["trials"][scores.index(max(scores))]["trial"]
+    config = yaml.safe_load((out / "config.yaml").read_text())
+    assert config["model"]["units"] == best["values"]["model.units"] in (3, 5)
+    assert config["train"]["learning_rate"] == pytest.approx(best["values"]["train.learning_rate"])
+    assert 0.001 <= config["train"]["learning_rate"] <= 0.01
+    assert config["model"]["embedding_dim"] == 8  # --set applies to every trial
+    assert (out / "weights.npz").exists()
+
+
+def test_time_box_stops_the_search(runner, tmp_path, files):
+    data, space = files
+    args = tune_args(data, tmp_path / "t", space, "--max-minutes", "0.0001", "--max-trials", "9")
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "Search: 1 trial(s)" in result.output
+
+
+@pytest.mark.parametrize(
+    "space, message",
+    [
+        ("text.max_length: [10, 20]", "text.max_length cannot be searched"),
+        ("train.seed: [1, 2]", "train.seed cannot be searched"),
+        ("model.colour: [1, 2]", "unknown key 'model.colour'"),
+        ("model.cell: [lstm, transformer]", "model.cell must be one of"),
+        ("model.units: {min: 8, max: 4}", "model.units: expected min < max"),
+        ("model.units: []", "the list of choices must be non-empty"),
+        ("model.dropout: {min: 0, max: 1.5}", "model.dropout"),
+        ("train.learning_rate: {min: 0, max: 1, log: true}", "log: true needs min > 0"),
+        ("- a list", "expected a mapping of config keys"),
+        ("units: [1]", "'units' is not a config key"),
+    ],
+)
+def test_bad_search_space_is_refused_before_any_work(runner, tmp_path, files, space, message):
+    data, _ = files
+    path = tmp_path / "bad.yaml"
+    path.write_text(space + "\n")
+    result = runner.invoke(cli, tune_args(data, tmp_path / "t", path))
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
+    assert str(path) in result.output and message in result.output, result.output
+    assert not (tmp_path / "t").exists()
+
+
+def test_an_existing_model_folder_is_kept(runner, tmp_path, files, trained_model):
+    data, space = files
+    before = sorted(p.name for p in trained_model.iterdir())
+    result = runner.invoke(cli, tune_args(data, trained_model, space))
+    assert result.exit_code != 0 and "--force" in result.output
+    assert sorted(p.name for p in trained_model.iterdir()) == before
+
+
+def test_shipped_space_is_valid():
+    from sentiment_cli.config import CONFIG_DIR, load_config
+    from sentiment_cli.tune import load_space
+
+    params = load_space(CONFIG_DIR / "tune.yaml", load_config(None))
+    assert {p.key for p in params} >= {"model.units", "train.learning_rate"}
