@@ -251,7 +251,7 @@ def training_config(resume, data, config_path, overrides, val_data):
     "--space",
     type=click.Path(path_type=Path),
     default=None,
-    help="YAML search space (default: configs/tune.yaml).",
+    help="YAML search space (default: configs/tune/space.yaml).",
 )
 @click.option(
     "--config",
@@ -314,7 +314,7 @@ def tune(data, output_dir, space, config_path, overrides, max_minutes, max_trial
         raise SentimentError('tune needs KerasTuner: pip install "sentiment-cli[tune]"')
     check_output_dir(output_dir, options["force"])
     config = load_config(config_path, overrides)
-    params = tuning.load_space(space or CONFIG_DIR / "tune.yaml", config)
+    params = tuning.load_space(space or CONFIG_DIR / "tune" / "space.yaml", config)
     columns = {k: options[k] for k in ("text_column", "label_column")}
     with tempfile.TemporaryDirectory(prefix="sentiment-tune-") as work:
         best, trials = tuning.search(

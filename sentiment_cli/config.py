@@ -84,6 +84,7 @@ class TrainConfig:
     augment_negation: float = 0.1  # add this fraction of negated clauses (label flipped)
     augment_contrast: float = 0.1  # add this fraction of "A, but B" pairs (label of B)
     augment_weight: float = 0.5  # weight of an augmented tweet in the loss (a real one: 1)
+    members: int = 1  # >1: an ensemble of this many models (seeds seed, seed+1, ...), averaged
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,7 @@ RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
     "train.augment_negation": (0, 1, True, True),
     "train.augment_contrast": (0, 1, True, True),
     "train.augment_weight": (0, 1, False, True),
+    "train.members": (1, None, True, True),
 }
 
 

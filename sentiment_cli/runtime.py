@@ -36,7 +36,24 @@ def _directions(bidirectional: bool) -> list[str]:
 
 
 def export(model, config) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """(arrays by role, layer list) of a trained Keras model built by ``model.build_model``."""
+    """(arrays by role, layer list) of a trained Keras model built by ``model.build_model``;
+    for an ensemble (``train.members`` > 1), every member's, under ``member_<i>.``."""
+    if config.train.members > 1:
+        arrays, members = {}, []
+        for i in range(1, config.train.members + 1):
+            name = member_name(i)
+            member_arrays, network = export_network(model.get_layer(name), config)
+            arrays.update({f"{name}.{key}": value for key, value in member_arrays.items()})
+            members.append({"name": name, **network})
+        return arrays, {"members": members, "combine": "mean"}
+    return export_network(model, config)
+
+
+def member_name(i: int) -> str:
+    return f"member_{i}"
+
+
+def export_network(model, config) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     from sentiment_cli.model import rnn_layer_names
 
     m = config.model
@@ -76,9 +93,10 @@ def export(model, config) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     return {k: np.asarray(v, dtype=DTYPE) for k, v in arrays.items()}, network
 
 
-def from_keras(model, config) -> Network:
+def from_keras(model, config) -> Network | Ensemble:
     """The NumPy network of a Keras model held in memory."""
-    return Network(*export(model, config))
+    arrays, spec = export(model, config)
+    return Ensemble(arrays, spec) if "members" in spec else Network(arrays, spec)
 
 
 def save(folder: Path, arrays: dict[str, np.ndarray], network: dict[str, Any]) -> None:
@@ -90,6 +108,34 @@ def softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(axis=-1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=-1, keepdims=True)
+
+
+class Ensemble:
+    """The members of an ensemble folder; its probabilities are their mean."""
+
+    def __init__(self, arrays: dict[str, np.ndarray], spec: dict[str, Any]):
+        self.spec = spec
+        self.members = []
+        for entry in spec["members"]:
+            prefix = f"{entry['name']}."
+            own = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+            self.members.append(Network(own, entry))
+
+    @property
+    def vocab_size(self) -> int:
+        return self.members[0].vocab_size
+
+    @property
+    def n_outputs(self) -> int:
+        return self.members[0].n_outputs
+
+    def predict_ids(self, ids: np.ndarray) -> np.ndarray:
+        return np.mean([member.predict_ids(ids) for member in self.members], axis=0)
+
+
+def members(network) -> list[Network]:
+    """The networks whose mean is ``network``'s prediction (itself, if it is one)."""
+    return network.members if isinstance(network, Ensemble) else [network]
 
 
 @dataclass
@@ -138,7 +184,7 @@ class Network:
             spec = json.loads((folder / NETWORK_FILE).read_text(encoding="utf-8"))
             with np.load(folder / WEIGHTS_FILE, allow_pickle=False) as stored:
                 arrays = {name: stored[name] for name in stored.files}
-            return cls(arrays, spec)
+            return Ensemble(arrays, spec) if "members" in spec else cls(arrays, spec)
         except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
             raise SentimentError(
                 f"model folder {folder}: {WEIGHTS_FILE} / {NETWORK_FILE} cannot be read "

@@ -8,6 +8,7 @@ step. The last step equals the model's ordinary prediction.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,7 @@ import numpy as np
 from sentiment_cli.artifact import ModelDir
 from sentiment_cli.cells import CELLS
 from sentiment_cli.errors import SentimentError
+from sentiment_cli.runtime import members
 from sentiment_cli.runtime import softmax as _softmax
 from sentiment_cli.text import tokenize
 
@@ -98,6 +100,16 @@ def add_gates(steps: list[dict], layer_traces: list[tuple]) -> None:
             )
 
 
+def member_steps(bundle: ModelDir, ids: np.ndarray, real: np.ndarray):
+    """(layer traces, probabilities after every step, probabilities of an empty
+    read-out) of one network."""
+    layer_traces = run_layers(bundle, ids, real)
+    h = layer_traces[-1][2].h[0]
+    kernel, bias = _weights(bundle, "classifier.kernel"), _weights(bundle, "classifier.bias")
+    probs = _softmax(_readout(bundle, h, real) @ kernel + bias)
+    return layer_traces, probs, _softmax(np.zeros_like(h[0]) @ kernel + bias)
+
+
 def trace(bundle: ModelDir, text: str, gates: bool = False) -> dict[str, Any]:
     """{"tokens", "cut", "steps": [{"token", "id", "oov", "probabilities", ...}], "final"}."""
     config = bundle.config
@@ -119,10 +131,16 @@ def trace(bundle: ModelDir, text: str, gates: bool = False) -> dict[str, Any]:
     positions = list(range(start, start + n_keep))
     real = ids != 0 if config.model.mask_padding else np.ones_like(ids, dtype=bool)
 
-    layer_traces = run_layers(bundle, ids, real)
-    h = layer_traces[-1][2].h[0]
-    kernel, bias = _weights(bundle, "classifier.kernel"), _weights(bundle, "classifier.bias")
-    probs = _softmax(_readout(bundle, h, real) @ kernel + bias)
+    networks = members(bundle.network)
+    if gates and len(networks) > 1:
+        raise SentimentError(
+            f"--gates shows the gates of one network; {bundle.path} is an ensemble of "
+            f"{len(networks)} members (train.members): use --trace without --gates"
+        )
+    # An ensemble's prediction after each word is the mean of its members'.
+    runs = [member_steps(dataclasses.replace(bundle, network=n), ids, real) for n in networks]
+    probs = np.mean([step_probs for _, step_probs, _ in runs], axis=0)
+    layer_traces = runs[0][0]
 
     # Without masking the padding steps change the state too, so they are shown.
     shown = positions if config.model.mask_padding else list(range(len(ids)))
@@ -144,7 +162,7 @@ def trace(bundle: ModelDir, text: str, gates: bool = False) -> dict[str, Any]:
     if steps:
         final = steps[-1]["probabilities"]
     else:  # nothing but padding: the classifier sees the empty read-out
-        empty = _softmax(np.zeros_like(h[0]) @ kernel + bias)
+        empty = np.mean([empty_probs for _, _, empty_probs in runs], axis=0)
         final = dict(zip(bundle.labels, map(float, empty), strict=True))
     return {
         "text": text,

@@ -390,7 +390,7 @@ def train(
     if not resume and config.train.checkpoint:
         ckpt.start(checkpoint, options, config, prepared.vocab, prepared.splits.classes)
     params = log_parameters(model, log)
-    history, fit_seconds = fit(
+    model, history, fit_seconds, members = fit_members(
         model, config, prepared, progress, checkpoint, verbose, log, tensorboard
     )
     validation, best_epoch = validate(model, config, prepared, history, log)
@@ -401,6 +401,7 @@ def train(
         "total_parameters": int(model.count_params()),
         **fit_summary(history, best_epoch, config, resume, fit_seconds, progress, prepared),
         "validation": validation,
+        "members": members,
         "pretrained_embeddings": found,
         "baseline_fit_seconds": round(baseline.fit_seconds, 3) if baseline else None,
         "baseline_validation": baseline.validation if baseline else None,
@@ -536,6 +537,61 @@ def fit(
     return history, time.perf_counter() - started
 
 
+def fit_members(model, config, prepared, progress, checkpoint, verbose, log, tensorboard):
+    """Fit the model; with ``train.members`` k > 1, then k - 1 more with the seeds that
+    follow, and return their average as one model. Returns (model, the first member's
+    history, seconds fitting, each member's seed, best epoch and validation metrics)."""
+    k = config.train.members
+    if k > 1:
+        log(f"Member 1 of {k} (seed {config.train.seed})")
+    history, seconds = fit(model, config, prepared, progress, checkpoint, verbose, log, tensorboard)
+    if k == 1:
+        return model, history, seconds, None
+    from sentiment_cli import backend
+
+    keras = backend.keras()
+    fitted, runs = [model], [member_run(model, config, prepared, history, log)]
+    for i in range(2, k + 1):
+        seed = config.train.seed + i - 1
+        log(f"Member {i} of {k} (seed {seed})")
+        # Only the first member is checkpointed: --resume continues it, then trains the rest.
+        train = dataclasses.replace(config.train, seed=seed, checkpoint=False)
+        member_config = dataclasses.replace(config, train=train)
+        keras.utils.set_random_seed(seed)
+        member, fresh, _ = model_and_progress(
+            member_config, prepared, checkpoint, False, verbose, lambda message: None
+        )
+        member_history, member_seconds = fit(
+            member, member_config, prepared, fresh, checkpoint, verbose, log
+        )
+        seconds += member_seconds
+        fitted.append(member)
+        runs.append(member_run(member, member_config, prepared, member_history, log))
+    log(f"Ensemble: the mean of {k} members' probabilities")
+    return averaged(fitted, config), history, seconds, runs
+
+
+def member_run(model, config, prepared, history, log) -> dict[str, Any]:
+    metrics, best_epoch = validate(model, config, prepared, history, log)
+    return {"seed": config.train.seed, "best_epoch": best_epoch, "validation": metrics}
+
+
+def averaged(models: list, config: Config):
+    """One Keras model: the mean of ``models``' probabilities, each a named member
+    (``runtime.member_name``), so the NumPy runtime finds their weights."""
+    from sentiment_cli import backend
+    from sentiment_cli.runtime import member_name
+
+    keras = backend.keras()
+    inputs = keras.Input(shape=(config.text.max_length,), dtype="int32", name="token_ids")
+    outputs = [
+        keras.Model(m.input, m.output, name=member_name(i))(inputs)
+        for i, m in enumerate(models, start=1)
+    ]
+    mean = keras.layers.Average(name="mean")(outputs)
+    return keras.Model(inputs, mean, name=f"ensemble_of_{len(models)}")
+
+
 def fit_callbacks(config, prepared, progress, checkpoint, tensorboard, log) -> list:
     """Validation macro recall (when monitored), resumable early stopping, the epoch
     checkpoint and TensorBoard, as configured."""
@@ -602,8 +658,11 @@ def validate(
     metrics = classification_metrics(
         prepared.splits.val.labels, [classes[i] for i in probs.argmax(axis=1)], classes
     )
+    source = f"best epoch {best_epoch} of {epochs_run} by {monitor}"
+    if model.name.startswith("ensemble_of_"):
+        source = f"the mean of {config.train.members} members"
     log(
-        f"Validation (best epoch {best_epoch} of {epochs_run} by {monitor}): "
+        f"Validation ({source}): "
         f"macro_recall {metrics['macro_recall']:.4f}, accuracy {metrics['accuracy']:.4f}"
     )
     return metrics, best_epoch

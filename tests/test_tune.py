@@ -88,5 +88,5 @@ def test_shipped_space_is_valid():
     from sentiment_cli.config import CONFIG_DIR, load_config
     from sentiment_cli.tune import load_space
 
-    params = load_space(CONFIG_DIR / "tune.yaml", load_config(None))
+    params = load_space(CONFIG_DIR / "tune" / "space.yaml", load_config(None))
     assert {p.key for p in params} >= {"model.units", "train.learning_rate"}
