@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO := runs/demo
 
-.PHONY: demo test test-slow lint bench probes clean
+.PHONY: demo test test-slow lint bench probes encoder clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -44,6 +44,10 @@ bench: $(STAMP)
 
 probes: $(STAMP)
 	$(BIN)/python bench/make_probes.py
+
+# Rebuild sentiment_cli/encoders/tweets (needs ../shared/data; about 10 minutes on 2 cores).
+encoder: $(STAMP)
+	$(BIN)/python bench/build_encoder.py
 
 clean:
 	rm -rf runs .pytest_cache .ruff_cache

@@ -8,7 +8,9 @@ TensorFlow or Keras.
 
 How it is fast: the first layer's input projection ``[embedding, lexicon] @ W + b`` is
 folded into one lookup table per direction (vocabulary × gates·units), so reading a
-word is one row lookup. With masking the padding is dropped and rows are sorted by
+word is one row lookup. The table is built at the first batch of ``FOLD_ROWS`` rows or
+more: a few tweets are projected row by row, so a cold single prediction neither waits
+for it nor holds it. With masking the padding is dropped and rows are sorted by
 length, so every step runs only the rows that still have words.
 """
 
@@ -28,6 +30,7 @@ from sentiment_cli.errors import SentimentError
 WEIGHTS_FILE = "weights.npz"
 NETWORK_FILE = "network.json"
 CHUNK = 4096  # rows scored at once: bounds memory for any input size
+FOLD_ROWS = 256  # a batch this large builds the first layer's folded lookup table
 DTYPE = np.float32
 
 
@@ -140,14 +143,26 @@ def members(network) -> list[Network]:
 
 @dataclass
 class Layer:
-    """One recurrent layer, one direction: W (or the folded table), U and the biases."""
+    """One recurrent layer, one direction: W, U and the biases."""
 
     cell: str
     kernel: np.ndarray
     recurrent_kernel: np.ndarray
     input_bias: np.ndarray
     recurrent_bias: np.ndarray | float
-    table: np.ndarray | None = None  # first layer: [embedding, lexicon] @ W + b per token id
+    inputs: np.ndarray | None = None  # first layer: [embedding, lexicon] per token id
+    table: np.ndarray | None = None  # first layer: inputs @ W + b, built once worth it
+
+    def project(self, x: np.ndarray, many: bool) -> np.ndarray:
+        """x_t W + b for one step: ``x`` holds token ids for the first layer (looked up
+        in the folded table, built when ``many`` rows make it pay), else vectors."""
+        if self.inputs is None:
+            return x @ self.kernel + self.input_bias
+        if self.table is None and not many:
+            return self.inputs[x] @ self.kernel + self.input_bias
+        if self.table is None:
+            self.table = (self.inputs @ self.kernel + self.input_bias).astype(DTYPE)
+        return self.table[x]
 
 
 class Network:
@@ -173,7 +188,7 @@ class Network:
                     recurrent_bias=recurrent_bias,
                 )
                 if i == 0:
-                    layer.table = (self.inputs @ layer.kernel + input_bias).astype(DTYPE)
+                    layer.inputs = self.inputs
                 directions[direction] = layer
             self.layers.append(directions)
 
@@ -256,10 +271,7 @@ class Network:
             k = int(active[t])
             # Backward reads each row from its last token to its first.
             position = lengths[:k] - 1 - t if backward else np.full(k, t)
-            if layer.table is not None:
-                xw = layer.table[x[rows[:k], position]]
-            else:
-                xw = x[rows[:k], position] @ layer.kernel + layer.input_bias
+            xw = layer.project(x[rows[:k], position], many=n >= FOLD_ROWS)
             new, _ = cell.step(
                 xw, tuple(s[:k] for s in state), layer.recurrent_kernel, layer.recurrent_bias
             )

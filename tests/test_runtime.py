@@ -65,12 +65,16 @@ def padded_ids(config, n=64, seed=1):
     return pad(sequences, config.text.max_length, config.text.padding, config.text.truncating)
 
 
+@pytest.mark.parametrize("rows", [64, 300], ids=["projected", "folded-table"])
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "-".join(map(str, s)))
-def test_numpy_runtime_equals_keras(shape):
-    from sentiment_cli.runtime import from_keras
+def test_numpy_runtime_equals_keras(shape, rows):
+    """Below FOLD_ROWS rows the first layer projects each word; from it on it looks the
+    word up in the folded table. Both equal Keras."""
+    from sentiment_cli.runtime import FOLD_ROWS, from_keras
 
+    assert 64 < FOLD_ROWS <= 300
     model, config = random_model(*shape)
-    ids = padded_ids(config)
+    ids = padded_ids(config, n=rows)
     expected = np.asarray(model(ids, training=False))
     got = from_keras(model, config).predict_ids(ids)
     np.testing.assert_allclose(got, expected, atol=1e-5)
