@@ -82,9 +82,6 @@ def build_model(
 
     m = config.model
     inputs = keras.Input(shape=(config.text.max_length,), dtype="int32", name="token_ids")
-    embedding_kwargs = {}
-    if embedding_matrix is not None:
-        embedding_kwargs["embeddings_initializer"] = keras.initializers.Constant(embedding_matrix)
     x = layers.Embedding(
         vocab_size,
         m.embedding_dim,
@@ -92,16 +89,14 @@ def build_model(
         mask_zero=m.mask_padding,
         trainable=m.embeddings_trainable or embedding_matrix is None,
         name="embedding",
-        **embedding_kwargs,
     )(inputs)
     if lexicon_matrix is not None:
-        # Prior sentiment per token id: a frozen table, so it is saved with the model.
+        # Prior sentiment per token id: frozen, and saved with the model.
         prior = layers.Embedding(
             vocab_size,
             lexicon_matrix.shape[1],
             mask_zero=m.mask_padding,
             trainable=False,
-            embeddings_initializer=keras.initializers.Constant(lexicon_matrix),
             name="lexicon",
         )(inputs)
         x = layers.Concatenate(name="embedding_and_lexicon")([x, prior])
@@ -118,7 +113,14 @@ def build_model(
     if m.dropout > 0:
         x = layers.Dropout(m.dropout, name="dropout")(x)
     outputs = layers.Dense(n_classes, activation="softmax", name="classifier")(x)
-    return keras.Model(inputs, outputs, name=f"sentiment_{m.cell}")
+    model = keras.Model(inputs, outputs, name=f"sentiment_{m.cell}")
+    # Set, not passed as Constant initializers: an initializer's values are written
+    # into model.keras's config as JSON text (100 MB for a 50k-word embedding).
+    if embedding_matrix is not None:
+        model.get_layer("embedding").set_weights([embedding_matrix])
+    if lexicon_matrix is not None:  # prior sentiment per token id: a frozen table
+        model.get_layer("lexicon").set_weights([lexicon_matrix])
+    return model
 
 
 def recurrent_layers(config: Config, x):
