@@ -31,10 +31,8 @@ def train_steps(data_path: str, steps: int, global_batch: int, seed: int) -> lis
     from sentiment_cli import backend
     from sentiment_cli.config import load_config
     from sentiment_cli.data import read_labelled
-    from sentiment_cli.lexicon import lexicon_matrix
-    from sentiment_cli.model import build_model
     from sentiment_cli.text import tokenize_all
-    from sentiment_cli.train import build_vocabulary, label_ids
+    from sentiment_cli.train import build_vocabulary, label_ids, start_model
 
     # The strategy configures collective ops: before any other TensorFlow op runs.
     strategy = tf.distribute.MultiWorkerMirroredStrategy()
@@ -48,7 +46,7 @@ def train_steps(data_path: str, steps: int, global_batch: int, seed: int) -> lis
     labels = label_ids(data.labels, classes)
     keras.utils.set_random_seed(seed)  # every worker starts from the same weights
     with strategy.scope():
-        model = build_model(config, len(vocab), len(classes), None, lexicon_matrix(vocab)[0])
+        model, _ = start_model(config, vocab, len(classes), lambda message: None)
         optimizer = keras.optimizers.Adam(
             learning_rate=config.train.learning_rate, clipnorm=config.train.clipnorm
         )

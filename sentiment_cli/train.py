@@ -245,10 +245,19 @@ def augmented(
 
 
 def new_model(config: Config, prepared: Prepared, log: Log):
-    """Build and compile the model, reporting pretrained vectors and lexicon coverage."""
-    from sentiment_cli.model import build_model, compile_model, rnn_layer_names
+    """Build (``start_model``) and compile the model."""
+    from sentiment_cli.model import compile_model
 
-    vocab = prepared.vocab
+    model, found = start_model(config, prepared.vocab, len(prepared.splits.classes), log)
+    compile_model(model, config.train)
+    return model, found
+
+
+def start_model(config: Config, vocab: Vocabulary, n_classes: int, log: Log):
+    """(the model before training, pretrained-vector coverage): built, started from the
+    pretrained vectors or encoder where configured, with lexicon coverage reported."""
+    from sentiment_cli.model import build_model, rnn_layer_names
+
     lexicon = None
     if config.model.lexicon == "vader":
         from sentiment_cli.lexicon import lexicon_matrix
@@ -259,12 +268,10 @@ def new_model(config: Config, prepared: Prepared, log: Log):
             f"(its entries are in the vocabulary even when training never saw them)"
         )
     embedding_matrix, found, recurrent = pretrained_start(config, vocab, lexicon, log)
-    n_classes = len(prepared.splits.classes)
     model = build_model(config, len(vocab), n_classes, embedding_matrix, lexicon)
     if recurrent is not None:
         layer = model.get_layer(rnn_layer_names(config)[0])
         (layer.forward_layer if config.model.bidirectional else layer).set_weights(recurrent)
-    compile_model(model, config.train)
     return model, found
 
 
