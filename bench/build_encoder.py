@@ -114,7 +114,9 @@ def main() -> None:
     summary = json.loads((model_dir / "summary.json").read_text(encoding="utf-8"))
 
     def name(path: Path) -> str:
-        return str(path.relative_to(SHARED)) if path.is_relative_to(SHARED) else path.name
+        if path.is_relative_to(SHARED):
+            return str(path.relative_to(SHARED))
+        return "tweet_sentiment_extraction/train.csv: the 90% (seed 0) `make bench` trains on"
 
     spec = {
         "built_by": "make encoder (python bench/build_encoder.py"
@@ -127,7 +129,9 @@ def main() -> None:
         "text": config.to_dict()["text"],
         "model": config.to_dict()["model"],
         "best_epoch": summary["best_epoch"],
-        "validation": summary["validation"],
+        "validation": {  # 10% of the human-labelled rows, held out of the encoder's training
+            k: summary["validation"][k] for k in ("n", "macro_recall", "accuracy")
+        },
         "build_seconds": round(time.perf_counter() - started),
     }
     encoder.write(args.out, [vocab[i] for i in keep], arrays, spec)
