@@ -45,7 +45,7 @@ bench: $(STAMP)
 probes: $(STAMP)
 	$(BIN)/python bench/make_probes.py
 
-# Rebuild sentiment_cli/encoders/tweets (needs ../shared/data; about 10 minutes on 2 cores).
+# Rebuild sentiment_cli/encoders/tweets (needs ../shared/data; about 3 minutes on 2 cores).
 encoder: $(STAMP)
 	$(BIN)/python bench/build_encoder.py
 

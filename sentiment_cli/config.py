@@ -62,7 +62,7 @@ class ModelConfig:
     recurrent_initializer: Initializer = "orthogonal"  # U: acts on the previous state h_{t-1}
     embeddings_file: str | None = None  # GloVe/word2vec text file: "word v1 v2 ..."
     embeddings_trainable: bool = True  # fine-tune pretrained vectors (or keep them frozen)
-    encoder: str | None = None  # pretrained tweet encoder to start from: a shipped name or a folder
+    encoder: str | None = "tweets"  # pretrained tweet encoder to start from (null: random)
     lexicon: Literal["none", "vader"] = "vader"  # add each token's VADER valence as a feature
 
 

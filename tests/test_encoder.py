@@ -120,3 +120,33 @@ def test_wrong_format_is_refused(tmp_path):
     with pytest.raises(SentimentError):
         encoder.load_encoder.cache_clear()
         encoder.usable(str(tmp_path / "missing"), 2, print)
+
+
+def test_shipped_encoder_is_small_clean_and_the_default():
+    from sentiment_cli.config import Config
+
+    default = Config().model
+    assert default.encoder == "tweets"
+    folder = encoder.folder_of("tweets")
+    assert sum(p.stat().st_size for p in folder.iterdir()) <= 25e6
+    enc = encoder.load_encoder("tweets")
+    assert enc.dim == default.embedding_dim and len(enc.tokens) > 20_000
+    assert enc.spec["never_read"] == "validation and test splits"
+    sources = [enc.spec["distant_supervision"]["file"], *enc.spec["human_labelled"]]
+    assert not any("val.csv" in s or "test.csv" in s for s in sources)
+    # Its recurrent layer fits the default model: embedding + 2 lexicon features in.
+    assert encoder.recurrent_start(enc, default.cell, default.units, 100 + 2) is not None
+
+
+def test_default_model_starts_from_the_shipped_encoder(runner, tmp_path):
+    from sentiment_cli.cli import cli
+
+    data = write_csv(tmp_path / "d.csv", TWEETS * 2)
+    args = ["train", str(data), "-o", str(tmp_path / "m"), "--set", "train.epochs=1"]
+    result = runner.invoke(cli, [*args, "--set", "train.baseline=false"])
+    assert result.exit_code == 0, result.output
+    assert "Encoder 'tweets': " in result.output
+    assert "the first recurrent layer starts from it" in result.output
+    summary = json.loads((tmp_path / "m" / "summary.json").read_text())
+    coverage = summary["pretrained_embeddings"]
+    assert coverage["found"] > 20_000 and coverage["recurrent_layer"] is True
