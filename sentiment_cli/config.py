@@ -71,6 +71,7 @@ class TrainConfig:
     epochs: int = 10
     batch_size: int = 64
     learning_rate: float = 0.001
+    weight_decay: float = 0.0  # >0: AdamW, decoupled weight decay of this rate
     clipnorm: float | None = 1.0  # clip the gradient norm: BPTT gradients can explode
     seed: int = 42
     validation_split: float = 0.1  # held out of the training CSV when --val-data is not given
@@ -113,6 +114,7 @@ RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
     "train.epochs": (1, None, True, True),
     "train.batch_size": (1, None, True, True),
     "train.learning_rate": (0, None, False, True),
+    "train.weight_decay": (0, None, True, True),
     "train.clipnorm": (0, None, False, True),
     "train.validation_split": (0, 1, False, False),
     "train.early_stopping_patience": (0, None, True, True),

@@ -152,13 +152,23 @@ def recurrent_layers(config: Config, x):
 
 
 def compile_model(model, train: TrainConfig) -> None:
-    """Adam with the configured learning rate and gradient clipping, sparse categorical
-    cross-entropy: every model of the tool (and its pretraining head) trains this way."""
+    """Adam (AdamW with ``train.weight_decay``) with the configured learning rate and
+    gradient clipping, sparse categorical cross-entropy: every model of the tool (and its
+    pretraining head) trains this way."""
     from sentiment_cli import backend
 
     keras = backend.keras()
 
-    optimizer = keras.optimizers.Adam(learning_rate=train.learning_rate, clipnorm=train.clipnorm)
+    if train.weight_decay > 0:
+        optimizer = keras.optimizers.AdamW(
+            learning_rate=train.learning_rate,
+            weight_decay=train.weight_decay,
+            clipnorm=train.clipnorm,
+        )
+    else:
+        optimizer = keras.optimizers.Adam(
+            learning_rate=train.learning_rate, clipnorm=train.clipnorm
+        )
     model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 
 

@@ -32,7 +32,7 @@ from sentiment_cli.errors import SentimentError
 
 # Keys a trial may change. Text settings and augmentation shape the data, which is
 # prepared once for the whole search; seeds and bookkeeping are not hyperparameters.
-SEARCHABLE_TRAIN = ("learning_rate", "batch_size", "clipnorm", "class_weight")
+SEARCHABLE_TRAIN = ("learning_rate", "weight_decay", "batch_size", "clipnorm", "class_weight")
 OBJECTIVE = "val_macro_recall"
 
 

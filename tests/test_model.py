@@ -66,3 +66,22 @@ def test_lstm_has_about_four_times_the_parameters_of_a_simple_rnn():
     assert simple == (100 + 64 + 1) * 64
     assert lstm == 4 * simple
     assert gru == 3 * (100 + 64) * 64 + 2 * 3 * 64  # Keras' reset_after GRU: two biases
+
+
+def test_weight_decay_shrinks_weights_that_get_no_gradient():
+    """train.weight_decay > 0 trains with AdamW: an embedding row that no batch reads
+    still decays towards zero, while plain Adam leaves it where it started."""
+    from sentiment_cli.model import compile_model
+
+    rows = {}
+    for decay in (0.0, 0.5):
+        config = load_config(None, ["text.max_length=7", f"train.weight_decay={decay}"])
+        model = build_model(config, 50, 3)
+        compile_model(model, config.train)
+        before = model.get_layer("embedding").get_weights()[0][49].copy()
+        ids = np.array([[2, 3, 4, 0, 0, 0, 0]] * 8, dtype="int32")
+        model.fit(ids, np.zeros(8, dtype="int32"), epochs=3, batch_size=8, verbose=0)
+        after = model.get_layer("embedding").get_weights()[0][49]
+        rows[decay] = np.abs(after).sum() / np.abs(before).sum()
+    assert type(model.optimizer).__name__ == "AdamW"
+    assert rows[0.0] == pytest.approx(1.0) and rows[0.5] < 0.999
