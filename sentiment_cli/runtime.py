@@ -8,9 +8,10 @@ TensorFlow or Keras.
 
 How it is fast: the first layer's input projection ``[embedding, lexicon] @ W + b`` is
 folded into one lookup table per direction (vocabulary × gates·units), so reading a
-word is one row lookup. The table is built at the first batch of ``FOLD_ROWS`` rows or
-more: a few tweets are projected row by row, so a cold single prediction neither waits
-for it nor holds it. With masking the padding is dropped and rows are sorted by
+word is one row lookup. The table's rows are filled as batches of ``FOLD_ROWS`` rows or
+more meet their words (a file of tweets uses a fraction of the vocabulary); fewer rows
+are projected word by word, so a cold single prediction neither waits for the table
+nor holds it. With masking the padding is dropped and rows are sorted by
 length, so every step runs only the rows that still have words.
 """
 
@@ -151,17 +152,29 @@ class Layer:
     input_bias: np.ndarray
     recurrent_bias: np.ndarray | float
     inputs: np.ndarray | None = None  # first layer: [embedding, lexicon] per token id
-    table: np.ndarray | None = None  # first layer: inputs @ W + b, built once worth it
+    table: np.ndarray | None = None  # first layer: inputs @ W + b, rows filled as needed
+    folded: np.ndarray | None = None  # which rows of the table are filled
 
-    def project(self, x: np.ndarray, many: bool) -> np.ndarray:
+    def fold(self, ids: np.ndarray) -> None:
+        """Fill the folded table's rows of ``ids`` that are not filled yet: a batch only
+        pays for the words it holds that no earlier batch had."""
+        if self.table is None:
+            self.table = np.empty((len(self.inputs), self.kernel.shape[1]), dtype=DTYPE)
+            self.folded = np.zeros(len(self.inputs), dtype=bool)
+        wanted = np.zeros(len(self.inputs), dtype=bool)
+        wanted[ids.ravel()] = True
+        new = np.flatnonzero(wanted & ~self.folded)
+        if len(new):
+            self.table[new] = self.inputs[new] @ self.kernel + self.input_bias
+            self.folded[new] = True
+
+    def project(self, x: np.ndarray, folded: bool) -> np.ndarray:
         """x_t W + b for one step: ``x`` holds token ids for the first layer (looked up
-        in the folded table, built when ``many`` rows make it pay), else vectors."""
+        in the folded table when the batch was ``folded``), else vectors."""
         if self.inputs is None:
             return x @ self.kernel + self.input_bias
-        if self.table is None and not many:
+        if not folded:
             return self.inputs[x] @ self.kernel + self.input_bias
-        if self.table is None:
-            self.table = (self.inputs @ self.kernel + self.input_bias).astype(DTYPE)
         return self.table[x]
 
 
@@ -267,11 +280,14 @@ class Network:
         out = np.zeros((n, steps, units), dtype=DTYPE) if sequences else None
         active = np.searchsorted(-lengths, -np.arange(steps), side="left")  # rows with > t
         rows = np.arange(n)
+        folded = layer.inputs is not None and n >= FOLD_ROWS
+        if folded:
+            layer.fold(x[:, :steps])
         for t in range(steps):
             k = int(active[t])
             # Backward reads each row from its last token to its first.
             position = lengths[:k] - 1 - t if backward else np.full(k, t)
-            xw = layer.project(x[rows[:k], position], many=n >= FOLD_ROWS)
+            xw = layer.project(x[rows[:k], position], folded)
             new, _ = cell.step(
                 xw, tuple(s[:k] for s in state), layer.recurrent_kernel, layer.recurrent_bias
             )

@@ -167,3 +167,18 @@ def test_keras_and_numpy_runtimes_agree_through_the_cli(runner, trained_model):
             max(abs(a["probabilities"][k] - b["probabilities"][k]) for k in a["probabilities"])
             <= 1e-5
         )
+
+
+def test_folded_rows_are_filled_as_batches_meet_their_words():
+    from sentiment_cli.runtime import from_keras
+
+    model, config = random_model("lstm", 1, False, True, "post", "last", True)
+    network = from_keras(model, config)
+    low = padded_ids(config, n=300, seed=1)
+    low = np.where(low > 0, (low - 1) % 19 + 1, 0)  # only ids 0..19
+    np.testing.assert_allclose(network.predict_ids(low), np.asarray(model(low)), atol=1e-5)
+    layer = network.layers[0]["forward"]
+    assert set(np.flatnonzero(layer.folded)) <= set(range(20))
+    full = padded_ids(config, n=300, seed=2)
+    np.testing.assert_allclose(network.predict_ids(full), np.asarray(model(full)), atol=1e-5)
+    assert layer.folded[20:].any()
