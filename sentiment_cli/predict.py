@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -78,26 +79,27 @@ def score_texts(bundle: ModelDir, texts: list[str]) -> Scored:
 def predict_chunks(
     bundle: ModelDir, chunks: Iterable[list[str]], workers: int | None = None
 ) -> Iterator[Scored]:
-    """One result per chunk of texts, so large inputs use bounded memory. From the
-    second chunk on, the texts are tokenized in ``workers`` processes (default: one per
-    core) while this one runs the network; a single chunk is done here."""
-    from threadpoolctl import threadpool_limits
-
+    """One result per chunk of texts, so large inputs use bounded memory. With more
+    than one chunk, ``workers`` processes (default: one per core) tokenize the chunks
+    after the first, which this one tokenizes meanwhile; this one runs the network. A
+    single chunk is done here."""
     workers = (os.cpu_count() or 1) if workers is None else workers
     chunks = iter(chunks)
-    first = next(chunks, None)
+    first, second = next(chunks, None), next(chunks, None)
     if first is None:
         return
-    if workers < 2 or bundle.runtime != "numpy":  # TensorFlow and fork do not mix
-        yield score_texts(bundle, first)
-        for texts in chunks:
+    if second is None or workers < 2 or bundle.runtime != "numpy":  # TF and fork do not mix
+        rest = () if second is None else itertools.chain([second], chunks)
+        for texts in itertools.chain([first], rest):
             yield score_texts(bundle, texts)
         return
+    from threadpoolctl import threadpool_limits
+
     # The worker processes take the other cores: BLAS threads here would only wait for
     # them (measured: a third more CPU time for the same file, and a slower run).
     with threadpool_limits(limits=1, user_api="blas"):
-        yield score_texts(bundle, first)
-        for texts, ids in encode_in_workers(bundle, chunks, workers):
+        pairs = encode_in_workers(bundle, first, itertools.chain([second], chunks), workers)
+        for texts, ids in pairs:
             yield Scored(texts, predict_ids(bundle, ids), bundle.labels)
 
 
@@ -109,9 +111,10 @@ def _encode(texts: list[str]) -> np.ndarray:
     return vocab.encode(texts, config).ids
 
 
-def encode_in_workers(bundle: ModelDir, chunks: Iterable[list[str]], workers: int):
-    """(texts, ids) per chunk, in order, tokenized by a pool of forked processes; at most
-    two chunks per worker are in flight, so memory stays bounded."""
+def encode_in_workers(bundle: ModelDir, first: list[str], rest: Iterator[list[str]], workers):
+    """(texts, ids) per chunk, in order: ``first`` tokenized here while a pool of forked
+    processes starts on the ``rest``; at most two chunks per worker are in flight, so
+    memory stays bounded."""
     import multiprocessing
     from collections import deque
 
@@ -119,13 +122,16 @@ def encode_in_workers(bundle: ModelDir, chunks: Iterable[list[str]], workers: in
     _WORKER_STATE = (bundle.vocab, bundle.config.text)
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         pending: deque = deque()
-        for texts in chunks:
-            pending.append((texts, pool.apply_async(_encode, (texts,))))
-            if len(pending) >= 2 * workers:
-                done, result = pending.popleft()
-                yield done, result.get()
+
+        def submit(count: int) -> None:
+            for texts in itertools.islice(rest, count):
+                pending.append((texts, pool.apply_async(_encode, (texts,))))
+
+        submit(2 * workers)
+        yield first, _encode(first)
         while pending:
             done, result = pending.popleft()
+            submit(1)
             yield done, result.get()
 
 

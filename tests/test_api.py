@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from sentiment_cli import load_model
 from tests.conftest import ROOT
@@ -74,3 +75,23 @@ def test_predict_many_streams_chunks_in_order(trained_model):
     assert [r.texts for r in results] == chunks
     whole = model.predict([t for chunk in chunks for t in chunk])
     assert [label for r in results for label in r.predicted] == whole["label"].tolist()
+
+
+@pytest.mark.parametrize("n_chunks", [1, 2, 7])
+def test_chunks_scored_in_worker_processes_keep_their_order(trained_model, n_chunks):
+    """predict_chunks tokenizes the chunks after the first in forked workers: the
+    results come back in input order and equal scoring everything here."""
+    from sentiment_cli.artifact import load_model_dir
+    from sentiment_cli.predict import predict_chunks, score_texts
+    from tests.conftest import TWEETS
+
+    bundle = load_model_dir(trained_model)
+    texts = [f"{text} {i}" for i, (text, _) in enumerate(TWEETS * 4)]
+    size = -(-len(texts) // n_chunks)
+    chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
+    results = list(predict_chunks(bundle, chunks, workers=2))
+    assert [len(r.texts) for r in results] == [len(c) for c in chunks]
+    assert [t for r in results for t in r.texts] == texts
+    together = score_texts(bundle, texts).probabilities
+    got = np.concatenate([r.probabilities for r in results])
+    np.testing.assert_allclose(got, together, atol=1e-6)
