@@ -415,7 +415,16 @@ def main() -> None:
     parser.add_argument("--skip-scale", action="store_true", help="no 100k / 1M-row predict")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
     parser.add_argument("--work-dir", type=Path, default=ROOT / "bench" / "runs")
+    parser.add_argument(
+        "--remeasure",
+        action="store_true",
+        help="measure speed, serve and scaled predict (plain and Ray) again on the models "
+        "of the last run (--out), keeping its trainings; for runtime changes",
+    )
     args = parser.parse_args()
+    if args.remeasure:
+        remeasure(args)
+        return
 
     work = args.work_dir
     logs = work / "logs"
@@ -464,6 +473,26 @@ def main() -> None:
             results["configs"].append(row)
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print_table(results)
+    print(f"[bench] wrote {args.out}")
+
+
+def remeasure(args) -> None:
+    """The speed figures of the last run's median model, measured again."""
+    results = json.loads(args.out.read_text())
+    first = next(iter(results["domains"]))
+    domain = results["domains"][first]
+    model_dir = args.work_dir / f"{first}-default-seed{domain['median']['seed']}"
+    print(f"[bench] speed and memory again, on {model_dir}", flush=True)
+    kept = {k: results["speed"][k] for k in ("train_tweets_per_second", "train_peak_rss_mib")}
+    results["speed"] = {**speed(model_dir, Path(domain["files"]["test"])), **kept}
+    results["speed"].update(serve_load(model_dir))
+    train = results.get("scale", {}).get("train")
+    results["scale"] = scale_predict(model_dir, args.work_dir)
+    results["scale"]["ray"] = ray_vs_plain(model_dir, args.work_dir)
+    if train:
+        results["scale"]["train"] = train
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print_table(results)
     print(f"[bench] wrote {args.out}")
@@ -520,6 +549,19 @@ def print_table(results: dict) -> None:
             print(
                 f"  {int(n):>9,} rows: {row['seconds']:.1f}s, {row['tweets_per_second']:,.0f} "
                 f"tweets/s, peak RSS {row['peak_rss_mib']:.0f} MiB"
+            )
+        ray = results["scale"].get("ray")
+        if ray:
+            print(
+                f"  --engine ray on the same {ray['rows']:,} rows: {ray['ray_seconds']:.1f}s "
+                f"(plain {ray['plain_seconds']:.1f}s: {ray['ray_over_plain']:.2f}x), local Ray "
+                f"start-up included"
+            )
+        for n, row in results["scale"].get("train", {}).get("sizes", {}).items():
+            print(
+                f"  train, one epoch on {int(n):,} rows: {row['seconds']:.0f}s "
+                f"({row['train_tweets_per_second']:,.0f} tweets/s), peak RSS "
+                f"{row['peak_rss_mib']:,.0f} MiB"
             )
     if results["configs"]:
         print(
