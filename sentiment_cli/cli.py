@@ -47,6 +47,17 @@ def column_options(func):
     return func
 
 
+def config_option(help_text: str):
+    return click.option(
+        "--config",
+        "-c",
+        "config_path",
+        type=click.Path(path_type=Path),
+        default=None,
+        help=help_text,
+    )
+
+
 def overrides_option(func):
     return click.option(
         "--set",
@@ -137,14 +148,7 @@ def cli():
     type=click.Path(path_type=Path, file_okay=False),
     help="Model folder to write (written atomically).",
 )
-@click.option(
-    "--config",
-    "-c",
-    "config_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="YAML config (default: configs/lstm.yaml).",
-)
+@config_option("YAML config (default: configs/lstm.yaml).")
 @overrides_option
 @column_options
 @val_data_option
@@ -253,14 +257,7 @@ def training_config(resume, data, config_path, overrides, val_data):
     default=None,
     help="YAML search space (default: configs/tune/space.yaml).",
 )
-@click.option(
-    "--config",
-    "-c",
-    "config_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="YAML config the trials start from (default: configs/lstm.yaml).",
-)
+@config_option("YAML config the trials start from (default: configs/lstm.yaml).")
 @overrides_option
 @column_options
 @val_data_option
