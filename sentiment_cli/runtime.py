@@ -31,7 +31,7 @@ from sentiment_cli.errors import SentimentError
 WEIGHTS_FILE = "weights.npz"
 NETWORK_FILE = "network.json"
 CHUNK = 4096  # rows scored at once: bounds memory for any input size
-FOLD_ROWS = 256  # a batch this large builds the first layer's folded lookup table
+FOLD_ROWS = 256  # a batch this large looks its words up in the folded table
 DTYPE = np.float32
 
 
@@ -99,7 +99,11 @@ def export_network(model, config) -> tuple[dict[str, np.ndarray], dict[str, Any]
 
 def from_keras(model, config) -> Network | Ensemble:
     """The NumPy network of a Keras model held in memory."""
-    arrays, spec = export(model, config)
+    return network_of(*export(model, config))
+
+
+def network_of(arrays: dict[str, np.ndarray], spec: dict[str, Any]) -> Network | Ensemble:
+    """The runtime of an exported model: an ensemble's spec lists its members."""
     return Ensemble(arrays, spec) if "members" in spec else Network(arrays, spec)
 
 
@@ -206,13 +210,13 @@ class Network:
             self.layers.append(directions)
 
     @classmethod
-    def load(cls, folder: str | Path) -> Network:
+    def load(cls, folder: str | Path) -> Network | Ensemble:
         folder = Path(folder)
         try:
             spec = json.loads((folder / NETWORK_FILE).read_text(encoding="utf-8"))
             with np.load(folder / WEIGHTS_FILE, allow_pickle=False) as stored:
                 arrays = {name: stored[name] for name in stored.files}
-            return Ensemble(arrays, spec) if "members" in spec else cls(arrays, spec)
+            return network_of(arrays, spec)
         except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
             raise SentimentError(
                 f"model folder {folder}: {WEIGHTS_FILE} / {NETWORK_FILE} cannot be read "
