@@ -305,6 +305,7 @@ def tune(data, output_dir, space, config_path, overrides, max_minutes, max_trial
     from sentiment_cli import tune as tuning
     from sentiment_cli.artifact import check_output_dir
     from sentiment_cli.config import CONFIG_DIR, load_config
+    from sentiment_cli.token_cache import cache_dir
     from sentiment_cli.train import train as run_training
 
     if importlib.util.find_spec("keras_tuner") is None:
@@ -323,6 +324,7 @@ def tune(data, output_dir, space, config_path, overrides, max_minutes, max_trial
             max_trials=max_trials,
             algorithm=options["algorithm"],
             work_dir=Path(work),
+            token_cache=cache_dir(output_dir),
             log=click.echo,
             **columns,
         )

@@ -138,9 +138,11 @@ def search(
     work_dir: Path,
     text_column: str = "text",
     label_column: str = "label",
+    token_cache: Path | None = None,
     log=print,
 ) -> tuple[dict[str, Any], list[dict]]:
-    """Run the search; (the best values by key, one row per trial)."""
+    """Run the search; (the best trial and its values, one row per trial). The tokens
+    go to ``token_cache``, where training the best config finds them again."""
     from sentiment_cli import backend
 
     keras = backend.load()
@@ -149,7 +151,7 @@ def search(
     from sentiment_cli.train import load_splits, prepare
 
     splits = load_splits(data_path, val_path, config, text_column, label_column, log)
-    prepared = prepare(splits, config, text_column, label_column, log)
+    prepared = prepare(splits, config, text_column, label_column, log, cache=token_cache)
     deadline = time.monotonic() + max_minutes * 60
     hypermodel = _hypermodel(keras_tuner, keras, config, space, prepared, deadline, log)
     objective = keras_tuner.Objective(OBJECTIVE, direction="max")

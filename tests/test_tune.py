@@ -29,6 +29,7 @@ def test_tune_runs_trials_and_trains_the_best(runner, tmp_path, files):
     result = runner.invoke(cli, tune_args(data, out, space, "--max-trials", "3"))
     assert result.exit_code == 0, result.output
     assert "Search: 3 trial(s)" in result.output and "val MR" in result.output
+    assert "Tokens read from the cache" in result.output  # the search tokenized once
     tuning = json.loads((out / "tuning.json").read_text())
     assert len(tuning["trials"]) == 3
     scores = [t["val_macro_recall"] for t in tuning["trials"]]
