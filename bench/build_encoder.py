@@ -12,6 +12,7 @@ and its recurrent layer (``sentiment_cli/encoder.py`` describes the folder):
   validation data and the test figures stay clean.
 
     python bench/build_encoder.py [--out sentiment_cli/encoders/tweets] [--distant-only]
+                                  [--pretrain-epochs 1]
 
 ``--distant-only`` leaves the human labels out (Sentiment140 alone, as the main data).
 """
@@ -70,6 +71,7 @@ def main() -> None:
     parser.add_argument("--distant-only", action="store_true")
     parser.add_argument("--max-tokens", type=int, default=40000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--pretrain-epochs", type=int, default=1, help="epochs on Sentiment140")
     args = parser.parse_args()
 
     import numpy as np
@@ -94,6 +96,7 @@ def main() -> None:
         data = WORK / "human.csv"
         rows = concatenate(human, data)
         overrides.append(f"train.pretrain_data={distant}")
+        overrides.append(f"train.pretrain_epochs={args.pretrain_epochs}")
     else:
         data, rows = distant, None
     config = load_config(None, overrides)
@@ -121,6 +124,7 @@ def main() -> None:
     spec = {
         "built_by": "make encoder (python bench/build_encoder.py"
         + (" --distant-only" if args.distant_only else "")
+        + (f" --pretrain-epochs {args.pretrain_epochs}" if args.pretrain_epochs != 1 else "")
         + ")",
         "distant_supervision": {"file": name(distant), "epochs": config.train.pretrain_epochs},
         "human_labelled": [name(p) for p in human],
