@@ -77,6 +77,7 @@ class TrainConfig:
     validation_split: float = 0.1  # held out of the training CSV when --val-data is not given
     class_weight: Literal["none", "balanced"] = "balanced"  # weigh rare classes up
     early_stopping_patience: int = 2  # epochs without improvement of `monitor` before stopping
+    reduce_lr_factor: float = 1.0  # <1: multiply the rate by this when `monitor` stops improving
     monitor: Literal["val_loss", "val_macro_recall"] = "val_loss"  # what early stopping follows
     checkpoint: bool = True  # save a resumable checkpoint after every epoch
     baseline: bool = True  # also fit the TF-IDF + logistic regression baseline
@@ -118,6 +119,7 @@ RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
     "train.clipnorm": (0, None, False, True),
     "train.validation_split": (0, 1, False, False),
     "train.early_stopping_patience": (0, None, True, True),
+    "train.reduce_lr_factor": (0, 1, False, True),
     "train.pretrain_epochs": (1, None, True, True),
     "train.augment_negation": (0, 1, True, True),
     "train.augment_contrast": (0, 1, True, True),

@@ -616,6 +616,18 @@ def fit_callbacks(config, prepared, progress, checkpoint, tensorboard, log) -> l
     if t.monitor == "val_macro_recall":
         n_classes = len(prepared.splits.classes)
         callbacks.append(MacroRecall(prepared.x_val.ids, prepared.y_val, n_classes))
+    if t.reduce_lr_factor < 1:
+        from sentiment_cli import backend
+
+        # After an epoch that did not improve `monitor`, go on with a smaller step.
+        callbacks.append(
+            backend.keras().callbacks.ReduceLROnPlateau(
+                monitor=t.monitor,
+                mode="min" if t.monitor == "val_loss" else "max",
+                factor=t.reduce_lr_factor,
+                patience=0,
+            )
+        )
     callbacks.append(early_stopping)
     if t.checkpoint:
         callbacks.append(EpochCheckpoint(checkpoint, early_stopping, progress.history))

@@ -302,3 +302,25 @@ def test_input_progress_reaches_the_file_size_and_stays_off_without_a_terminal(
     args = ["predict", "--model-dir", str(trained_model), "-i", str(path), "-f", "csv"]
     result = runner.invoke(cli, [*args, "-o", str(tmp_path / "out.csv")])
     assert result.exit_code == 0 and result.stderr == ""
+
+
+def test_reduce_lr_factor_lowers_the_rate_after_an_epoch_without_improvement(
+    runner, tiny_csv, tmp_path
+):
+    """train.reduce_lr_factor < 1: an epoch that does not improve the monitored score
+    multiplies the learning rate by the factor (history.json's learning_rate)."""
+    out = tmp_path / "m"
+    extra = ["--set", "train.epochs=8", "--set", "train.early_stopping_patience=8"]
+    extra += ["--set", "train.reduce_lr_factor=0.5", "--set", "train.monitor=val_macro_recall"]
+    result = runner.invoke(cli, train_args(tiny_csv, out, *extra))
+    assert result.exit_code == 0, result.output
+    history = json.loads((out / "history.json").read_text())
+    rates, scores = history["learning_rate"], history["val_macro_recall"]
+    assert len(rates) == len(scores) == 8
+    # rates[t] is the rate epoch t ran with; a plateau at epoch t shows in rates[t + 1].
+    best = scores[0]
+    for epoch in range(1, 7):
+        expected = rates[epoch] * (1.0 if scores[epoch] > best else 0.5)
+        assert rates[epoch + 1] == pytest.approx(expected, rel=1e-5), (epoch, rates, scores)
+        best = max(best, scores[epoch])
+    assert rates[-1] < rates[0]  # the run did plateau
