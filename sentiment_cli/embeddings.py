@@ -18,6 +18,13 @@ class PretrainedEmbeddings:
     total: int  # vocabulary words, padding and OOV excluded
 
 
+def random_start(rows: int, dim: int, seed: int) -> np.ndarray:
+    """Small random vectors for words without a pretrained one; zeros for padding (id 0)."""
+    matrix = np.random.default_rng(seed).normal(0.0, 0.05, size=(rows, dim)).astype("float32")
+    matrix[0] = 0.0
+    return matrix
+
+
 def load_embeddings(
     path: str | Path, vocab: Vocabulary, dim: int, seed: int
 ) -> PretrainedEmbeddings:
@@ -29,9 +36,7 @@ def load_embeddings(
     path = Path(path)
     if not path.is_file():
         raise SentimentError(f"model.embeddings_file {str(path)!r}: file does not exist")
-    rng = np.random.default_rng(seed)
-    matrix = rng.normal(0.0, 0.05, size=(len(vocab), dim)).astype("float32")
-    matrix[0] = 0.0
+    matrix = random_start(len(vocab), dim, seed)
     found = set()
     file_dim = None
     with open(path, encoding="utf-8", errors="replace") as handle:

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sentiment_cli.config import ModelConfig
+from sentiment_cli.embeddings import random_start
 from sentiment_cli.errors import SentimentError
 from sentiment_cli.text import Vocabulary
 
@@ -90,16 +92,17 @@ def load_encoder(name: str) -> Encoder:
     return Encoder(name, spec, tokens, embedding, recurrent)
 
 
-def usable(name: str | None, embedding_dim: int, log) -> Encoder | None:
-    """The encoder of ``model.encoder``, or None (with the reason logged) where the
-    model's word vectors are of another size."""
-    if not name:
+def usable(model: ModelConfig, log) -> Encoder | None:
+    """The encoder of ``model.encoder``, or None (with the reason logged) where there is
+    none, where ``model.embeddings_file`` replaces it, or where the model's word vectors
+    are of another size."""
+    if not model.encoder or model.embeddings_file:
         return None
-    encoder = load_encoder(name)
-    if encoder.dim != embedding_dim:
+    encoder = load_encoder(model.encoder)
+    if encoder.dim != model.embedding_dim:
         log(
-            f"Encoder {name!r} not used: its word vectors have {encoder.dim} dimensions, "
-            f"model.embedding_dim is {embedding_dim}"
+            f"Encoder {model.encoder!r} not used: its word vectors have {encoder.dim} "
+            f"dimensions, model.embedding_dim is {model.embedding_dim}"
         )
         return None
     return encoder
@@ -109,9 +112,7 @@ def embedding_matrix(encoder: Encoder, vocab: Vocabulary, seed: int) -> tuple[np
     """(the start of the model's embedding, how many vocabulary words it knew): the
     encoder's vector for every word it knows, small random numbers for the others, zeros
     for padding."""
-    rng = np.random.default_rng(seed)
-    matrix = rng.normal(0.0, 0.05, size=(len(vocab), encoder.dim)).astype(np.float32)
-    matrix[0] = 0.0
+    matrix = random_start(len(vocab), encoder.dim, seed)
     known = np.array([vocab.index.get(token, -1) for token in encoder.tokens])
     rows = known >= 2  # padding and OOV keep their own rows
     matrix[known[rows]] = encoder.embedding[rows]

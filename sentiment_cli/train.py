@@ -211,8 +211,8 @@ def build_vocabulary(config: Config, corpus: list[list[str]]) -> Vocabulary:
             extra += [f"{word}_NEG" for word in extra]
     from sentiment_cli.encoder import usable
 
-    encoder = usable(config.model.encoder, config.model.embedding_dim, lambda message: None)
-    if encoder is not None and not config.model.embeddings_file:
+    encoder = usable(config.model, lambda message: None)
+    if encoder is not None:
         extra += encoder.tokens  # its words start from its vectors, even unseen in training
     return Vocabulary.build(corpus, config.text, extra)
 
@@ -293,7 +293,7 @@ def pretrained_start(config: Config, vocab: Vocabulary, lexicon, log: Log):
         return pretrained.matrix, {**found, "vocabulary": pretrained.total}, None
     from sentiment_cli.encoder import embedding_matrix, recurrent_start, usable
 
-    encoder = usable(m.encoder, m.embedding_dim, log)
+    encoder = usable(m, log)
     if encoder is None:
         return None, None, None
     matrix, known = embedding_matrix(encoder, vocab, config.train.seed)

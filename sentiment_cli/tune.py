@@ -153,7 +153,7 @@ def search(
     splits = load_splits(data_path, val_path, config, text_column, label_column, log)
     prepared = prepare(splits, config, text_column, label_column, log, cache=token_cache)
     deadline = time.monotonic() + max_minutes * 60
-    hypermodel = _hypermodel(keras_tuner, keras, config, space, prepared, deadline, log)
+    hypermodel = _hypermodel(keras_tuner, keras, config, space, prepared, deadline)
     objective = keras_tuner.Objective(OBJECTIVE, direction="max")
     common = dict(
         objective=objective,
@@ -181,13 +181,14 @@ def search(
 
 def write_trials(folder: Path, trials: list[dict], best: dict, algorithm: str) -> None:
     """``tuning.json`` in the model folder: the search, every trial, the best one."""
-    import json
     import os
+
+    from sentiment_cli.artifact import write_json
 
     payload = {"algorithm": algorithm, "objective": OBJECTIVE, "best": best, "trials": trials}
     tmp = Path(folder) / ".tuning.json.tmp"
-    tmp.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, Path(folder) / "tuning.json")
+    write_json(tmp, payload)
+    os.replace(tmp, Path(folder) / "tuning.json")  # whole or not at all
 
 
 @contextlib.contextmanager
@@ -223,7 +224,7 @@ def _time_boxed(tuner_class, deadline: float, max_trials: int):
     return TimeBoxed
 
 
-def _hypermodel(keras_tuner, keras, config, space, prepared, deadline, log):
+def _hypermodel(keras_tuner, keras, config, space, prepared, deadline):
     from sentiment_cli.callbacks import MacroRecall
     from sentiment_cli.train import loss_weights, new_model
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from sentiment_cli import encoder
+from sentiment_cli.config import ModelConfig
 from sentiment_cli.errors import SentimentError
 from tests.conftest import TWEETS, train_args, write_csv
 
@@ -119,7 +120,7 @@ def test_wrong_format_is_refused(tmp_path):
         encoder.load_encoder(str(folder))
     with pytest.raises(SentimentError):
         encoder.load_encoder.cache_clear()
-        encoder.usable(str(tmp_path / "missing"), 2, print)
+        encoder.usable(ModelConfig(encoder=str(tmp_path / "missing"), embedding_dim=2), print)
 
 
 def test_shipped_encoder_is_small_clean_and_the_default():
