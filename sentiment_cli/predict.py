@@ -118,8 +118,11 @@ def encode_in_workers(bundle: ModelDir, first: list[str], rest: Iterator[list[st
     import multiprocessing
     from collections import deque
 
+    from sentiment_cli.text import load_tokenizer
+
     global _WORKER_STATE
     _WORKER_STATE = (bundle.vocab, bundle.config.text)
+    load_tokenizer(bundle.config.text)  # once, here: the forked workers inherit it
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         pending: deque = deque()
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from sentiment_cli.cells import CELLS, split_bias
+from sentiment_cli.cells import CELLS, halve_sigmoid_gates, lstm_step_in_place, split_bias
 from sentiment_cli.errors import SentimentError
 
 WEIGHTS_FILE = "weights.npz"
@@ -148,7 +148,8 @@ def members(network) -> list[Network]:
 
 @dataclass
 class Layer:
-    """One recurrent layer, one direction: W, U and the biases."""
+    """One recurrent layer, one direction: W, U and the biases (an LSTM's with the i, f
+    and o columns halved, for ``cells.lstm_step_in_place``)."""
 
     cell: str
     kernel: np.ndarray
@@ -197,13 +198,10 @@ class Network:
             for direction in _directions(spec["bidirectional"]):
                 key = f"{entry['name']}.{direction}"
                 input_bias, recurrent_bias = split_bias(arrays[f"{key}.bias"])
-                layer = Layer(
-                    cell=entry["cell"],
-                    kernel=arrays[f"{key}.kernel"],
-                    recurrent_kernel=arrays[f"{key}.recurrent_kernel"],
-                    input_bias=input_bias,
-                    recurrent_bias=recurrent_bias,
-                )
+                weights = [arrays[f"{key}.kernel"], arrays[f"{key}.recurrent_kernel"], input_bias]
+                if entry["cell"] == "lstm":  # for lstm_step_in_place
+                    weights = [halve_sigmoid_gates(w) for w in weights]
+                layer = Layer(entry["cell"], *weights[:2], weights[2], recurrent_bias)
                 if i == 0:
                     layer.inputs = self.inputs
                 directions[direction] = layer
@@ -292,13 +290,16 @@ class Network:
             # Backward reads each row from its last token to its first.
             position = lengths[:k] - 1 - t if backward else np.full(k, t)
             xw = layer.project(x[rows[:k], position], folded)
-            new, _ = cell.step(
-                xw, tuple(s[:k] for s in state), layer.recurrent_kernel, layer.recurrent_bias
-            )
-            for s, value in zip(state, new, strict=True):
-                s[:k] = value
+            if layer.cell == "lstm":
+                lstm_step_in_place(xw, state[0][:k], state[1][:k], layer.recurrent_kernel)
+            else:
+                new, _ = cell.step(
+                    xw, tuple(s[:k] for s in state), layer.recurrent_kernel, layer.recurrent_bias
+                )
+                for s, value in zip(state, new, strict=True):
+                    s[:k] = value
             if sequences:
-                out[rows[:k], position] = new[0]
+                out[rows[:k], position] = state[0][:k]
         return out if sequences else state[0]
 
     def _pool(self, x: np.ndarray, lengths: np.ndarray) -> np.ndarray:

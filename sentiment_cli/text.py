@@ -71,6 +71,9 @@ def _tweet_tokenizer(lowercase: bool, reduce_elongations: bool):
 
 
 _REPEATED_3 = re.compile(r"(.)\1\1")  # what reduce_lengthening would shorten
+# What a token spanning whitespace needs (a phone number's gap holding a space, spaced
+# dots), or a character that str.split and `regex` disagree on (``chunks``).
+_SPANS_ASCII = re.compile(r"\d[ *\-.)]* [ *\-.)]*\(?\d|\.[^\S\r\n]+\.|[\x1c-\x1f]")
 ASCII_ENGINE_MAX = 1000  # characters: longer texts keep `regex` and its time limit
 
 
@@ -93,8 +96,10 @@ class _FastTweetTokenizer:
         # sub-pattern backtracks quadratically, stay with `regex` and its timeout.
         try:
             self.ascii_words = re.compile(self.words.pattern, re.VERBOSE | re.IGNORECASE)
+            self.ascii_emoticon = re.compile(casual.EMOTICON_RE.pattern, re.VERBOSE | re.IGNORECASE)
         except re.error:
             self.ascii_words = None
+        self.spans = casual.regex.compile(_SPANS_ASCII.pattern)  # `regex`'s \d and \s
 
     @classmethod
     def wrap(cls, tokenizer):
@@ -102,7 +107,7 @@ class _FastTweetTokenizer:
 
         # The module's own namespace (it may have been loaded outside sys.modules).
         casual = types.SimpleNamespace(**type(tokenizer).tokenize.__globals__)
-        needed = ("_replace_html_entities", "reduce_lengthening", "HANG_RE", "EMOTICON_RE")
+        needed = ("_replace_html_entities", "reduce_lengthening", "HANG_RE", "EMOTICON_RE", "regex")
         if tokenizer.strip_handles or not all(hasattr(casual, n) for n in needed):
             return tokenizer
         try:
@@ -111,9 +116,33 @@ class _FastTweetTokenizer:
             return tokenizer
 
     def tokenize(self, text: str) -> list[str]:
-        casual, tokenizer = self.casual, self.tokenizer
         if "&" in text:
-            text = casual._replace_html_entities(text)
+            text = self.casual._replace_html_entities(text)
+        return self.tokenize_unescaped(text)
+
+    def chunks(self, text: str) -> list[str] | None:
+        """The text's whitespace-separated chunks (HTML entities replaced first), where
+        tokenizing each chunk alone gives the tokens of the whole text; else None.
+
+        No token spans whitespace except a phone number with a space in it ("555 123
+        4567") and spaced dots (". . ."), and the pattern's only look-arounds (no "@"
+        before or after a bare domain, a word boundary after it) read whitespace as
+        they read the start or end of a text; the elongation passes only shorten runs
+        of one character. So the chunks give the same tokens unless the text holds one
+        of those two spans, or a character (U+001C..U+001F) that ``str.split`` treats
+        as whitespace and the `regex` module does not."""
+        if "&" in text:
+            text = self.casual._replace_html_entities(text)
+        if text.isascii():
+            if _SPANS_ASCII.search(text):
+                return None
+        elif self.spans.search(text):  # `regex`: its own idea of a digit and a space
+            return None
+        return text.split()
+
+    def tokenize_unescaped(self, text: str) -> list[str]:
+        """``tokenize`` after the HTML entities are replaced."""
+        casual, tokenizer = self.casual, self.tokenizer
         if tokenizer.reduce_len:
             if _REPEATED_3.search(text):
                 text = casual.reduce_lengthening(text)
@@ -121,14 +150,15 @@ class _FastTweetTokenizer:
                 text = casual.HANG_RE.sub(r"\1\1\1", text)
         else:
             text = casual.HANG_RE.sub(r"\1\1\1", text)
-        if self.ascii_words is not None and len(text) <= ASCII_ENGINE_MAX and text.isascii():
+        ascii = self.ascii_words is not None and len(text) <= ASCII_ENGINE_MAX and text.isascii()
+        if ascii:
             words = self.ascii_words.findall(text)
         else:
             words = self.words.findall(text, timeout=self.timeout)
         if tokenizer.preserve_case:
             return words
         # An emoticon needs eyes (":;=8") or "<3": an all-letter token cannot be one.
-        emoticon = casual.EMOTICON_RE.search
+        emoticon = self.ascii_emoticon.search if ascii else casual.EMOTICON_RE.search
         return [
             w if (low := w.lower()) == w or (not w.isalpha() and emoticon(w)) else low
             for w in words
@@ -145,6 +175,12 @@ def _clean(text: str) -> str:
     )
 
 
+def load_tokenizer(config: TextConfig) -> None:
+    """Load the tokenizer now (NLTK's module and its compiled patterns), e.g. before
+    forking processes that will tokenize."""
+    _tweet_tokenizer(config.lowercase, config.reduce_elongations)
+
+
 def tokenize(text: str, config: TextConfig) -> list[str]:
     """Split one tweet into normalized tokens (negation scope marked, if configured)."""
     tokens = words(text, config)
@@ -152,8 +188,52 @@ def tokenize(text: str, config: TextConfig) -> list[str]:
 
 
 def words(text: str, config: TextConfig) -> list[str]:
-    """The tweet's normalized tokens, in order, before any negation marking."""
-    raw = _tweet_tokenizer(config.lowercase, config.reduce_elongations).tokenize(_clean(text))
+    """The tweet's normalized tokens, in order, before any negation marking.
+
+    Most tweets are tokenized a whitespace-separated chunk at a time, and a chunk
+    already seen (most of them: "the", "love", ":)") costs one dictionary lookup."""
+    tokenizer = _tweet_tokenizer(config.lowercase, config.reduce_elongations)
+    text = _clean(text)
+    chunks = tokenizer.chunks(text) if type(tokenizer) is _FastTweetTokenizer else None
+    if chunks is None:
+        return _normalize_all(tokenizer.tokenize(text), config)
+    done = _chunks_done(
+        config.lowercase,
+        config.reduce_elongations,
+        config.replace_urls,
+        config.replace_mentions,
+        config.replace_numbers,
+        config.split_hashtags,
+    )
+    tokens: list[str] = []
+    for chunk in chunks:
+        normal = done.get(chunk)
+        if normal is None:
+            if chunk.isalpha() and chunk.isascii() and not _elongated(chunk, config):
+                # A word of ASCII letters is one token, which no replacement touches.
+                normal = (intern(chunk.lower() if config.lowercase else chunk),)
+            else:
+                normal = tuple(_normalize_all(tokenizer.tokenize_unescaped(chunk), config))
+            if len(done) < _CHUNKS_MAX:
+                done[chunk] = normal
+        tokens += normal
+    return tokens
+
+
+_CHUNKS_MAX = 200_000  # distinct chunks remembered per text config
+
+
+def _elongated(chunk: str, config: TextConfig) -> bool:
+    return config.reduce_elongations and _REPEATED_3.search(chunk) is not None
+
+
+@lru_cache(maxsize=8)
+def _chunks_done(*settings: bool) -> dict[str, tuple[str, ...]]:
+    """chunk -> its normalized tokens, for one text config."""
+    return {}
+
+
+def _normalize_all(raw: list[str], config: TextConfig) -> list[str]:
     seen = _normalized(
         config.replace_urls, config.replace_mentions, config.replace_numbers, config.split_hashtags
     )

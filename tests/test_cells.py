@@ -13,6 +13,25 @@ from tests.conftest import TWEETS, tiny_sets, train_args, write_csv
 LAYERS = {"SimpleRNN": keras.layers.SimpleRNN, "LSTM": keras.layers.LSTM, "GRU": keras.layers.GRU}
 
 
+def test_in_place_lstm_step_is_the_lstm_step():
+    """The runtime's LSTM step (one tanh for every gate, state updated in place) computes
+    what the lecture's ``lstm_step`` computes, over several steps of large gate values."""
+    from sentiment_cli.cells import halve_sigmoid_gates, lstm_step, lstm_step_in_place
+
+    rng = np.random.default_rng(1)
+    units, batch = 8, 5
+    recurrent_kernel = rng.normal(scale=2.0, size=(units, 4 * units))
+    h, c = rng.normal(size=(batch, units)), rng.normal(size=(batch, units))
+    fast_h, fast_c = h.copy(), c.copy()
+    for _ in range(4):
+        xw = rng.normal(scale=3.0, size=(batch, 4 * units))
+        (h, c), _ = lstm_step(xw, (h, c), recurrent_kernel)
+        halved = halve_sigmoid_gates(xw)
+        lstm_step_in_place(halved, fast_h, fast_c, halve_sigmoid_gates(recurrent_kernel))
+        np.testing.assert_allclose(fast_h, h, atol=1e-12)
+        np.testing.assert_allclose(fast_c, c, atol=1e-12)
+
+
 @pytest.mark.parametrize("kind", list(LAYERS))
 @pytest.mark.parametrize("masked", [False, True], ids=["unmasked", "masked"])
 def test_reference_equations_match_keras(kind, masked):

@@ -94,7 +94,14 @@ def test_every_semeval_tweet_gets_the_ids_nltk_tokenization_gives():
     import pandas as pd
 
     from sentiment_cli.config import TextConfig
-    from sentiment_cli.text import _clean, _tweet_tokenizer, _tweet_tokenizer_class, tokenize
+    from sentiment_cli.text import (
+        _clean,
+        _normalize_all,
+        _tweet_tokenizer,
+        _tweet_tokenizer_class,
+        tokenize,
+        words,
+    )
 
     texts = []
     for split in ("train", "val", "test"):
@@ -106,6 +113,8 @@ def test_every_semeval_tweet_gets_the_ids_nltk_tokenization_gives():
     assert type(fast).__name__ == "_FastTweetTokenizer"
     for text in texts:
         assert fast.tokenize(_clean(text)) == nltk.tokenize(_clean(text)), text
+        # ... and tokenizing chunk by chunk (``words``) changes none of them.
+        assert words(text, config) == _normalize_all(nltk.tokenize(_clean(text)), config), text
     assert len(texts) > 60_000 and all(isinstance(tokenize(t, config), list) for t in texts[:10])
 
 

@@ -167,6 +167,85 @@ def test_ascii_text_takes_the_standard_engine_and_gets_nltks_tokens(text):
     assert fast.tokenize(_clean(text)) == nltk.tokenize(_clean(text))
 
 
+def whole_text_words(text: str, config: TextConfig) -> list[str]:
+    """What ``words`` gives when the tweet is tokenized whole (the reference)."""
+    from sentiment_cli.text import _clean, _normalize_all, _tweet_tokenizer
+
+    tokenizer = _tweet_tokenizer(config.lowercase, config.reduce_elongations)
+    return _normalize_all(tokenizer.tokenize(_clean(text)), config)
+
+
+# Pieces that make tokens span whitespace, or that tell the two regex engines apart:
+# phone numbers with spaces, spaced dots, entities that become spaces, separators that
+# str.split and `regex` disagree on, digits outside ASCII (U+116D0 is one to `regex`
+# only), a no-break space.
+SPAN_PIECES = [
+    " ",
+    "  ",
+    "\n",
+    ".",
+    ". .",
+    "555 123 4567",
+    "(555) 123-4567",
+    "+1 555",
+    "1 2 3 4 5 6 7",
+    "&#32;",
+    "&nbsp;",
+    "&amp;",
+    "&#28;",
+    "\x1c",
+    "\u00a0",
+    "\u0663",
+    "\U000116d0",
+    "@a.com",
+    "x.com/a b",
+    ":)",
+    ": )",
+    "<3",
+    "soooo",
+    "!!!!",
+    "#tag",
+    "Good",
+    "NOT",
+    "é",
+    "😀",
+]
+SPAN_TWEETS = st.lists(
+    st.one_of(st.sampled_from(SPAN_PIECES), st.text(max_size=3)), max_size=30
+).map("".join)
+OTHER_CONFIG = TextConfig(
+    lowercase=False, reduce_elongations=False, replace_numbers=False, split_hashtags=False
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(SPAN_TWEETS, st.sampled_from([TextConfig(), OTHER_CONFIG]))
+def test_tokenizing_chunk_by_chunk_gives_the_whole_texts_tokens(text, config):
+    """``words`` tokenizes most tweets one whitespace-separated chunk at a time and
+    remembers chunks; that must never change a token."""
+    from sentiment_cli.text import words
+
+    expected = whole_text_words(text, config)
+    assert words(text, config) == expected
+    assert words(text, config) == expected  # again, from the remembered chunks
+
+
+def test_chunks_are_refused_where_a_token_spans_whitespace():
+    from sentiment_cli.text import _tweet_tokenizer, words
+
+    tokenizer = _tweet_tokenizer(True, True)
+    for text in [
+        "call 555 123 4567",
+        "wait . . . what",
+        "a\x1cb",
+        "a&#28;b",
+        "x \U000116d0 \U000116d1",
+    ]:
+        assert tokenizer.chunks(text) is None, text
+    assert tokenizer.chunks("I LOVE it :) 2016") == ["I", "LOVE", "it", ":)", "2016"]
+    assert words("call 555 123 4567", TextConfig()) == ["call", "555 123 4567"]
+
+
 def test_first_use_from_many_threads_at_once():
     """The tokenizer's first load is shared by every thread (a server's threadpool)."""
     import subprocess
