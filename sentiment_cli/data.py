@@ -13,6 +13,7 @@ import codecs
 import csv
 import difflib
 import io
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -114,14 +115,25 @@ class TextStream(io.TextIOBase):
         self.pending = text + self.pending[self.at :]
         self.at = 0
 
-    def __iter__(self):
-        return self
+    def __iter__(self) -> Iterator[str]:
+        """The remaining lines, each with its "\n" (as ``readline`` gives them), split a
+        buffer at a time: the csv module then reads them without a Python call per line."""
+        return itertools.chain.from_iterable(self._line_batches())
 
-    def __next__(self) -> str:
-        line = self.readline()
-        if not line:
-            raise StopIteration
-        return line
+    def _line_batches(self) -> Iterator[list[str]]:
+        while True:
+            if not self.eof:
+                self._fill()
+            text = self.pending[self.at :]
+            cut = len(text) if self.eof else text.rfind("\n") + 1
+            self.pending, self.at = text[cut:], 0
+            if cut:
+                yield _LINES.findall(text, 0, cut)
+            if self.eof and not self.pending:
+                return
+
+
+_LINES = re.compile(r"[^\n]*\n|[^\n]+")  # a line with its "\n", or the last one without
 
 
 def open_binary(path: str | Path, expected: str = "a CSV file"):

@@ -103,8 +103,10 @@ def write_predictions(bundle, results: Iterable, fmt: str, output: Path | None) 
                     writer.writerow(result.columns())
                     header = False
                 writer.writerows(
-                    [text, label, *(f"{p:.6f}" for p in probs)]
-                    for text, label, *probs in result.rows()
+                    [text, label, *[f"{p:.6f}" for p in probs]]
+                    for text, label, probs in zip(
+                        result.texts, result.predicted, result.probabilities.tolist(), strict=True
+                    )
                 )
 
 

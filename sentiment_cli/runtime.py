@@ -18,6 +18,7 @@ length, so every step runs only the rows that still have words.
 from __future__ import annotations
 
 import json
+import struct
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,6 +119,45 @@ def softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
+def read_weights(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of ``weights.npz``, the large ones memory-mapped: a process reads only
+    the vocabulary rows its texts use, and processes on one machine share them."""
+    arrays = {}
+    with zipfile.ZipFile(path) as archive, open(path, "rb") as raw:
+        for info in archive.infolist():
+            name = info.filename.removesuffix(".npy")
+            mapped = _mapped(path, raw, info) if info.file_size > MAP_BYTES else None
+            if mapped is None:
+                with archive.open(info) as member:
+                    mapped = np.lib.format.read_array(member, allow_pickle=False)
+            arrays[name] = mapped
+    return arrays
+
+
+MAP_BYTES = 1 << 20  # arrays larger than this are memory-mapped
+
+
+def _mapped(path: Path, raw, info: zipfile.ZipInfo) -> np.ndarray | None:
+    """The member as a read-only memmap, when it is stored uncompressed (``np.savez``)."""
+    if info.compress_type != zipfile.ZIP_STORED:
+        return None
+    raw.seek(info.header_offset)
+    local = raw.read(30)  # the local file header; its name and extra field follow it
+    if local[:4] != b"PK\x03\x04":
+        return None
+    name_length, extra_length = struct.unpack("<HH", local[26:30])
+    raw.seek(info.header_offset + 30 + name_length + extra_length)
+    version = np.lib.format.read_magic(raw)
+    if version == (1, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(raw)
+    else:
+        shape, fortran, dtype = np.lib.format.read_array_header_2_0(raw)
+    if dtype.hasobject:
+        return None
+    order = "F" if fortran else "C"
+    return np.memmap(path, dtype=dtype, mode="r", offset=raw.tell(), shape=shape, order=order)
+
+
 class Ensemble:
     """The members of an ensemble folder; its probabilities are their mean."""
 
@@ -156,21 +196,22 @@ class Layer:
     recurrent_kernel: np.ndarray
     input_bias: np.ndarray
     recurrent_bias: np.ndarray | float
-    inputs: np.ndarray | None = None  # first layer: [embedding, lexicon] per token id
+    inputs: list[np.ndarray] | None = None  # first layer: embedding[, lexicon] per token id
     table: np.ndarray | None = None  # first layer: inputs @ W + b, rows filled as needed
     folded: np.ndarray | None = None  # which rows of the table are filled
 
     def fold(self, ids: np.ndarray) -> None:
         """Fill the folded table's rows of ``ids`` that are not filled yet: a batch only
         pays for the words it holds that no earlier batch had."""
+        rows = len(self.inputs[0])
         if self.table is None:
-            self.table = np.empty((len(self.inputs), self.kernel.shape[1]), dtype=DTYPE)
-            self.folded = np.zeros(len(self.inputs), dtype=bool)
-        wanted = np.zeros(len(self.inputs), dtype=bool)
+            self.table = np.empty((rows, self.kernel.shape[1]), dtype=DTYPE)
+            self.folded = np.zeros(rows, dtype=bool)
+        wanted = np.zeros(rows, dtype=bool)
         wanted[ids.ravel()] = True
         new = np.flatnonzero(wanted & ~self.folded)
         if len(new):
-            self.table[new] = self.inputs[new] @ self.kernel + self.input_bias
+            self.table[new] = self._project_ids(new)
             self.folded[new] = True
 
     def project(self, x: np.ndarray, folded: bool) -> np.ndarray:
@@ -179,8 +220,18 @@ class Layer:
         if self.inputs is None:
             return x @ self.kernel + self.input_bias
         if not folded:
-            return self.inputs[x] @ self.kernel + self.input_bias
+            return self._project_ids(x)
         return self.table[x]
+
+    def _project_ids(self, ids: np.ndarray) -> np.ndarray:
+        # [embedding, lexicon] @ W as embedding @ W_e + lexicon @ W_l: the tables are
+        # never concatenated (a copy of the whole vocabulary's vectors).
+        total, start = self.input_bias, 0
+        for table in self.inputs:
+            width = table.shape[1]
+            total = total + table[ids] @ self.kernel[start : start + width]
+            start += width
+        return total
 
 
 class Network:
@@ -191,7 +242,7 @@ class Network:
         self.arrays = arrays
         self.mask_padding = bool(spec["mask_padding"])
         self.pooling = spec["pooling"]
-        self.inputs = np.concatenate([arrays[name] for name in spec["inputs"]], axis=1)
+        self.inputs = [arrays[name] for name in spec["inputs"]]
         self.layers: list[dict[str, Layer]] = []
         for i, entry in enumerate(spec["recurrent"]):
             directions = {}
@@ -212,9 +263,7 @@ class Network:
         folder = Path(folder)
         try:
             spec = json.loads((folder / NETWORK_FILE).read_text(encoding="utf-8"))
-            with np.load(folder / WEIGHTS_FILE, allow_pickle=False) as stored:
-                arrays = {name: stored[name] for name in stored.files}
-            return network_of(arrays, spec)
+            return network_of(read_weights(folder / WEIGHTS_FILE), spec)
         except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
             raise SentimentError(
                 f"model folder {folder}: {WEIGHTS_FILE} / {NETWORK_FILE} cannot be read "
@@ -228,6 +277,10 @@ class Network:
     @property
     def n_outputs(self) -> int:
         return int(self.arrays["classifier.bias"].shape[0])
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        """What the first layer reads for each id: its embedding (and lexicon features)."""
+        return np.concatenate([table[ids] for table in self.inputs], axis=-1)
 
     def predict_ids(self, ids: np.ndarray) -> np.ndarray:
         """(n, n_labels) probabilities for padded id rows (n, max_length)."""

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import repeat
 from pathlib import Path
 from sys import intern
 
@@ -313,8 +314,10 @@ def mark_negation(tokens: Sequence[str]) -> list[str]:
     NLTK's ``mark_negation`` keeps the scope open across commas and "but" and marks
     the second negator instead of closing the scope; both would mislabel the clause
     that decides a contrast."""
-    if NEGATORS.isdisjoint(tokens) and not any(map(_ends_in_nt, tokens)) and "t" not in tokens:
-        return list(tokens)  # no negator: nothing to mark (most tweets)
+    if NEGATORS.isdisjoint(tokens) and "t" not in tokens:
+        joined = " ".join(tokens)  # one search for "n't" instead of one per token
+        if ("n't" not in joined and "n’t" not in joined) or not any(map(_ends_in_nt, tokens)):
+            return list(tokens)  # no negator: nothing to mark (most tweets)
     marked: list[str] = []
     scope = False
     for i, token in enumerate(tokens):
@@ -392,7 +395,7 @@ class Vocabulary:
         return cls([PAD, OOV, *kept])
 
     def lookup(self, tokens: Sequence[str]) -> list[int]:
-        return [self.index.get(token, 1) for token in tokens]
+        return list(map(self.index.get, tokens, repeat(1)))
 
     def encode_tokens(self, tokenized: Sequence[Sequence[str]], config: TextConfig) -> Encoded:
         sequences = [self.lookup(tokens) for tokens in tokenized]
@@ -414,6 +417,6 @@ class Vocabulary:
             tokens = payload["tokens"]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise SentimentError(f"vocabulary {str(path)!r} cannot be read: {exc}") from None
-        if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
+        if not isinstance(tokens, list) or not set(map(type, tokens)) <= {str}:
             raise SentimentError(f"vocabulary {str(path)!r}: 'tokens' must be a list of strings")
         return cls(tokens)

@@ -70,7 +70,7 @@ def gate_summary(kind: str, gates: dict[str, np.ndarray], h: np.ndarray) -> dict
 def run_layers(bundle: ModelDir, ids: np.ndarray, real: np.ndarray) -> list[tuple]:
     """(name, cell, Steps) of every recurrent layer over one padded row, gates kept."""
     # The vectors the first layer reads: word embedding (+ lexicon features).
-    x = np.asarray(bundle.network.inputs, dtype="float64")[ids][None]
+    x = np.asarray(bundle.network.vectors(ids), dtype="float64")[None]
     layer_traces = []
     for entry in bundle.network.spec["recurrent"]:
         name, cell = entry["name"], CELLS[entry["cell"]]
