@@ -64,6 +64,7 @@ class ModelConfig:
     embeddings_trainable: bool = True  # fine-tune pretrained vectors (or keep them frozen)
     encoder: str | None = "tweets"  # pretrained tweet encoder to start from (null: random)
     lexicon: Literal["none", "vader"] = "vader"  # add each token's VADER valence as a feature
+    subwords: int = 0  # >0: hash buckets of character n-grams added to each word's vector
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
     "model.embedding_dropout": (0, 1, True, False),
     "model.dropout": (0, 1, True, False),
     "model.recurrent_dropout": (0, 1, True, False),
+    "model.subwords": (0, None, True, True),
     "train.epochs": (1, None, True, True),
     "train.batch_size": (1, None, True, True),
     "train.learning_rate": (0, None, False, True),

@@ -86,3 +86,51 @@ class AttentionPooling(SequenceReadout):
 
     def get_config(self):
         return {**super().get_config(), "attention_units": self.attention_units}
+
+
+@keras.saving.register_keras_serializable(package="sentiment_cli")
+class Subwords(keras.layers.Layer):
+    """token ids (batch, time) -> the mean vector of each token's character n-grams
+    (batch, time, dim), added to its word vector (fastText's subword information). Which
+    n-grams a vocabulary id has is a fixed table (``text.subword_table``); their vectors
+    start at zero and are learnt. After training, ``runtime.export`` adds each id's mean
+    into the embedding, so prediction costs nothing more."""
+
+    def __init__(
+        self, vocab_size: int, per_token: int, buckets: int, dim: int, mask_zero: bool, **kwargs
+    ):
+        super().__init__(**kwargs)
+        self.vocab_size, self.per_token, self.buckets, self.dim = (
+            vocab_size, per_token, buckets, dim
+        )  # fmt: skip
+        self.mask_zero = mask_zero  # the embedding's mask, which Add keeps only if both have it
+        self.table = self.add_weight(
+            shape=(vocab_size, per_token), dtype="int32", initializer="zeros",
+            trainable=False, name="table",
+        )  # fmt: skip
+        self.vectors = self.add_weight(
+            shape=(buckets + 1, dim), initializer="zeros", name="vectors"
+        )
+
+    def call(self, ids):
+        grams = ops.take(self.table, ops.cast(ids, "int32"), axis=0)  # (batch, time, per_token)
+        vectors = ops.take(self.vectors, grams, axis=0)  # (batch, time, per_token, dim)
+        present = ops.expand_dims(ops.cast(grams > 0, vectors.dtype), -1)
+        count = ops.maximum(ops.sum(present, axis=2), 1.0)
+        return ops.sum(vectors * present, axis=2) / count
+
+    def compute_mask(self, inputs, mask=None):
+        return ops.not_equal(inputs, 0) if self.mask_zero else None
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape, self.dim)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "mask_zero": self.mask_zero,
+            "vocab_size": self.vocab_size,
+            "per_token": self.per_token,
+            "buckets": self.buckets,
+            "dim": self.dim,
+        }

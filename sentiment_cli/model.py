@@ -72,13 +72,19 @@ def build_model(
     n_classes: int,
     embedding_matrix: np.ndarray | None = None,
     lexicon_matrix: np.ndarray | None = None,
+    subword_table: np.ndarray | None = None,
 ):
     from sentiment_cli import backend
 
     keras = backend.keras()
     from keras import layers
 
-    from sentiment_cli.layers import AttentionPooling, MaskedMaxPooling, MaskedMeanPooling
+    from sentiment_cli.layers import (
+        AttentionPooling,
+        MaskedMaxPooling,
+        MaskedMeanPooling,
+        Subwords,
+    )
 
     m = config.model
     inputs = keras.Input(shape=(config.text.max_length,), dtype="int32", name="token_ids")
@@ -90,6 +96,16 @@ def build_model(
         trainable=m.embeddings_trainable or embedding_matrix is None,
         name="embedding",
     )(inputs)
+    if subword_table is not None:
+        subwords = Subwords(
+            vocab_size,
+            subword_table.shape[1],
+            m.subwords,
+            m.embedding_dim,
+            mask_zero=m.mask_padding,
+            name="subwords",
+        )
+        x = layers.Add(name="word_and_subwords")([x, subwords(inputs)])
     if lexicon_matrix is not None:
         # Prior sentiment per token id: frozen, and saved with the model.
         prior = layers.Embedding(
@@ -120,6 +136,8 @@ def build_model(
         model.get_layer("embedding").set_weights([embedding_matrix])
     if lexicon_matrix is not None:  # prior sentiment per token id: a frozen table
         model.get_layer("lexicon").set_weights([lexicon_matrix])
+    if subword_table is not None:
+        model.get_layer("subwords").table.assign(subword_table)
     return model
 
 

@@ -64,6 +64,10 @@ def export_network(model, config) -> tuple[dict[str, np.ndarray], dict[str, Any]
     m = config.model
     names = {layer.name for layer in model.layers}
     arrays = {"embedding": model.get_layer("embedding").get_weights()[0]}
+    if "subwords" in names:  # each id's n-gram mean, added once here
+        layer = model.get_layer("subwords")
+        means = subword_means(layer.table.numpy(), layer.vectors.numpy())
+        arrays["embedding"] = arrays["embedding"] + means
     if "lexicon" in names:
         arrays["lexicon"] = model.get_layer("lexicon").get_weights()[0]
     recurrent = []
@@ -98,6 +102,18 @@ def export_network(model, config) -> tuple[dict[str, np.ndarray], dict[str, Any]
     return {k: np.asarray(v, dtype=DTYPE) for k, v in arrays.items()}, network
 
 
+def subword_means(table: np.ndarray, vectors: np.ndarray, rows: int = 4096) -> np.ndarray:
+    """Per vocabulary id, the mean vector of its character n-grams (zeros for none), as
+    the ``Subwords`` layer computes it; a block of ids at a time."""
+    means = np.zeros((len(table), vectors.shape[1]), dtype=DTYPE)
+    for start in range(0, len(table), rows):
+        grams = table[start : start + rows]
+        present = (grams > 0)[..., None]
+        total = (vectors[grams] * present).sum(axis=1)
+        means[start : start + rows] = total / np.maximum(present.sum(axis=1), 1)
+    return means
+
+
 def from_keras(model, config) -> Network | Ensemble:
     """The NumPy network of a Keras model held in memory."""
     return network_of(*export(model, config))
@@ -121,7 +137,9 @@ def softmax(z: np.ndarray) -> np.ndarray:
 
 def read_weights(path: Path) -> dict[str, np.ndarray]:
     """The arrays of ``weights.npz``, the large ones memory-mapped: a process reads only
-    the vocabulary rows its texts use, and processes on one machine share them."""
+    the vocabulary rows its texts use, and processes on one machine share them. (A model
+    folder is replaced by a rename, never rewritten in place, so a mapped file does not
+    change under a running process.)"""
     arrays = {}
     with zipfile.ZipFile(path) as archive, open(path, "rb") as raw:
         for info in archive.infolist():

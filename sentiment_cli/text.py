@@ -420,3 +420,26 @@ class Vocabulary:
         if not isinstance(tokens, list) or not set(map(type, tokens)) <= {str}:
             raise SentimentError(f"vocabulary {str(path)!r}: 'tokens' must be a list of strings")
         return cls(tokens)
+
+
+SUBWORD_SIZES = (3, 4, 5)  # character n-gram lengths, over "<" + token + ">" (fastText)
+SUBWORDS_PER_TOKEN = 24  # n-grams kept per token: its shortest first
+
+
+def subword_table(tokens: Sequence[str], buckets: int) -> np.ndarray:
+    """(len(tokens), SUBWORDS_PER_TOKEN) int32: each token's character n-grams hashed
+    into ids 1..buckets (0: none). Placeholders such as <user> and the padding and
+    unknown-word entries have none. crc32, not ``hash``: the same ids in every process."""
+    import zlib
+
+    table = np.zeros((len(tokens), SUBWORDS_PER_TOKEN), dtype="int32")
+    for row, token in enumerate(tokens):
+        if token.startswith("<") and token.endswith(">"):
+            continue
+        marked = f"<{token}>"
+        grams = dict.fromkeys(
+            marked[i : i + n] for n in SUBWORD_SIZES for i in range(len(marked) - n + 1)
+        )
+        ids = [zlib.crc32(g.encode("utf-8")) % buckets + 1 for g in grams]
+        table[row, : min(len(ids), SUBWORDS_PER_TOKEN)] = ids[:SUBWORDS_PER_TOKEN]
+    return table

@@ -268,7 +268,12 @@ def start_model(config: Config, vocab: Vocabulary, n_classes: int, log: Log):
             f"(its entries are in the vocabulary even when training never saw them)"
         )
     embedding_matrix, found, recurrent = pretrained_start(config, vocab, lexicon, log)
-    model = build_model(config, len(vocab), n_classes, embedding_matrix, lexicon)
+    subwords = None
+    if config.model.subwords:
+        from sentiment_cli.text import subword_table
+
+        subwords = subword_table(vocab.tokens, config.model.subwords)
+    model = build_model(config, len(vocab), n_classes, embedding_matrix, lexicon, subwords)
     if recurrent is not None:
         layer = model.get_layer(rnn_layer_names(config)[0])
         (layer.forward_layer if config.model.bidirectional else layer).set_weights(recurrent)

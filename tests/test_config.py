@@ -83,6 +83,7 @@ def test_valid_overrides(override, section, key, expected):
         ("model.units=2.5", "--set: model.units must be an integer, got 2.5"),
         ("model.units=0", "--set: model.units must be in [1, inf], got 0"),
         ("model.dropout=1", "--set: model.dropout must be in [0, 1), got 1.0"),
+        ("model.subwords=-1", "--set: model.subwords must be in [0, inf], got -1"),
         ("text.max_length=0", "--set: text.max_length must be in [1, inf], got 0"),
         (
             "model.cell=transformer",

@@ -28,7 +28,9 @@ SHAPES = [
 ]
 
 
-def random_model(cell, layers, bidirectional, mask, padding, pooling, lexicon, seed=0):
+def random_model(
+    cell, layers, bidirectional, mask, padding, pooling, lexicon, seed=0, subwords=None
+):
     import keras
 
     from sentiment_cli.model import build_model
@@ -45,14 +47,18 @@ def random_model(cell, layers, bidirectional, mask, padding, pooling, lexicon, s
             "model.units=6",
             "model.embedding_dim=5",
             "text.max_length=9",
+            f"model.subwords={0 if subwords is None else subwords.max()}",
         ],
     )
     keras.utils.set_random_seed(seed)
     rng = np.random.default_rng(seed)
     table = rng.uniform(-1, 1, size=(40, 2)).astype("float32") if lexicon else None
-    model = build_model(config, 40, 3, None, table)
+    model = build_model(config, 40, 3, None, table, subwords)
     # Larger weights than at initialization, so every gate and bias matters.
-    model.set_weights([w + rng.normal(0, 0.3, size=w.shape) for w in model.get_weights()])
+    model.set_weights(
+        [w + rng.normal(0, 0.3, size=w.shape) if w.dtype.kind == "f" else w
+         for w in model.get_weights()]
+    )  # fmt: skip
     return model, config
 
 
@@ -80,6 +86,41 @@ def test_numpy_runtime_equals_keras(shape, rows):
     np.testing.assert_allclose(got, expected, atol=1e-5)
 
 
+@pytest.mark.parametrize("mask", [True, False], ids=["masked", "unmasked"])
+def test_subword_vectors_are_folded_into_the_embedding(mask, tmp_path):
+    """A model with character n-grams (model.subwords) is exported with each id's n-gram
+    mean added to its word vector: the NumPy runtime, which has no n-gram layer, still
+    equals Keras."""
+    from sentiment_cli.runtime import Network, export, save
+    from sentiment_cli.text import subword_table
+
+    tokens = ["<pad>", "<oov>", "<user>", *(f"w{i}ord{i % 3}" for i in range(37))]
+    table = subword_table(tokens, 20)
+    model, config = random_model("lstm", 1, False, mask, "post", "last", True, subwords=table)
+    layer = model.get_layer("subwords")
+    assert (layer.table.numpy() == table).all() and np.abs(layer.vectors.numpy()).max() > 0.1
+    save(tmp_path, *export(model, config))
+    for rows in (64, 300):
+        ids = padded_ids(config, n=rows)
+        expected = np.asarray(model(ids, training=False))
+        np.testing.assert_allclose(Network.load(tmp_path).predict_ids(ids), expected, atol=1e-5)
+
+
+def test_subword_table_hashes_each_tokens_character_ngrams():
+    from sentiment_cli.text import SUBWORDS_PER_TOKEN, subword_table
+
+    tokens = ["<pad>", "<oov>", "<user>", "good", "good_NEG", "goodness", "a"]
+    table = subword_table(tokens, 1000)
+    assert table.shape == (7, SUBWORDS_PER_TOKEN) and table.dtype == np.int32
+    assert not table[:3].any()  # padding, unknown and placeholders have none
+    assert ((table >= 0) & (table <= 1000)).all()
+    assert list(table[6][:2]) != [0, 0] and (table[6] > 0).sum() == 1  # "<a>": one 3-gram
+    good, negated, goodness = (set(table[i][table[i] > 0]) for i in (3, 4, 5))
+    assert len(good) == 9  # "<good>": 4 + 3 + 2 n-grams of 3, 4, 5 characters
+    assert len(good & negated) >= 6 and len(good & goodness) >= 6  # they share "goo", "good"...
+    assert (subword_table(tokens, 1000) == table).all()  # the same ids every time
+
+
 def test_runtime_files_round_trip(tmp_path):
     from sentiment_cli.runtime import Network, export, save
 
@@ -93,6 +134,30 @@ def test_runtime_files_round_trip(tmp_path):
     ids = padded_ids(config)
     np.testing.assert_allclose(
         Network.load(tmp_path).predict_ids(ids), np.asarray(model(ids)), atol=1e-5
+    )
+
+
+def test_large_weights_are_memory_mapped_and_compressed_ones_still_load(tmp_path, monkeypatch):
+    from sentiment_cli import runtime
+
+    model, config = random_model("lstm", 1, False, True, "post", "last", True)
+    arrays, spec = runtime.export(model, config)
+    runtime.save(tmp_path, arrays, spec)
+    monkeypatch.setattr(runtime, "MAP_BYTES", 500)  # the tiny embedding (928 bytes) is large
+    mapped = runtime.read_weights(tmp_path / runtime.WEIGHTS_FILE)
+    assert isinstance(mapped["embedding"], np.memmap)
+    assert not isinstance(mapped["classifier.bias"], np.memmap)
+    other = tmp_path / "compressed"  # e.g. written by hand
+    other.mkdir()
+    np.savez_compressed(other / runtime.WEIGHTS_FILE, **arrays)
+    read = runtime.read_weights(other / runtime.WEIGHTS_FILE)
+    assert not isinstance(read["embedding"], np.memmap)
+    for name, array in arrays.items():
+        np.testing.assert_array_equal(mapped[name], array)
+        np.testing.assert_array_equal(read[name], array)
+    ids = padded_ids(config)
+    np.testing.assert_allclose(
+        runtime.Network.load(tmp_path).predict_ids(ids), np.asarray(model(ids)), atol=1e-5
     )
 
 
