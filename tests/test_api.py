@@ -77,6 +77,23 @@ def test_predict_many_streams_chunks_in_order(trained_model):
     assert [label for r in results for label in r.predicted] == whole["label"].tolist()
 
 
+def test_a_stream_leaves_the_garbage_collector_as_it_found_it(trained_model):
+    """predict_many rests the collector while it streams, and only while it does."""
+    import gc
+
+    model = load_model(trained_model)
+    before = gc.get_threshold()
+    stream = model.predict_many([["so happy"], ["so sad"], ["meh"]])
+    next(stream)
+    assert gc.get_threshold() != before and gc.get_freeze_count() > 0
+    list(stream)
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+    stream = model.predict_many([["so happy"], ["so sad"]])
+    next(stream)
+    stream.close()  # a caller that stops early
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
 @pytest.mark.parametrize("n_chunks", [1, 2, 7])
 def test_chunks_scored_in_worker_processes_keep_their_order(trained_model, n_chunks):
     """predict_chunks tokenizes the chunks after the first in forked workers: the
