@@ -79,46 +79,11 @@ def build_model(
     keras = backend.keras()
     from keras import layers
 
-    from sentiment_cli.layers import (
-        AttentionPooling,
-        MaskedMaxPooling,
-        MaskedMeanPooling,
-        Subwords,
-    )
+    from sentiment_cli.layers import AttentionPooling, MaskedMaxPooling, MaskedMeanPooling
 
     m = config.model
     inputs = keras.Input(shape=(config.text.max_length,), dtype="int32", name="token_ids")
-    x = layers.Embedding(
-        vocab_size,
-        m.embedding_dim,
-        # mask_zero lets every later layer skip padding (id 0) instead of reading zeros.
-        mask_zero=m.mask_padding,
-        trainable=m.embeddings_trainable or embedding_matrix is None,
-        name="embedding",
-    )(inputs)
-    if subword_table is not None:
-        subwords = Subwords(
-            vocab_size,
-            subword_table.shape[1],
-            m.subwords,
-            m.embedding_dim,
-            mask_zero=m.mask_padding,
-            name="subwords",
-        )
-        x = layers.Add(name="word_and_subwords")([x, subwords(inputs)])
-    if lexicon_matrix is not None:
-        # Prior sentiment per token id: frozen, and saved with the model.
-        prior = layers.Embedding(
-            vocab_size,
-            lexicon_matrix.shape[1],
-            mask_zero=m.mask_padding,
-            trainable=False,
-            name="lexicon",
-        )(inputs)
-        x = layers.Concatenate(name="embedding_and_lexicon")([x, prior])
-    if m.embedding_dropout > 0:
-        x = layers.SpatialDropout1D(m.embedding_dropout, name="embedding_dropout")(x)
-
+    x = token_vectors(config, inputs, vocab_size, embedding_matrix, lexicon_matrix, subword_table)
     x = recurrent_layers(config, x)
     if m.pooling == "max":
         x = MaskedMaxPooling(name="pooling")(x)
@@ -139,6 +104,47 @@ def build_model(
     if subword_table is not None:
         model.get_layer("subwords").table.assign(subword_table)
     return model
+
+
+def token_vectors(config: Config, inputs, vocab_size, embedding_matrix, lexicon_matrix, subwords):
+    """What the first recurrent layer reads for each token id: its word vector (plus
+    its character n-grams' mean), its lexicon features, channel dropout."""
+    from keras import layers
+
+    from sentiment_cli.layers import Subwords
+
+    m = config.model
+    x = layers.Embedding(
+        vocab_size,
+        m.embedding_dim,
+        # mask_zero lets every later layer skip padding (id 0) instead of reading zeros.
+        mask_zero=m.mask_padding,
+        trainable=m.embeddings_trainable or embedding_matrix is None,
+        name="embedding",
+    )(inputs)
+    if subwords is not None:
+        grams = Subwords(
+            vocab_size,
+            subwords.shape[1],
+            m.subwords,
+            m.embedding_dim,
+            mask_zero=m.mask_padding,
+            name="subwords",
+        )
+        x = layers.Add(name="word_and_subwords")([x, grams(inputs)])
+    if lexicon_matrix is not None:
+        # Prior sentiment per token id: frozen, and saved with the model.
+        prior = layers.Embedding(
+            vocab_size,
+            lexicon_matrix.shape[1],
+            mask_zero=m.mask_padding,
+            trainable=False,
+            name="lexicon",
+        )(inputs)
+        x = layers.Concatenate(name="embedding_and_lexicon")([x, prior])
+    if m.embedding_dropout > 0:
+        x = layers.SpatialDropout1D(m.embedding_dropout, name="embedding_dropout")(x)
+    return x
 
 
 def recurrent_layers(config: Config, x):
