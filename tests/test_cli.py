@@ -304,6 +304,30 @@ def test_input_progress_reaches_the_file_size_and_stays_off_without_a_terminal(
     assert result.exit_code == 0 and result.stderr == ""
 
 
+def test_output_to_a_named_pipe_writes_into_it_and_leaves_it_a_pipe(
+    runner, trained_model, tmp_path
+):
+    """--output onto something that is not a regular file (/dev/null, a pipe) writes
+    into it: the write-then-rename of a regular file would replace it with a file
+    (as root, /dev/null itself)."""
+    import os
+    import stat
+    import threading
+
+    pipe = tmp_path / "scores"
+    os.mkfifo(pipe)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_text()))
+    reader.start()
+    args = ["predict", "--model-dir", str(trained_model), "-f", "csv", "-o", str(pipe)]
+    result = runner.invoke(cli, [*args, "not bad at all"])
+    reader.join(timeout=30)
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+    assert received and received[0].startswith("text,label,") and "not bad at all" in received[0]
+    assert list(tmp_path.glob(".scores.tmp-*")) == []
+
+
 def test_reduce_lr_factor_lowers_the_rate_after_an_epoch_without_improvement(
     runner, tiny_csv, tmp_path
 ):
