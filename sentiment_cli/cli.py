@@ -955,6 +955,13 @@ def exploding(radii, clipnorm, length, steps, learning_rate, seed, report_dir, f
 
 
 def main() -> None:
+    import atexit
+    import gc
+
+    # At exit Python collects garbage once more, walking every object the process still
+    # holds (a model, a vocabulary, tokenizer caches): 40 ms of a 0.6 s predict. Frozen
+    # objects are skipped; outputs are closed before then.
+    atexit.register(gc.freeze)
     cli(prog_name="sentiment-cli")
 
 

@@ -56,11 +56,21 @@ def _load_tweet_tokenizer_class():
             package = types.ModuleType(name)
             package.__path__ = [path]
             sys.modules[name] = package
+        api = types.ModuleType("nltk.tokenize.api")
+        api.TokenizerI = _TokenizerBase
+        sys.modules["nltk.tokenize.api"] = api
         from nltk.tokenize.casual import TweetTokenizer
     finally:
         for name in [n for n in sys.modules if n == "nltk" or n.startswith("nltk.")]:
             del sys.modules[name]
     return TweetTokenizer
+
+
+class _TokenizerBase:
+    """Stands in for ``nltk.tokenize.api.TokenizerI``, the base class of NLTK's
+    TweetTokenizer, while its module loads: the real one imports nltk.internals and
+    xml.sax.saxutils (subprocess, urllib, http.client, ssl: 40 ms of every start) for
+    helpers (span_tokenize, tokenize_sents) that TweetTokenizer.tokenize does not use."""
 
 
 @lru_cache(maxsize=4)

@@ -134,20 +134,24 @@ SAMPLES = [
 @pytest.mark.parametrize("lowercase", [True, False])
 @pytest.mark.parametrize("reduce_len", [True, False])
 def test_fast_tokenizer_matches_nltk(lowercase, reduce_len):
-    from sentiment_cli.text import _clean, _tweet_tokenizer, _tweet_tokenizer_class
+    from nltk.tokenize import TweetTokenizer  # NLTK's own, as `import nltk` gives it
+
+    from sentiment_cli.text import _clean, _tweet_tokenizer
 
     fast = _tweet_tokenizer(lowercase, reduce_len)
     assert type(fast).__name__ == "_FastTweetTokenizer"
-    nltk = _tweet_tokenizer_class()(preserve_case=not lowercase, reduce_len=reduce_len)
+    nltk = TweetTokenizer(preserve_case=not lowercase, reduce_len=reduce_len)
     for text in SAMPLES:
         assert fast.tokenize(_clean(text)) == nltk.tokenize(_clean(text)), text
 
 
 @given(st.text(max_size=80))
 def test_fast_tokenizer_matches_nltk_on_any_text(text):
-    from sentiment_cli.text import _clean, _tweet_tokenizer, _tweet_tokenizer_class
+    from nltk.tokenize import TweetTokenizer  # NLTK's own, as `import nltk` gives it
 
-    nltk = _tweet_tokenizer_class()(preserve_case=False, reduce_len=True)
+    from sentiment_cli.text import _clean, _tweet_tokenizer
+
+    nltk = TweetTokenizer(preserve_case=False, reduce_len=True)
     assert _tweet_tokenizer(True, True).tokenize(_clean(text)) == nltk.tokenize(_clean(text))
 
 
@@ -159,11 +163,13 @@ ASCII_TWEETS = st.lists(st.sampled_from(PIECES), max_size=60).map("".join)
 def test_ascii_text_takes_the_standard_engine_and_gets_nltks_tokens(text):
     """ASCII text is matched by the standard library's `re` (fast path): its tokens
     are still those of NLTK, whose pattern runs under the `regex` module."""
-    from sentiment_cli.text import _clean, _tweet_tokenizer, _tweet_tokenizer_class
+    from nltk.tokenize import TweetTokenizer  # NLTK's own, as `import nltk` gives it
+
+    from sentiment_cli.text import _clean, _tweet_tokenizer
 
     fast = _tweet_tokenizer(True, True)
     assert fast.ascii_words is not None
-    nltk = _tweet_tokenizer_class()(preserve_case=False, reduce_len=True)
+    nltk = TweetTokenizer(preserve_case=False, reduce_len=True)
     assert fast.tokenize(_clean(text)) == nltk.tokenize(_clean(text))
 
 
@@ -244,6 +250,33 @@ def test_chunks_are_refused_where_a_token_spans_whitespace():
         assert tokenizer.chunks(text) is None, text
     assert tokenizer.chunks("I LOVE it :) 2016") == ["I", "LOVE", "it", ":)", "2016"]
     assert words("call 555 123 4567", TextConfig()) == ["call", "555 123 4567"]
+
+
+def test_the_tokenizer_loads_without_nltks_package_and_leaves_it_untouched():
+    """NLTK's TweetTokenizer is loaded without nltk/__init__ (scipy, scikit-learn) and
+    without nltk.internals (http.client, ssl); afterwards `import nltk` is NLTK's own,
+    and its tokenizer gives the same tokens."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from sentiment_cli.config import TextConfig\n"
+        "from sentiment_cli.text import load_tokenizer, _tweet_tokenizer\n"
+        "load_tokenizer(TextConfig())\n"
+        "heavy = ('nltk', 'nltk.internals', 'http.client', 'ssl', 'scipy', 'sklearn')\n"
+        "print('LOADED', sorted(m for m in heavy if m in sys.modules))\n"
+        "from nltk.tokenize import TweetTokenizer\n"
+        "import nltk.tokenize.api\n"
+        "print('REAL', issubclass(TweetTokenizer, nltk.tokenize.api.TokenizerI))\n"
+        "text = 'Sooooo HAPPY @Anna :-) XD #Blessed http://x.co/AbC &amp; can’t 555-123-4567'\n"
+        "ours = _tweet_tokenizer(True, True).tokenize(text)\n"
+        "theirs = TweetTokenizer(preserve_case=False, reduce_len=True).tokenize(text)\n"
+        "print('SAME', ours == theirs)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:3] == ["LOADED []", "REAL True", "SAME True"]
 
 
 def test_first_use_from_many_threads_at_once():
