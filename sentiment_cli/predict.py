@@ -6,6 +6,7 @@ import contextlib
 import gc
 import itertools
 import os
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -90,22 +91,33 @@ def predict_chunks(
         yield from _predict_chunks(bundle, iter(chunks), workers)
 
 
+_RESTING = {"streams": 0, "threshold": None}  # shared by every stream of the process
+_RESTING_LOCK = threading.Lock()
+
+
 @contextlib.contextmanager
 def fewer_collections():
     """Python's cyclic garbage collector, at rest while a stream is scored: what is loaded
     so far (model, vocabulary, tokenizer) is frozen, so a collection does not walk it
     again (nor write to its pages, which forked workers would then have to copy), and
-    collections come less often (scoring makes no reference cycles); both are restored
-    afterwards. Measured on the 12,284-tweet file, 8 runs each: median 0.62 -> 0.595 s
+    collections come less often (scoring makes no reference cycles). The collector is
+    process-wide: the first stream to start sets this and the last to end restores it.
+    Measured on the 12,284-tweet file, 8 runs each: median 0.62 -> 0.595 s
     whole-process, 6% less CPU."""
-    threshold = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(50_000, 50, 1_000)
+    with _RESTING_LOCK:
+        if _RESTING["streams"] == 0:
+            _RESTING["threshold"] = gc.get_threshold()
+            gc.set_threshold(50_000, 50, 1_000)
+        _RESTING["streams"] += 1
+        gc.freeze()
     try:
         yield
     finally:
-        gc.set_threshold(*threshold)
-        gc.unfreeze()
+        with _RESTING_LOCK:
+            _RESTING["streams"] -= 1
+            if _RESTING["streams"] == 0:
+                gc.set_threshold(*_RESTING["threshold"])
+                gc.unfreeze()
 
 
 def _predict_chunks(bundle: ModelDir, chunks: Iterator[list[str]], workers: int):

@@ -92,6 +92,13 @@ def test_a_stream_leaves_the_garbage_collector_as_it_found_it(trained_model):
     next(stream)
     stream.close()  # a caller that stops early
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+    first, second = (model.predict_many([["so happy"], ["so sad"]]) for _ in range(2))
+    next(first)
+    next(second)  # two streams at once: the last to end restores the collector
+    list(first)
+    assert gc.get_threshold() != before
+    list(second)
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
 
 
 @pytest.mark.parametrize("n_chunks", [1, 2, 7])
