@@ -86,6 +86,19 @@ def trained_model(tmp_path_factory):
     return out
 
 
+def fresh_python(code: str) -> str:
+    """Standard output of ``code`` run by a new Python process from the repository root
+    (what a cold command imports and prints); its stderr is shown if it fails."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
 def shared_file(*parts: str) -> Path:
     """A file of ../shared/data. Absent, the test skips; under CI (CI=true) it fails,
     so a CI run cannot go green without the real-data tests."""

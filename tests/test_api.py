@@ -1,15 +1,13 @@
 """The Python API: load_model(DIR).predict(texts) without TensorFlow, picklable."""
 
 import pickle
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from sentiment_cli import load_model
-from tests.conftest import ROOT
+from tests.conftest import fresh_python
 
 
 def test_predict_returns_the_csv_columns(trained_model, runner):
@@ -62,10 +60,8 @@ def test_the_api_never_imports_tensorflow(trained_model):
         f"print(load_model({str(trained_model)!r}).predict(['not bad']).shape)\n"
         "print('LEAKED', [m for m in ('tensorflow', 'keras') if m in sys.modules])\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
-    )
-    assert "LEAKED []" in result.stdout, result.stdout + result.stderr
+    out = fresh_python(code)
+    assert "LEAKED []" in out, out
 
 
 def test_predict_many_streams_chunks_in_order(trained_model):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sentiment_cli.cli import cli
-from tests.conftest import TWEETS, train_args, write_csv
+from tests.conftest import TWEETS, fresh_python, train_args, write_csv
 
 COMMANDS = [
     [],
@@ -33,8 +33,7 @@ def test_help_does_not_import_tensorflow():
         "    assert CliRunner().invoke(cli, [*command, '--help']).exit_code == 0\n"
         "print('tensorflow' in sys.modules, 'keras' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False False"
+    assert fresh_python(code).strip() == "False False"
 
 
 def test_bad_input_is_refused_before_tensorflow_is_imported(tmp_path):
@@ -44,8 +43,7 @@ def test_bad_input_is_refused_before_tensorflow_is_imported(tmp_path):
         f"r = CliRunner().invoke(cli, ['train', {str(data)!r}, '-o', {str(tmp_path / 'm')!r}])\n"
         "print(r.exit_code, 'tensorflow' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "1 False"
+    assert fresh_python(code).strip() == "1 False"
 
 
 def test_train_writes_a_complete_model_folder(trained_model):

@@ -2,14 +2,12 @@
 configs can build, and never imports TensorFlow."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 from sentiment_cli.config import load_config
-from tests.conftest import ROOT
+from tests.conftest import fresh_python
 
 SHAPES = [
     # cell, layers, bidirectional, mask_padding, padding, pooling, lexicon
@@ -184,11 +182,9 @@ def test_predict_never_imports_tensorflow(trained_model):
         "leaked = sorted(m for m in heavy if m in sys.modules)\n"
         "print('LEAKED', leaked)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
-    )
-    assert "LEAKED []" in result.stdout, result.stdout + result.stderr
-    assert '"label"' in result.stdout
+    out = fresh_python(code)
+    assert "LEAKED []" in out, out
+    assert '"label"' in out
 
 
 def test_a_folder_from_before_the_runtime_is_read_through_keras(runner, trained_model, tmp_path):

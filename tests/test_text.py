@@ -5,6 +5,7 @@ from hypothesis import strategies as st
 
 from sentiment_cli.config import TextConfig
 from sentiment_cli.text import OOV, PAD, Vocabulary, tokenize
+from tests.conftest import fresh_python
 
 DEFAULT = TextConfig()
 
@@ -256,9 +257,6 @@ def test_the_tokenizer_loads_without_nltks_package_and_leaves_it_untouched():
     """NLTK's TweetTokenizer is loaded without nltk/__init__ (scipy, scikit-learn) and
     without nltk.internals (http.client, ssl); afterwards `import nltk` is NLTK's own,
     and its tokenizer gives the same tokens."""
-    import subprocess
-    import sys
-
     code = (
         "import sys\n"
         "from sentiment_cli.config import TextConfig\n"
@@ -274,16 +272,11 @@ def test_the_tokenizer_loads_without_nltks_package_and_leaves_it_untouched():
         "theirs = TweetTokenizer(preserve_case=False, reduce_len=True).tokenize(text)\n"
         "print('SAME', ours == theirs)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split("\n")[:3] == ["LOADED []", "REAL True", "SAME True"]
+    assert fresh_python(code).split("\n")[:3] == ["LOADED []", "REAL True", "SAME True"]
 
 
 def test_first_use_from_many_threads_at_once():
     """The tokenizer's first load is shared by every thread (a server's threadpool)."""
-    import subprocess
-    import sys
-
     code = (
         "from concurrent.futures import ThreadPoolExecutor\n"
         "from sentiment_cli.config import TextConfig\n"
@@ -294,9 +287,7 @@ def test_first_use_from_many_threads_at_once():
         "    out = list(pool.map(one, range(64)))\n"
         "print(len(out), out[3])\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "64 ['so', 'happy', '<number>', ':)']"
+    assert fresh_python(code).strip() == "64 ['so', 'happy', '<number>', ':)']"
 
 
 @settings(max_examples=30, deadline=None)
