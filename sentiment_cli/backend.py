@@ -59,17 +59,7 @@ def load():
         inputs = keras.Input(shape=(2,), dtype="int32")
         masked = keras.layers.Embedding(2, 1, mask_zero=True)(inputs)
         keras.Model(inputs, keras.layers.LSTM(1)(masked))(np.array([[1, 0]]))
-    import logging
-
-    logging.getLogger("tensorflow").addFilter(_not_retracing)
     return keras
-
-
-def _not_retracing(record) -> bool:
-    """Drops TensorFlow's "triggered tf.function retracing" hint: each new model (every
-    member of an ensemble, a distilled model) traces its own predict function once, as
-    it must; the hint is about this code, and a user can do nothing about it."""
-    return "triggered tf.function retracing" not in record.getMessage()
 
 
 def keras():

@@ -88,12 +88,6 @@ class TrainConfig:
     augment_contrast: float = 0.1  # add this fraction of "A, but B" pairs (label of B)
     augment_weight: float = 0.5  # weight of an augmented tweet in the loss (a real one: 1)
     members: int = 1  # >1: an ensemble of this many models (seeds seed, seed+1, ...), averaged
-    distill: bool = False  # with members > 1: keep one model trained on the members' mean
-
-    @property
-    def ensemble(self) -> bool:
-        """Whether the model folder holds the members themselves (not one distilled model)."""
-        return self.members > 1 and not self.distill
 
 
 @dataclass(frozen=True)

@@ -175,11 +175,10 @@ def recurrent_layers(config: Config, x):
     return x
 
 
-def compile_model(model, train: TrainConfig, soft_targets: bool = False) -> None:
+def compile_model(model, train: TrainConfig) -> None:
     """Adam (AdamW with ``train.weight_decay``) with the configured learning rate and
     gradient clipping, sparse categorical cross-entropy: every model of the tool (and its
-    pretraining head) trains this way. ``soft_targets``: cross-entropy against a
-    probability row per tweet instead (a distilled model learns its teacher's)."""
+    pretraining head) trains this way."""
     from sentiment_cli import backend
 
     keras = backend.keras()
@@ -194,8 +193,7 @@ def compile_model(model, train: TrainConfig, soft_targets: bool = False) -> None
         optimizer = keras.optimizers.Adam(
             learning_rate=train.learning_rate, clipnorm=train.clipnorm
         )
-    loss = "categorical_crossentropy" if soft_targets else "sparse_categorical_crossentropy"
-    model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 
 
 def parameter_table(model) -> list[tuple[str, str, int]]:

@@ -42,9 +42,8 @@ def _directions(bidirectional: bool) -> list[str]:
 
 def export(model, config) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """(arrays by role, layer list) of a trained Keras model built by ``model.build_model``;
-    for an ensemble (``train.members`` > 1, not distilled), every member's, under
-    ``member_<i>.``."""
-    if config.train.ensemble:
+    for an ensemble (``train.members`` > 1), every member's, under ``member_<i>.``."""
+    if config.train.members > 1:
         arrays, members = {}, []
         for i in range(1, config.train.members + 1):
             name = member_name(i)

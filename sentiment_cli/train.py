@@ -413,7 +413,7 @@ def train(
         "total_parameters": int(model.count_params()),
         **fit_summary(history, best_epoch, config, resume, fit_seconds, progress, prepared),
         "validation": validation,
-        **members,
+        "members": members,
         "pretrained_embeddings": found,
         "baseline_fit_seconds": round(baseline.fit_seconds, 3) if baseline else None,
         "baseline_validation": baseline.validation if baseline else None,
@@ -517,22 +517,13 @@ def fit(
     verbose: int,
     log: Log,
     tensorboard: str | Path | None = None,
-    soft: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[dict[str, list[float]], float]:
     """Fit with early stopping (best weights restored) and an every-epoch checkpoint;
-    returns the whole run's history and the seconds spent fitting. ``soft``: (training,
-    validation) probability rows to learn instead of the labels, for a model compiled
-    with ``soft_targets``; no class weights then (the rows already weigh the classes)."""
+    returns the whole run's history and the seconds spent fitting."""
     from sentiment_cli.callbacks import GracefulInterrupt
 
     t = config.train
-    if soft is None:
-        weights, sample_weights = loss_weights(config, prepared, log)
-        y_train, y_val = prepared.y_train, prepared.y_val
-    else:
-        weights = None
-        sample_weights = augment_weights(config, prepared, np.ones(len(prepared.splits.classes)))
-        y_train, y_val = soft
+    weights, sample_weights = loss_weights(config, prepared, log)
     callbacks = fit_callbacks(config, prepared, progress, checkpoint, tensorboard, log)
     history = {key: list(values) for key, values in progress.history.items()}
     started = time.perf_counter()
@@ -540,8 +531,8 @@ def fit(
         with GracefulInterrupt() as interrupt:
             result = model.fit(
                 prepared.x_train.ids,
-                y_train,
-                validation_data=(prepared.x_val.ids, y_val),
+                prepared.y_train,
+                validation_data=(prepared.x_val.ids, prepared.y_val),
                 epochs=t.epochs,
                 initial_epoch=progress.initial_epoch,
                 batch_size=t.batch_size,
@@ -560,16 +551,14 @@ def fit(
 
 def fit_members(model, config, prepared, progress, checkpoint, verbose, log, tensorboard):
     """Fit the model; with ``train.members`` k > 1, then k - 1 more with the seeds that
-    follow, and return their average as one model, or (``train.distill``) one model
-    distilled from them. Returns (model, the first member's history or the distilled
-    model's, seconds fitting, summary entries: each member's seed, best epoch and
-    validation metrics, and what distilling used)."""
+    follow, and return their average as one model. Returns (model, the first member's
+    history, seconds fitting, each member's seed, best epoch and validation metrics)."""
     k = config.train.members
     if k > 1:
         log(f"Member 1 of {k} (seed {config.train.seed})")
     history, seconds = fit(model, config, prepared, progress, checkpoint, verbose, log, tensorboard)
     if k == 1:
-        return model, history, seconds, {"members": None}
+        return model, history, seconds, None
     from sentiment_cli import backend
 
     keras = backend.keras()
@@ -590,49 +579,8 @@ def fit_members(model, config, prepared, progress, checkpoint, verbose, log, ten
         seconds += member_seconds
         fitted.append(member)
         runs.append(member_run(member, member_config, prepared, member_history, log))
-    ensemble = averaged(fitted, config)
-    if not config.train.distill:
-        log(f"Ensemble: the mean of {k} members' probabilities")
-        return ensemble, history, seconds, {"members": runs}
-    student, history, student_seconds, taught = distill(
-        ensemble, config, prepared, checkpoint, verbose, log
-    )
-    return student, history, seconds + student_seconds, {"members": runs, "distilled": taught}
-
-
-def distill(teacher, config: Config, prepared: Prepared, checkpoint, verbose, log):
-    """(one model, its history, seconds fitting): a new model trained to give the
-    ensemble's probabilities on the training split (knowledge distillation, Hinton et al.
-    2015), so that prediction runs one network instead of k. Its early stopping follows
-    the loss against the validation labels."""
-    from sentiment_cli import backend
-    from sentiment_cli.model import compile_model
-
-    keras = backend.keras()
-    k = config.train.members
-    teacher_metrics, _ = validate(teacher, config, prepared, {}, log)
-    soft_train = teacher.predict(prepared.x_train.ids, batch_size=1024, verbose=0)
-    soft_val = np.eye(len(prepared.splits.classes), dtype="float32")[prepared.y_val]
-    seed = config.train.seed + k
-    log(f"Distilling the {k} members into one model (seed {seed})")
-    train = dataclasses.replace(config.train, seed=seed, checkpoint=False)
-    student_config = dataclasses.replace(config, train=train)
-    keras.utils.set_random_seed(seed)
-    student, fresh, _ = model_and_progress(
-        student_config, prepared, checkpoint, False, verbose, lambda message: None
-    )
-    compile_model(student, train, soft_targets=True)
-    history, seconds = fit(
-        student,
-        student_config,
-        prepared,
-        fresh,
-        checkpoint,
-        verbose,
-        log,
-        soft=(np.asarray(soft_train, dtype="float32"), soft_val),
-    )
-    return student, history, seconds, {"seed": seed, "teacher_validation": teacher_metrics}
+    log(f"Ensemble: the mean of {k} members' probabilities")
+    return averaged(fitted, config), history, seconds, runs
 
 
 def member_run(model, config, prepared, history, log) -> dict[str, Any]:
@@ -710,18 +658,9 @@ def loss_weights(config: Config, prepared: Prepared, log: Log):
     if len(prepared.y_train) == len(real_labels):
         return weights, None
     per_class = np.array([(weights or {}).get(i, 1.0) for i in range(len(classes))])
-    return None, augment_weights(config, prepared, per_class)
-
-
-def augment_weights(config: Config, prepared: Prepared, per_class: np.ndarray):
-    """Per-row loss weights: ``per_class`` of each row's label, the augmented copies'
-    scaled by train.augment_weight; None when nothing was added."""
-    real = len(prepared.real_train[0].labels)
-    if len(prepared.y_train) == real:
-        return None
-    sample_weights = np.asarray(per_class, dtype="float64")[prepared.y_train]
-    sample_weights[real:] *= config.train.augment_weight
-    return sample_weights
+    sample_weights = per_class[prepared.y_train]
+    sample_weights[len(real_labels) :] *= config.train.augment_weight
+    return None, sample_weights
 
 
 def validate(
