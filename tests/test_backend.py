@@ -17,6 +17,19 @@ def test_filtered_stderr_drops_chatter_and_keeps_the_rest(capfd):
     assert err == "UserWarning: something the user should see\n"
 
 
+def test_tensorflows_retracing_hint_is_dropped_and_its_warnings_kept(caplog):
+    import logging
+
+    from sentiment_cli.backend import load
+
+    load()
+    logger = logging.getLogger("tensorflow")
+    with caplog.at_level(logging.WARNING, logger="tensorflow"):
+        logger.warning("5 out of the last 5 calls to <function f> triggered tf.function retracing.")
+        logger.warning("a real warning")
+    assert [r.getMessage() for r in caplog.records] == ["a real warning"]
+
+
 def test_training_prints_no_tensorflow_start_up_lines(tmp_path):
     data = write_csv(tmp_path / "t.csv", TWEETS * 2)
     args = ["train", str(data), "-o", str(tmp_path / "m"), "-q", "--set", "train.epochs=1"]
