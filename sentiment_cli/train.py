@@ -406,6 +406,9 @@ def train(
         model, config, prepared, progress, checkpoint, verbose, log, tensorboard
     )
     validation, best_epoch = validate(model, config, prepared, history, log)
+    bias_tuning = None
+    if config.train.tune_biases:
+        validation, bias_tuning = tune_biases(model, prepared, validation, log)
     baseline = fit_baseline(config, prepared, log)
     summary = {
         **data_summary(options, prepared, config),
@@ -413,6 +416,7 @@ def train(
         "total_parameters": int(model.count_params()),
         **fit_summary(history, best_epoch, config, resume, fit_seconds, progress, prepared),
         "validation": validation,
+        "bias_tuning": bias_tuning,
         "members": members,
         "pretrained_embeddings": found,
         "baseline_fit_seconds": round(baseline.fit_seconds, 3) if baseline else None,
@@ -690,6 +694,38 @@ def validate(
         f"macro_recall {metrics['macro_recall']:.4f}, accuracy {metrics['accuracy']:.4f}"
     )
     return metrics, best_epoch
+
+
+def tune_biases(model, prepared: Prepared, before: dict[str, Any], log: Log):
+    """``train.tune_biases``: add to the classifier's biases the offsets that maximize
+    macro recall on the validation split (``biases.py``). Returns the model's validation
+    metrics after, and the offsets with the metrics before."""
+    from sentiment_cli.biases import add_to_biases, fit_offsets, networks, shifted, untunable
+    from sentiment_cli.metrics import classification_metrics
+
+    classes = prepared.splits.classes
+    reason = untunable(prepared.y_val, classes)
+    if reason:
+        log(f"Biases not tuned: {reason}")
+        return before, None
+    probs = [net.predict(prepared.x_val.ids, batch_size=256, verbose=0) for net in networks(model)]
+    offsets = fit_offsets(probs, prepared.y_val)
+    add_to_biases(model, offsets)
+    predicted = shifted(probs, offsets).argmax(axis=1)
+    after = classification_metrics(
+        prepared.splits.val.labels, [classes[i] for i in predicted], classes
+    )
+    log(
+        "Biases tuned for macro recall on the validation split: "
+        + ", ".join(f"{c} {o:+.1f}" for c, o in zip(classes, offsets, strict=True))
+        + f"; macro_recall {before['macro_recall']:.4f} -> {after['macro_recall']:.4f} "
+        "(chosen on this split, so this figure is optimistic)"
+    )
+    tuning = {
+        "offsets": {c: float(o) for c, o in zip(classes, offsets, strict=True)},
+        "validation_before": before,
+    }
+    return after, tuning
 
 
 def fit_baseline(config: Config, prepared: Prepared, log: Log):
