@@ -102,7 +102,9 @@ def test_tuned_biases_are_in_the_model_every_runtime_reads(tuned_and_untuned):
 def test_too_few_validation_tweets_of_a_class_leave_the_biases_alone(runner, tmp_path):
     data = write_csv(tmp_path / "d.csv", TWEETS * 2)
     val = write_csv(tmp_path / "v.csv", TWEETS[:12] * 4 + TWEETS[12:13])  # one neutral
-    args = train_args(data, tmp_path / "m", "--val-data", str(val))
+    args = train_args(
+        data, tmp_path / "m", "--val-data", str(val), "--set", "train.tune_biases=true"
+    )
     result = runner.invoke(cli, [a for a in args if a != "--quiet"])
     assert result.exit_code == 0, result.output
     assert "Biases not tuned: the validation split has fewer than 20 tweets of neutral (1)" in (
