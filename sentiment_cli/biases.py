@@ -59,20 +59,10 @@ def fit_offsets(member_probs: list[np.ndarray], y: np.ndarray) -> np.ndarray:
     return offsets
 
 
-def networks(model) -> list:
-    """The networks whose probabilities a Keras model averages: the members of an
-    ensemble (``train.members``), or the model itself."""
-    from sentiment_cli.runtime import member_name
-
-    if model.name.startswith("ensemble_of_"):
-        count = int(model.name.removeprefix("ensemble_of_"))
-        return [model.get_layer(member_name(i)) for i in range(1, count + 1)]
-    return [model]
-
-
-def add_to_biases(model, offsets: np.ndarray) -> None:
-    """Add ``offsets`` to the classifier's bias of each of the model's networks."""
-    for network in networks(model):
+def add_to_biases(networks: list, offsets: np.ndarray) -> None:
+    """Add ``offsets`` to the classifier's bias of each network (an ensemble's members,
+    ``runtime.keras_members``)."""
+    for network in networks:
         layer = network.get_layer("classifier")
         kernel, bias = layer.get_weights()
         layer.set_weights([kernel, bias + offsets.astype(bias.dtype)])

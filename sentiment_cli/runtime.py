@@ -45,17 +45,24 @@ def export(model, config) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     for an ensemble (``train.members`` > 1), every member's, under ``member_<i>.``."""
     if config.train.members > 1:
         arrays, members = {}, []
-        for i in range(1, config.train.members + 1):
-            name = member_name(i)
-            member_arrays, network = export_network(model.get_layer(name), config)
-            arrays.update({f"{name}.{key}": value for key, value in member_arrays.items()})
-            members.append({"name": name, **network})
+        for member in keras_members(model, config):
+            member_arrays, network = export_network(member, config)
+            arrays.update({f"{member.name}.{key}": value for key, value in member_arrays.items()})
+            members.append({"name": member.name, **network})
         return arrays, {"members": members, "combine": "mean"}
     return export_network(model, config)
 
 
 def member_name(i: int) -> str:
     return f"member_{i}"
+
+
+def keras_members(model, config) -> list:
+    """The Keras networks whose probabilities ``model`` averages: an ensemble's members
+    (``train.members`` > 1, named by ``member_name``), or the model itself."""
+    if config.train.members > 1:
+        return [model.get_layer(member_name(i)) for i in range(1, config.train.members + 1)]
+    return [model]
 
 
 def export_network(model, config) -> tuple[dict[str, np.ndarray], dict[str, Any]]:

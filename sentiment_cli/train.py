@@ -408,7 +408,7 @@ def train(
     validation, best_epoch = validate(model, config, prepared, history, log)
     bias_tuning = None
     if config.train.tune_biases:
-        validation, bias_tuning = tune_biases(model, prepared, validation, log)
+        validation, bias_tuning = tune_biases(model, config, prepared, validation, log)
     baseline = fit_baseline(config, prepared, log)
     summary = {
         **data_summary(options, prepared, config),
@@ -696,21 +696,23 @@ def validate(
     return metrics, best_epoch
 
 
-def tune_biases(model, prepared: Prepared, before: dict[str, Any], log: Log):
+def tune_biases(model, config: Config, prepared: Prepared, before: dict[str, Any], log: Log):
     """``train.tune_biases``: add to the classifier's biases the offsets that maximize
     macro recall on the validation split (``biases.py``). Returns the model's validation
     metrics after, and the offsets with the metrics before."""
-    from sentiment_cli.biases import add_to_biases, fit_offsets, networks, shifted, untunable
+    from sentiment_cli.biases import add_to_biases, fit_offsets, shifted, untunable
     from sentiment_cli.metrics import classification_metrics
+    from sentiment_cli.runtime import keras_members
 
     classes = prepared.splits.classes
     reason = untunable(prepared.y_val, classes)
     if reason:
         log(f"Biases not tuned: {reason}")
         return before, None
-    probs = [net.predict(prepared.x_val.ids, batch_size=256, verbose=0) for net in networks(model)]
+    networks = keras_members(model, config)
+    probs = [net.predict(prepared.x_val.ids, batch_size=256, verbose=0) for net in networks]
     offsets = fit_offsets(probs, prepared.y_val)
-    add_to_biases(model, offsets)
+    add_to_biases(networks, offsets)
     predicted = shifted(probs, offsets).argmax(axis=1)
     after = classification_metrics(
         prepared.splits.val.labels, [classes[i] for i in predicted], classes

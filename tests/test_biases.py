@@ -56,8 +56,10 @@ def test_shifted_is_softmax_of_shifted_logits_averaged_over_members():
     np.testing.assert_allclose(shifted(members, offsets), expected, atol=1e-12)
 
 
-@pytest.fixture(scope="module")
-def tuned_and_untuned(tmp_path_factory):
+@pytest.fixture(scope="module", params=["1", "2"], ids=["single", "ensemble"])
+def tuned_and_untuned(request, tmp_path_factory):
+    """(tuned folder, its log), (untuned folder, its log): the same data, seed and
+    number of members (``train.members``, the parameter)."""
     from click.testing import CliRunner
 
     base = tmp_path_factory.mktemp("biases")
@@ -69,7 +71,7 @@ def tuned_and_untuned(tmp_path_factory):
     for name, tune in (("tuned", "true"), ("plain", "false")):
         args = train_args(data, base / name, "--set", f"train.tune_biases={tune}")
         args += ["--val-data", str(val), "--set", "train.class_weight=none"]
-        args += ["--set", "train.epochs=3"]
+        args += ["--set", "train.epochs=3", "--set", f"train.members={request.param}"]
         result = CliRunner().invoke(cli, [a for a in args if a != "--quiet"])
         assert result.exit_code == 0, result.output
         folders.append((base / name, result.output))
@@ -78,6 +80,7 @@ def tuned_and_untuned(tmp_path_factory):
 
 def test_tuned_biases_are_in_the_model_every_runtime_reads(tuned_and_untuned):
     from sentiment_cli.artifact import load_model_dir
+    from sentiment_cli.runtime import members
 
     (tuned, output), (plain, _) = tuned_and_untuned
     assert "Biases tuned for macro recall on the validation split: negative +0.0" in output
@@ -88,7 +91,8 @@ def test_tuned_biases_are_in_the_model_every_runtime_reads(tuned_and_untuned):
     texts = ["worst day ever", "best coffee", "the vote is on sunday", "so sad"]
     plain_bundle = load_model_dir(plain)
     ids = plain_bundle.vocab.encode(texts, plain_bundle.config.text).ids
-    expected = shifted([plain_bundle.network.predict_ids(ids)], offsets)
+    # Each member's logits are shifted, then the members averaged.
+    expected = shifted([m.predict_ids(ids) for m in members(plain_bundle.network)], offsets)
     for runtime in ("numpy", "keras"):
         bundle = load_model_dir(tuned, runtime=runtime)
         got = (
