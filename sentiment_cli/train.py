@@ -379,13 +379,9 @@ def train(
         data_path, val_path, config, text_column, label_column, force, resume, output_dir, log
     )
     artifact.check_output_dir(output_dir, options.force)
+    columns = (options.text_column, options.label_column)
     splits = load_splits(
-        data_path or options.data,
-        val_path or options.val_data,
-        config,
-        options.text_column,
-        options.label_column,
-        log,
+        data_path or options.data, val_path or options.val_data, config, *columns, log
     )
 
     from sentiment_cli.backend import load
@@ -394,7 +390,6 @@ def train(
     keras = load()  # quietly: TensorFlow's start-up lines are dropped
     check_initializers(config)  # a bad initializer fails before the slow tokenizing
     vocab = resumed_vocabulary(checkpoint, splits, output_dir) if resume else None
-    columns = (options.text_column, options.label_column)
     prepared = prepare(splits, config, *columns, log, vocab, cache_dir(output_dir))
     # Seeds Python, NumPy and TensorFlow: same data + config + seed -> same weights.
     keras.utils.set_random_seed(config.train.seed)
@@ -406,9 +401,7 @@ def train(
         model, config, prepared, progress, checkpoint, verbose, log, tensorboard
     )
     validation, best_epoch = validate(model, config, prepared, history, log)
-    bias_tuning = None
-    if config.train.tune_biases:
-        validation, bias_tuning = tune_biases(model, config, prepared, validation, log)
+    validation, bias_tuning = tune_biases(model, config, prepared, validation, log)
     baseline = fit_baseline(config, prepared, log)
     summary = {
         **data_summary(options, prepared, config),
@@ -699,11 +692,14 @@ def validate(
 def tune_biases(model, config: Config, prepared: Prepared, before: dict[str, Any], log: Log):
     """``train.tune_biases``: add to the classifier's biases the offsets that maximize
     macro recall on the validation split (``biases.py``). Returns the model's validation
-    metrics after, and the offsets with the metrics before."""
+    metrics after, and the offsets with the metrics before (None where it is off or the
+    split is too small)."""
     from sentiment_cli.biases import add_to_biases, fit_offsets, shifted, untunable
     from sentiment_cli.metrics import classification_metrics
     from sentiment_cli.runtime import keras_members
 
+    if not config.train.tune_biases:
+        return before, None
     classes = prepared.splits.classes
     reason = untunable(prepared.y_val, classes)
     if reason:
