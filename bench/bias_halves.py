@@ -2,7 +2,7 @@
 
 For each model folder (trained with ``--set train.tune_biases=false``), the validation
 split is cut in two halves at random, offsets are chosen on one half
-(``sentiment_cli.biases.fit_offsets``, as training does) and scored on the other, four
+(``sentiment_cli.training.biases.fit_offsets``, as training does) and scored on the other, four
 times over:
 
     python bench/bias_halves.py VAL.csv MODEL_DIR [MODEL_DIR ...]
@@ -30,8 +30,8 @@ def main() -> None:
 
     from sklearn.metrics import balanced_accuracy_score
 
-    from sentiment_cli.biases import fit_offsets, shifted
-    from sentiment_cli.evaluate import score
+    from sentiment_cli.evaluation.evaluate import score
+    from sentiment_cli.training.biases import fit_offsets, shifted
 
     gains = []
     for folder in args.model_dirs:

@@ -1,7 +1,7 @@
 """Build the pretrained tweet encoder shipped with the tool: `make encoder`.
 
 Trains the default model once on all the tweets we may use, then keeps its word vectors
-and its recurrent layer (``sentiment_cli/encoder.py`` describes the folder):
+and its recurrent layer (``sentiment_cli/models/encoder.py`` describes the folder):
 
 - Sentiment140's 100k tweets, labelled by their emoticons (distant supervision): one
   pretraining epoch (``train.pretrain_data``);
@@ -12,9 +12,11 @@ and its recurrent layer (``sentiment_cli/encoder.py`` describes the folder):
   validation data and the test figures stay clean.
 
     python bench/build_encoder.py [--out sentiment_cli/encoders/tweets] [--distant-only]
-                                  [--pretrain-epochs 1]
+                                  [--pretrain-epochs 1] [--domains semeval,tse]
 
-``--distant-only`` leaves the human labels out (Sentiment140 alone, as the main data).
+``--distant-only`` leaves the human labels out (Sentiment140 alone, as the main data);
+``--domains semeval`` leaves Tweet Sentiment Extraction out, for the new-domain curve of
+``bench/few_labels.py``.
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ WORK = ROOT / "bench" / "runs" / "encoder"
 sys.path.insert(0, str(ROOT / "bench"))
 
 
-def sources(distant_only: bool) -> tuple[Path, list[Path]]:
-    """(the distant-supervision CSV, the human-labelled training CSVs)."""
+def sources(distant_only: bool, domains: list[str]) -> tuple[Path, list[Path]]:
+    """(the distant-supervision CSV, the human-labelled training CSVs of ``domains``)."""
     from types import SimpleNamespace
 
     from run import domain_files  # bench/run.py: the splits `make bench` uses
@@ -47,12 +49,12 @@ def sources(distant_only: bool) -> tuple[Path, list[Path]]:
     args = SimpleNamespace(
         data_dir=SHARED / "semeval2017", tse_dir=SHARED / "tweet_sentiment_extraction", limit=None
     )
-    return distant, [domain_files(name, args, WORK)["train"] for name in ("semeval", "tse")]
+    return distant, [domain_files(name, args, WORK)["train"] for name in domains]
 
 
 def concatenate(paths: list[Path], out: Path) -> int:
     """One text,label CSV of ``paths`` (each has text and label columns); its row count."""
-    from sentiment_cli.data import read_labelled
+    from sentiment_cli.io.readers import read_labelled
 
     rows = 0
     with open(out, "w", newline="", encoding="utf-8") as handle:
@@ -72,19 +74,28 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=40000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--pretrain-epochs", type=int, default=1, help="epochs on Sentiment140")
+    parser.add_argument(
+        "--domains",
+        default="semeval,tse",
+        help="human-labelled domains to read (bench/few_labels.py builds one without tse)",
+    )
     args = parser.parse_args()
 
     import numpy as np
 
-    from sentiment_cli import encoder
     from sentiment_cli.config import load_config
-    from sentiment_cli.data import read_labelled
-    from sentiment_cli.text import tokenize_all
-    from sentiment_cli.train import train
+    from sentiment_cli.io.readers import read_labelled
+    from sentiment_cli.models import encoder
+    from sentiment_cli.text.tokenizer import tokenize_all
+    from sentiment_cli.training.train import train
 
     started = time.perf_counter()
     WORK.mkdir(parents=True, exist_ok=True)
-    distant, human = sources(args.distant_only)
+    domains = [d for d in args.domains.split(",") if d]
+    unknown = sorted(set(domains) - {"semeval", "tse"})
+    if unknown:
+        raise SystemExit(f"build_encoder: unknown --domains {', '.join(unknown)} (semeval, tse)")
+    distant, human = sources(args.distant_only, domains)
     overrides = [
         "model.encoder=null",  # an encoder does not start from itself
         f"text.max_tokens={args.max_tokens}",
@@ -125,6 +136,7 @@ def main() -> None:
         "built_by": "make encoder (python bench/build_encoder.py"
         + (" --distant-only" if args.distant_only else "")
         + (f" --pretrain-epochs {args.pretrain_epochs}" if args.pretrain_epochs != 1 else "")
+        + (f" --domains {args.domains}" if args.domains != "semeval,tse" else "")
         + ")",
         "distant_supervision": {"file": name(distant), "epochs": config.train.pretrain_epochs},
         "human_labelled": [name(p) for p in human],

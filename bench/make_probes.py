@@ -13,7 +13,7 @@ Each frame tests one thing a reader of word order must get right:
 The sentiment words are hand-picked adjectives and verbs that the VADER lexicon rates
 at |valence| >= 1.5 with the sign of their list, kept only where they occur at least
 MIN_COUNT times in the SemEval-2017 training split (when ../shared/data is present).
-The frames are used here only: the training augmentation (sentiment_cli/augment.py)
+The frames are used here only: the training augmentation (sentiment_cli/training/augment.py)
 edits real tweets by token rules and never uses these frames, so a model that passes
 the probes has not seen them.
 
@@ -107,7 +107,7 @@ FRAMES["negated_negative"] = FRAMES["negation"]  # the same frames, filled with 
 
 
 def vader_valences() -> dict[str, float]:
-    from sentiment_cli.lexicon import vader_valences as valences
+    from sentiment_cli.text.lexicon import vader_valences as valences
 
     return valences()
 
@@ -118,7 +118,7 @@ def training_counts() -> Counter | None:
     import pandas as pd
 
     from sentiment_cli.config import TextConfig
-    from sentiment_cli.text import tokenize_all
+    from sentiment_cli.text.tokenizer import tokenize_all
 
     texts = pd.read_csv(SEMEVAL_TRAIN, dtype=str, keep_default_na=False)["text"]
     return Counter(t for tokens in tokenize_all(texts, TextConfig()) for t in tokens)

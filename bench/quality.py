@@ -50,8 +50,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from sentiment_cli.config import load_config
-    from sentiment_cli.evaluate import probe_accuracy, score
-    from sentiment_cli.train import train
+    from sentiment_cli.evaluation.evaluate import probe_accuracy, score
+    from sentiment_cli.training.train import train
 
     # Biases tuned on the validation split would make its score optimistic: they stay
     # off here (bench/bias_halves.py checks that lever on validation halves instead).

@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 from sentiment_cli.config import load_config
-from sentiment_cli.data import parse_csv, read_text_file
-from sentiment_cli.text import tokenize_all
+from sentiment_cli.io.readers import parse_csv, read_text_file
+from sentiment_cli.text.tokenizer import tokenize_all
 
 
 def read_texts(paths: list[str], column: str) -> list[str]:

@@ -9,6 +9,6 @@ __version__ = "0.1.0"
 
 def load_model(path, runtime: str = "numpy"):
     """Load a model folder: ``load_model(DIR).predict(texts)`` returns a DataFrame."""
-    from sentiment_cli.api import load_model as load
+    from sentiment_cli.serving.api import load_model as load
 
     return load(path, runtime)

@@ -192,7 +192,7 @@ def train(
         sentiment-cli train --resume -o runs/gru
         sentiment-cli train tweets.csv -o runs/lstm --tensorboard runs/tb
     """
-    from sentiment_cli.train import train as run_training
+    from sentiment_cli.training.train import train as run_training
 
     config = training_config(resume, data, config_path, overrides, val_data)
     try:
@@ -210,7 +210,7 @@ def train(
             tensorboard=tensorboard,
         )
     except KeyboardInterrupt:
-        from sentiment_cli.checkpoint import resume_hint
+        from sentiment_cli.training.checkpoint import resume_hint
 
         hint = resume_hint(output_dir)
         click.echo(f"Interrupted: {output_dir} was not written or changed{hint}", err=True)
@@ -301,12 +301,12 @@ def tune(data, output_dir, space, config_path, overrides, max_minutes, max_trial
     import importlib.util
     import tempfile
 
-    from sentiment_cli import output as out
-    from sentiment_cli import tune as tuning
-    from sentiment_cli.artifact import check_output_dir
     from sentiment_cli.config import CONFIG_DIR, load_config
-    from sentiment_cli.token_cache import cache_dir
-    from sentiment_cli.train import train as run_training
+    from sentiment_cli.io import output as out
+    from sentiment_cli.runtime.model_folder import check_output_dir
+    from sentiment_cli.training import tune as tuning
+    from sentiment_cli.training.token_cache import cache_dir
+    from sentiment_cli.training.train import train as run_training
 
     if importlib.util.find_spec("keras_tuner") is None:
         raise SentimentError('tune needs KerasTuner: pip install "sentiment-cli[tune]"')
@@ -436,7 +436,7 @@ def predict(
     cell did at each word: LSTM forget / input / output gate means and the cell-state
     norm ‖C_t‖, GRU update / reset gates, SimpleRNN state norm.
     """
-    from sentiment_cli import output as out
+    from sentiment_cli.io import output as out
 
     if engine == "ray":
         return predict_on_ray(
@@ -448,9 +448,9 @@ def predict(
         raise SentimentError("give texts as arguments or with --input, not both")
     if not texts and not input_path:
         raise SentimentError("no texts: give them as arguments or with --input FILE (- for stdin)")
-    from sentiment_cli.artifact import load_model_dir
-    from sentiment_cli.data import iter_texts
-    from sentiment_cli.predict import predict_chunks
+    from sentiment_cli.io.readers import iter_texts
+    from sentiment_cli.runtime.model_folder import load_model_dir
+    from sentiment_cli.runtime.predict import predict_chunks
 
     # The input is opened first: a missing file is refused before the model loads.
     bar = out.progress_bar(input_path)
@@ -463,7 +463,7 @@ def predict(
     if trace or gates:
         if fmt not in ("table", "json"):
             raise SentimentError(f"--trace prints --format table or json, not {fmt}")
-        from sentiment_cli.trace import trace as run_trace
+        from sentiment_cli.runtime.trace import trace as run_trace
 
         traces = [run_trace(bundle, text, gates=gates) for chunk in chunks for text in chunk]
         out.write_traces(bundle, traces, fmt, output, gates)
@@ -476,9 +476,9 @@ def predict(
 
 
 def predict_on_ray(model_dir, texts, input_path, text_column, fmt, output, address, cpus, force):
-    from sentiment_cli.artifact import check_model_dir
-    from sentiment_cli.data import input_files
-    from sentiment_cli.ray_engine import predict_with_ray
+    from sentiment_cli.io.readers import input_files
+    from sentiment_cli.runtime.model_folder import check_model_dir
+    from sentiment_cli.serving.ray_engine import predict_with_ray
 
     if texts or not input_path or input_path == "-":
         raise SentimentError("--engine ray scores files: give --input FILE|FOLDER|PATTERN")
@@ -531,13 +531,13 @@ def evaluate(model_dir, data, text_column, label_column, fmt, report_dir, ensemb
         sentiment-cli evaluate --model-dir runs/rnn --model-dir runs/lstm test.csv
         sentiment-cli evaluate --model-dir runs/s1 --model-dir runs/s2 --ensemble test.csv
     """
-    from sentiment_cli import output as out
-    from sentiment_cli.evaluate import score
+    from sentiment_cli.evaluation.evaluate import score
+    from sentiment_cli.io import output as out
 
     if ensemble:
         if len(model_dir) < 2:
             raise SentimentError("--ensemble needs at least two --model-dir")
-        from sentiment_cli.evaluate import score_ensemble
+        from sentiment_cli.evaluation.evaluate import score_ensemble
 
         evaluations = [
             score_ensemble(
@@ -554,7 +554,7 @@ def evaluate(model_dir, data, text_column, label_column, fmt, report_dir, ensemb
             for d in model_dir
         ]
     if report_dir is not None:
-        from sentiment_cli.report import write_report
+        from sentiment_cli.evaluation.report import write_report
 
         names = out.short_names([e.metrics["model_dir"] for e in evaluations])
         for name, evaluation in zip(names, evaluations, strict=True):
@@ -601,7 +601,7 @@ def split(data, output_dir, test_size, seed, text_column, label_column):
     Example:
         sentiment-cli split data/sample_tweets.csv --output-dir runs/split
     """
-    from sentiment_cli.data import split_file
+    from sentiment_cli.io.readers import split_file
 
     train_path, test_path, n_train, n_test = split_file(
         data, output_dir, test_size, seed, text_column, label_column, log=click.echo
@@ -680,10 +680,10 @@ def compare(
             --report-dir reports/cells
         sentiment-cli compare train.csv --config configs/lstm.yaml --config configs/bilstm.yaml
     """
-    from sentiment_cli import output as out
-    from sentiment_cli.compare import cell_variants
-    from sentiment_cli.compare import compare as run_compare
     from sentiment_cli.config import load_config
+    from sentiment_cli.experiments.compare import cell_variants
+    from sentiment_cli.experiments.compare import compare as run_compare
+    from sentiment_cli.io import output as out
 
     if len(config_paths) > 1:
         candidates = [(Path(p).stem, load_config(p, overrides)) for p in config_paths]
@@ -703,7 +703,7 @@ def compare(
         label_column=label_column,
         log=lambda message: click.echo(message, err=True),
     )
-    from sentiment_cli.compare import plot_comparison
+    from sentiment_cli.experiments.compare import plot_comparison
 
     emit_result(result, fmt, report_dir, "comparison", plot_comparison, out.print_compare)
 
@@ -734,7 +734,7 @@ def export_command(model_dir, fmt, output, force):
         sentiment-cli export --model-dir runs/lstm --format onnx --output lstm.onnx
         sentiment-cli export --model-dir runs/lstm --format savedmodel --output serving/lstm/1
     """
-    from sentiment_cli.export import export
+    from sentiment_cli.serving.export import export
 
     result = export(model_dir, fmt, output, force)
     click.echo(
@@ -774,8 +774,8 @@ def serve(model_dir, host, port):
         raise SentimentError(
             f"serve needs {', '.join(missing)}: pip install 'sentiment-cli[serve]'"
         )
-    from sentiment_cli.artifact import check_model_dir
-    from sentiment_cli.serve import serve as run_server
+    from sentiment_cli.runtime.model_folder import check_model_dir
+    from sentiment_cli.serving.server import serve as run_server
 
     check_model_dir(model_dir)
     click.echo(f"Serving {model_dir} on http://{host}:{port}/ (Ctrl-C stops)", err=True)
@@ -834,8 +834,8 @@ def memory(distances, cells, train_size, epochs, units, seed, report_dir, fmt):
         sentiment-cli experiment memory --distances 5,20,80 --cells simple_rnn,lstm \\
             --report-dir reports/memory
     """
-    from sentiment_cli import output as out
-    from sentiment_cli.memory import memory_experiment, parse_variants, plot_memory
+    from sentiment_cli.experiments.memory import memory_experiment, parse_variants, plot_memory
+    from sentiment_cli.io import output as out
 
     variants = parse_variants(cells)
     result = memory_experiment(
@@ -873,9 +873,9 @@ def order(model_dir, data, text_column, label_column, seeds, report_dir, fmt):
         sentiment-cli experiment order --model-dir runs/lstm test.csv
         sentiment-cli experiment order --model-dir runs/lstm test.csv --report-dir reports/order
     """
-    from sentiment_cli import output as out
-    from sentiment_cli.artifact import check_model_dir
-    from sentiment_cli.order import order_experiment, plot_order
+    from sentiment_cli.experiments.order import order_experiment, plot_order
+    from sentiment_cli.io import output as out
+    from sentiment_cli.runtime.model_folder import check_model_dir
 
     check_model_dir(model_dir)
     result = order_experiment(
@@ -939,8 +939,8 @@ def exploding(radii, clipnorm, length, steps, learning_rate, seed, report_dir, f
         sentiment-cli experiment exploding --radius 1.2,2,3 --length 60 \\
             --report-dir reports/exploding
     """
-    from sentiment_cli import output as out
-    from sentiment_cli.exploding import exploding_experiment, plot_exploding
+    from sentiment_cli.experiments.exploding import exploding_experiment, plot_exploding
+    from sentiment_cli.io import output as out
 
     result = exploding_experiment(
         radii,

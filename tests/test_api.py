@@ -101,8 +101,8 @@ def test_a_stream_leaves_the_garbage_collector_as_it_found_it(trained_model):
 def test_chunks_scored_in_worker_processes_keep_their_order(trained_model, n_chunks):
     """predict_chunks tokenizes the chunks after the first in forked workers: the
     results come back in input order and equal scoring everything here."""
-    from sentiment_cli.artifact import load_model_dir
-    from sentiment_cli.predict import predict_chunks, score_texts
+    from sentiment_cli.runtime.model_folder import load_model_dir
+    from sentiment_cli.runtime.predict import predict_chunks, score_texts
     from tests.conftest import TWEETS
 
     bundle = load_model_dir(trained_model)

@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 
-from sentiment_cli.backend import filtered_stderr
+from sentiment_cli.models.backend import filtered_stderr
 from tests.conftest import ROOT, TWEETS, write_csv
 
 
@@ -20,7 +20,7 @@ def test_filtered_stderr_drops_chatter_and_keeps_the_rest(capfd):
 def test_tensorflows_retracing_hint_is_dropped_and_its_warnings_kept(caplog):
     import logging
 
-    from sentiment_cli.backend import load
+    from sentiment_cli.models.backend import load
 
     load()
     logger = logging.getLogger("tensorflow")

@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from sentiment_cli.biases import fit_offsets, shifted
 from sentiment_cli.cli import cli
+from sentiment_cli.training.biases import fit_offsets, shifted
 from tests.conftest import TWEETS, train_args, write_csv
 
 
@@ -79,8 +79,8 @@ def tuned_and_untuned(request, tmp_path_factory):
 
 
 def test_tuned_biases_are_in_the_model_every_runtime_reads(tuned_and_untuned):
-    from sentiment_cli.artifact import load_model_dir
-    from sentiment_cli.runtime import members
+    from sentiment_cli.runtime.model_folder import load_model_dir
+    from sentiment_cli.runtime.network import members
 
     (tuned, output), (plain, _) = tuned_and_untuned
     assert "Biases tuned for macro recall on the validation split: negative +0.0" in output

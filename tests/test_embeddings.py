@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 
 from sentiment_cli.config import TextConfig
-from sentiment_cli.embeddings import load_embeddings
 from sentiment_cli.errors import SentimentError
-from sentiment_cli.text import Vocabulary
+from sentiment_cli.models.embeddings import load_embeddings
+from sentiment_cli.text.tokenizer import Vocabulary
 
 
 @pytest.fixture
@@ -53,7 +53,7 @@ def test_training_reports_words_found(runner, tmp_path):
     result = runner.invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert "Pretrained vectors: 2 of " in result.output
-    from sentiment_cli.artifact import load_model_dir
+    from sentiment_cli.runtime.model_folder import load_model_dir
 
     bundle = load_model_dir(tmp_path / "m")
     table = bundle.model.get_layer("embedding").get_weights()[0]

@@ -3,9 +3,9 @@ import json
 import numpy as np
 import pytest
 
-from sentiment_cli import encoder
 from sentiment_cli.config import ModelConfig
 from sentiment_cli.errors import SentimentError
+from sentiment_cli.models import encoder
 from tests.conftest import TWEETS, train_args, write_csv
 
 
@@ -35,8 +35,8 @@ def trained_encoder(runner, tmp_path):
 
 
 def test_new_model_starts_from_the_encoder(runner, tmp_path, trained_encoder):
-    from sentiment_cli.artifact import load_model_dir
     from sentiment_cli.cli import cli
+    from sentiment_cli.runtime.model_folder import load_model_dir
 
     data, folder, rows = trained_encoder
     args = train_args(data, tmp_path / "m", "--set", f"model.encoder={folder}")
@@ -91,7 +91,7 @@ def test_unknown_encoder_is_refused(runner, tmp_path):
 
 def test_embedding_rows_and_recurrent_fit():
     from sentiment_cli.config import TextConfig
-    from sentiment_cli.text import Vocabulary
+    from sentiment_cli.text.tokenizer import Vocabulary
 
     enc = encoder.Encoder(
         "e",

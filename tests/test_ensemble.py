@@ -27,8 +27,8 @@ def ensemble(tmp_path_factory):
 
 
 def test_members_are_seeded_and_averaged(ensemble):
-    from sentiment_cli.artifact import load_model_dir
-    from sentiment_cli.runtime import members
+    from sentiment_cli.runtime.model_folder import load_model_dir
+    from sentiment_cli.runtime.network import members
 
     folder, single, _ = ensemble
     summary = json.loads((folder / "summary.json").read_text())
@@ -45,7 +45,7 @@ def test_members_are_seeded_and_averaged(ensemble):
 
 
 def test_numpy_runtime_matches_keras(ensemble):
-    from sentiment_cli.artifact import load_model_dir
+    from sentiment_cli.runtime.model_folder import load_model_dir
 
     folder, _, output = ensemble
     assert "Member 2 of 2 (seed 43)" in output
@@ -78,7 +78,7 @@ def test_trace_ends_at_the_ensembles_prediction(runner, ensemble):
 
 def test_onnx_export_of_an_ensemble(runner, ensemble, tmp_path):
     onnxruntime = pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
-    from sentiment_cli.artifact import load_model_dir
+    from sentiment_cli.runtime.model_folder import load_model_dir
 
     folder, _, _ = ensemble
     out = tmp_path / "e.onnx"

@@ -6,7 +6,7 @@ from sentiment_cli.cli import cli
 
 
 def _ids(model_dir, texts):
-    from sentiment_cli.artifact import load_model_dir
+    from sentiment_cli.runtime.model_folder import load_model_dir
 
     bundle = load_model_dir(model_dir)
     return bundle, bundle.vocab.encode(texts, bundle.config.text).ids

@@ -109,7 +109,7 @@ def test_memory_bad_options(runner, args, message):
 
 @pytest.mark.slow
 def test_memory_experiment_shows_the_vanishing_gradient():
-    from sentiment_cli.memory import memory_experiment
+    from sentiment_cli.experiments.memory import memory_experiment
 
     result = memory_experiment(
         distances=(5, 100), cell_names=("simple_rnn:random_normal", "lstm"), log=lambda m: None

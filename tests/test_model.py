@@ -3,7 +3,7 @@ import pytest
 
 from sentiment_cli.config import load_config
 from sentiment_cli.errors import SentimentError
-from sentiment_cli.model import build_model, parameter_table
+from sentiment_cli.models.build import build_model, parameter_table
 
 
 def _build(*overrides, vocab=50, classes=3):
@@ -71,7 +71,7 @@ def test_lstm_has_about_four_times_the_parameters_of_a_simple_rnn():
 def test_weight_decay_shrinks_weights_that_get_no_gradient():
     """train.weight_decay > 0 trains with AdamW: an embedding row that no batch reads
     still decays towards zero, while plain Adam leaves it where it started."""
-    from sentiment_cli.model import compile_model
+    from sentiment_cli.models.build import compile_model
 
     rows = {}
     for decay in (0.0, 0.5):

@@ -35,9 +35,9 @@ def test_as_written_equals_evaluate_and_report_is_written(runner, trained_model,
 
 
 def test_shuffling_leaves_a_unigram_bag_of_words_unchanged():
-    from sentiment_cli.baseline import Baseline
     from sentiment_cli.config import TextConfig
-    from sentiment_cli.text import tokenize
+    from sentiment_cli.models.baseline import Baseline
+    from sentiment_cli.text.tokenizer import tokenize
 
     tokens = [tokenize(text, TextConfig()) for text, _ in TWEETS * 3]
     labels = [label for _, label in TWEETS * 3]

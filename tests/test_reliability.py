@@ -232,7 +232,7 @@ _BUNDLES = {}
 
 
 def _bundle(path):
-    from sentiment_cli.artifact import load_model_dir
+    from sentiment_cli.runtime.model_folder import load_model_dir
 
     if path not in _BUNDLES:
         _BUNDLES[path] = load_model_dir(path)
@@ -255,7 +255,7 @@ def _bundle(path):
     ids=["empty", "emoji", "urls", "10k", "rtl", "zero-width", "control", "spaces", "newlines"],
 )
 def test_odd_texts_get_a_prediction(trained_model, text):
-    from sentiment_cli.predict import predict_proba
+    from sentiment_cli.runtime.predict import predict_proba
 
     probs = predict_proba(_bundle(trained_model), [text])
     assert probs.shape == (1, 3)
@@ -267,7 +267,7 @@ def test_odd_texts_get_a_prediction(trained_model, text):
 )
 @given(st.lists(st.text(max_size=200), min_size=1, max_size=4))
 def test_probabilities_sum_to_one_for_any_text(trained_model, texts):
-    from sentiment_cli.predict import predict_proba
+    from sentiment_cli.runtime.predict import predict_proba
 
     probs = predict_proba(_bundle(trained_model), texts)
     assert probs.shape == (len(texts), 3)
@@ -300,7 +300,7 @@ def test_leftovers_of_a_killed_run_are_cleaned_up(runner, tiny_csv, tmp_path):
 
 
 def test_a_model_moved_aside_is_restored(tmp_path):
-    from sentiment_cli.artifact import recover_leftovers
+    from sentiment_cli.runtime.model_folder import recover_leftovers
 
     old = tmp_path / ".model.old-4242"
     old.mkdir()
@@ -359,7 +359,7 @@ def test_interrupted_training_leaves_the_existing_model_intact(trained_model, tm
         assert f"Interrupted: {out} was not written or changed; continue with " in rest
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name] == []
-    from sentiment_cli.artifact import load_model_dir
+    from sentiment_cli.runtime.model_folder import load_model_dir
 
     assert load_model_dir(out).labels == ["negative", "neutral", "positive"]
 
@@ -404,7 +404,7 @@ def test_same_seed_gives_identical_weights_in_two_fresh_processes(tmp_path):
             *train_args(data, tmp_path / name, "--set", "train.epochs=2"),
         ]
         subprocess.run(args, check=True, capture_output=True)
-        from sentiment_cli.artifact import load_keras_model
+        from sentiment_cli.runtime.model_folder import load_keras_model
 
         weights.append(load_keras_model(tmp_path / name / "model.keras").get_weights())
     for a, b in zip(*weights, strict=True):
@@ -470,7 +470,7 @@ def test_reports_and_splits_are_never_written_into_a_model_folder(runner, traine
 
 
 def test_a_repeated_run_reads_its_tokens_from_the_cache(runner, tiny_csv, tmp_path):
-    from sentiment_cli.artifact import load_keras_model
+    from sentiment_cli.runtime.model_folder import load_keras_model
 
     out = tmp_path / "m"
     first = runner.invoke(cli, train_args(tiny_csv, out))

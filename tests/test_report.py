@@ -6,10 +6,10 @@ import sys
 import numpy as np
 import pytest
 
-from sentiment_cli.baseline import Baseline
 from sentiment_cli.cli import cli
 from sentiment_cli.config import TextConfig
-from sentiment_cli.text import tokenize_all
+from sentiment_cli.models.baseline import Baseline
+from sentiment_cli.text.tokenizer import tokenize_all
 from tests.conftest import TWEETS, train_args
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -90,8 +90,9 @@ def test_baseline_saves_as_plain_data_and_reloads_identically(tmp_path, monkeypa
     np.testing.assert_allclose(loaded.predict_proba(tokens), expected, atol=1e-12)
 
     code = (
-        "import sys, json; from sentiment_cli.baseline import Baseline;"
-        "from sentiment_cli.config import TextConfig; from sentiment_cli.text import tokenize_all;"
+        "import sys, json; from sentiment_cli.models.baseline import Baseline;"
+        "from sentiment_cli.config import TextConfig;"
+        "from sentiment_cli.text.tokenizer import tokenize_all;"
         "b = Baseline.load(sys.argv[1]);"
         "tokens = tokenize_all(json.loads(sys.argv[2]), TextConfig());"
         "print(json.dumps(b.predict_proba(tokens).tolist()))"
@@ -132,7 +133,7 @@ def test_baseline_can_be_turned_off(runner, tiny_csv, tmp_path):
 
 
 def test_ensemble_averages_member_probabilities(runner, trained_model, tiny_csv, tmp_path):
-    from sentiment_cli.evaluate import score, score_ensemble
+    from sentiment_cli.evaluation.evaluate import score, score_ensemble
 
     single = score(trained_model, tiny_csv)
     twice = score_ensemble([trained_model, trained_model], tiny_csv)

@@ -31,7 +31,7 @@ def random_model(
 ):
     import keras
 
-    from sentiment_cli.model import build_model
+    from sentiment_cli.models.build import build_model
 
     config = load_config(
         None,
@@ -61,7 +61,7 @@ def random_model(
 
 
 def padded_ids(config, n=64, seed=1):
-    from sentiment_cli.text import pad
+    from sentiment_cli.text.tokenizer import pad
 
     rng = np.random.default_rng(seed)
     lengths = [0, 1, 9, 12, *rng.integers(0, 12, size=n - 4)]
@@ -74,7 +74,7 @@ def padded_ids(config, n=64, seed=1):
 def test_numpy_runtime_equals_keras(shape, rows):
     """Below FOLD_ROWS rows the first layer projects each word; from it on it looks the
     word up in the folded table. Both equal Keras."""
-    from sentiment_cli.runtime import FOLD_ROWS, from_keras
+    from sentiment_cli.runtime.network import FOLD_ROWS, from_keras
 
     assert 64 < FOLD_ROWS <= 300
     model, config = random_model(*shape)
@@ -89,8 +89,8 @@ def test_subword_vectors_are_folded_into_the_embedding(mask, tmp_path):
     """A model with character n-grams (model.subwords) is exported with each id's n-gram
     mean added to its word vector: the NumPy runtime, which has no n-gram layer, still
     equals Keras."""
-    from sentiment_cli.runtime import Network, export, save
-    from sentiment_cli.text import subword_table
+    from sentiment_cli.runtime.network import Network, export, save
+    from sentiment_cli.text.tokenizer import subword_table
 
     tokens = ["<pad>", "<oov>", "<user>", *(f"w{i}ord{i % 3}" for i in range(37))]
     table = subword_table(tokens, 20)
@@ -105,7 +105,7 @@ def test_subword_vectors_are_folded_into_the_embedding(mask, tmp_path):
 
 
 def test_subword_table_hashes_each_tokens_character_ngrams():
-    from sentiment_cli.text import SUBWORDS_PER_TOKEN, subword_table
+    from sentiment_cli.text.tokenizer import SUBWORDS_PER_TOKEN, subword_table
 
     tokens = ["<pad>", "<oov>", "<user>", "good", "good_NEG", "goodness", "a"]
     table = subword_table(tokens, 1000)
@@ -120,7 +120,7 @@ def test_subword_table_hashes_each_tokens_character_ngrams():
 
 
 def test_runtime_files_round_trip(tmp_path):
-    from sentiment_cli.runtime import Network, export, save
+    from sentiment_cli.runtime.network import Network, export, save
 
     model, config = random_model("gru", 2, True, True, "post", "attention", True)
     save(tmp_path, *export(model, config))
@@ -136,31 +136,31 @@ def test_runtime_files_round_trip(tmp_path):
 
 
 def test_large_weights_are_memory_mapped_and_compressed_ones_still_load(tmp_path, monkeypatch):
-    from sentiment_cli import runtime
+    from sentiment_cli.runtime import network
 
     model, config = random_model("lstm", 1, False, True, "post", "last", True)
-    arrays, spec = runtime.export(model, config)
-    runtime.save(tmp_path, arrays, spec)
-    monkeypatch.setattr(runtime, "MAP_BYTES", 500)  # the tiny embedding (928 bytes) is large
-    mapped = runtime.read_weights(tmp_path / runtime.WEIGHTS_FILE)
+    arrays, spec = network.export(model, config)
+    network.save(tmp_path, arrays, spec)
+    monkeypatch.setattr(network, "MAP_BYTES", 500)  # the tiny embedding (928 bytes) is large
+    mapped = network.read_weights(tmp_path / network.WEIGHTS_FILE)
     assert isinstance(mapped["embedding"], np.memmap)
     assert not isinstance(mapped["classifier.bias"], np.memmap)
     other = tmp_path / "compressed"  # e.g. written by hand
     other.mkdir()
-    np.savez_compressed(other / runtime.WEIGHTS_FILE, **arrays)
-    read = runtime.read_weights(other / runtime.WEIGHTS_FILE)
+    np.savez_compressed(other / network.WEIGHTS_FILE, **arrays)
+    read = network.read_weights(other / network.WEIGHTS_FILE)
     assert not isinstance(read["embedding"], np.memmap)
     for name, array in arrays.items():
         np.testing.assert_array_equal(mapped[name], array)
         np.testing.assert_array_equal(read[name], array)
     ids = padded_ids(config)
     np.testing.assert_allclose(
-        runtime.Network.load(tmp_path).predict_ids(ids), np.asarray(model(ids)), atol=1e-5
+        network.Network.load(tmp_path).predict_ids(ids), np.asarray(model(ids)), atol=1e-5
     )
 
 
 def test_large_input_is_scored_in_chunks(monkeypatch):
-    from sentiment_cli import runtime
+    from sentiment_cli.runtime import network as runtime
 
     model, config = random_model("lstm", 1, False, True, "post", "max", True)
     network = runtime.from_keras(model, config)
@@ -231,7 +231,7 @@ def test_keras_and_numpy_runtimes_agree_through_the_cli(runner, trained_model):
 
 
 def test_folded_rows_are_filled_as_batches_meet_their_words():
-    from sentiment_cli.runtime import from_keras
+    from sentiment_cli.runtime.network import from_keras
 
     model, config = random_model("lstm", 1, False, True, "post", "last", True)
     network = from_keras(model, config)

@@ -19,7 +19,7 @@ starlette = pytest.importorskip("starlette", reason="the [serve] extra is not in
 def client(trained_model):
     from starlette.testclient import TestClient
 
-    from sentiment_cli.serve import create_app
+    from sentiment_cli.serving.server import create_app
 
     return TestClient(create_app(trained_model))
 

@@ -95,7 +95,13 @@ def test_every_semeval_tweet_gets_the_ids_nltk_tokenization_gives():
     from nltk.tokenize import TweetTokenizer  # NLTK's own, as `import nltk` gives it
 
     from sentiment_cli.config import TextConfig
-    from sentiment_cli.text import _clean, _normalize_all, _tweet_tokenizer, tokenize, words
+    from sentiment_cli.text.tokenizer import (
+        _clean,
+        _normalize_all,
+        _tweet_tokenizer,
+        tokenize,
+        words,
+    )
 
     texts = []
     for split in ("train", "val", "test"):
@@ -113,7 +119,7 @@ def test_every_semeval_tweet_gets_the_ids_nltk_tokenization_gives():
 
 
 def test_clipping_lets_a_stretching_rnn_learn():
-    from sentiment_cli.exploding import exploding_experiment
+    from sentiment_cli.experiments.exploding import exploding_experiment
 
     result = exploding_experiment(radii=(1.5,), log=lambda message: None)
     unclipped, clipped = result["runs"]
@@ -178,7 +184,7 @@ def test_two_workers_on_loopback_end_with_identical_weights(tmp_path):
     for i in range(2):
         config = {"cluster": {"worker": cluster}, "task": {"type": "worker", "index": i}}
         env = {**os.environ, "TF_CONFIG": json.dumps(config)}
-        command = [sys.executable, "-m", "sentiment_cli.distributed", str(tmp_path / "d.csv"),
+        command = [sys.executable, str(ROOT / "bench" / "distributed.py"), str(tmp_path / "d.csv"),
                    "--steps", "5", "--out", str(tmp_path / f"w{i}.npz")]  # fmt: skip
         workers.append(subprocess.Popen(command, env=env, cwd=ROOT, stderr=subprocess.PIPE))
     for worker in workers:

@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sentiment_cli.config import TextConfig
-from sentiment_cli.text import OOV, PAD, Vocabulary, tokenize
+from sentiment_cli.text.tokenizer import OOV, PAD, Vocabulary, tokenize
 from tests.conftest import fresh_python
 
 DEFAULT = TextConfig()
@@ -137,7 +137,7 @@ SAMPLES = [
 def test_fast_tokenizer_matches_nltk(lowercase, reduce_len):
     from nltk.tokenize import TweetTokenizer  # NLTK's own, as `import nltk` gives it
 
-    from sentiment_cli.text import _clean, _tweet_tokenizer
+    from sentiment_cli.text.tokenizer import _clean, _tweet_tokenizer
 
     fast = _tweet_tokenizer(lowercase, reduce_len)
     assert type(fast).__name__ == "_FastTweetTokenizer"
@@ -150,7 +150,7 @@ def test_fast_tokenizer_matches_nltk(lowercase, reduce_len):
 def test_fast_tokenizer_matches_nltk_on_any_text(text):
     from nltk.tokenize import TweetTokenizer  # NLTK's own, as `import nltk` gives it
 
-    from sentiment_cli.text import _clean, _tweet_tokenizer
+    from sentiment_cli.text.tokenizer import _clean, _tweet_tokenizer
 
     nltk = TweetTokenizer(preserve_case=False, reduce_len=True)
     assert _tweet_tokenizer(True, True).tokenize(_clean(text)) == nltk.tokenize(_clean(text))
@@ -166,7 +166,7 @@ def test_ascii_text_takes_the_standard_engine_and_gets_nltks_tokens(text):
     are still those of NLTK, whose pattern runs under the `regex` module."""
     from nltk.tokenize import TweetTokenizer  # NLTK's own, as `import nltk` gives it
 
-    from sentiment_cli.text import _clean, _tweet_tokenizer
+    from sentiment_cli.text.tokenizer import _clean, _tweet_tokenizer
 
     fast = _tweet_tokenizer(True, True)
     assert fast.ascii_words is not None
@@ -176,7 +176,7 @@ def test_ascii_text_takes_the_standard_engine_and_gets_nltks_tokens(text):
 
 def whole_text_words(text: str, config: TextConfig) -> list[str]:
     """What ``words`` gives when the tweet is tokenized whole (the reference)."""
-    from sentiment_cli.text import _clean, _normalize_all, _tweet_tokenizer
+    from sentiment_cli.text.tokenizer import _clean, _normalize_all, _tweet_tokenizer
 
     tokenizer = _tweet_tokenizer(config.lowercase, config.reduce_elongations)
     return _normalize_all(tokenizer.tokenize(_clean(text)), config)
@@ -230,7 +230,7 @@ OTHER_CONFIG = TextConfig(
 def test_tokenizing_chunk_by_chunk_gives_the_whole_texts_tokens(text, config):
     """``words`` tokenizes most tweets one whitespace-separated chunk at a time and
     remembers chunks; that must never change a token."""
-    from sentiment_cli.text import words
+    from sentiment_cli.text.tokenizer import words
 
     expected = whole_text_words(text, config)
     assert words(text, config) == expected
@@ -238,7 +238,7 @@ def test_tokenizing_chunk_by_chunk_gives_the_whole_texts_tokens(text, config):
 
 
 def test_chunks_are_refused_where_a_token_spans_whitespace():
-    from sentiment_cli.text import _tweet_tokenizer, words
+    from sentiment_cli.text.tokenizer import _tweet_tokenizer, words
 
     tokenizer = _tweet_tokenizer(True, True)
     for text in [
@@ -260,7 +260,7 @@ def test_the_tokenizer_loads_without_nltks_package_and_leaves_it_untouched():
     code = (
         "import sys\n"
         "from sentiment_cli.config import TextConfig\n"
-        "from sentiment_cli.text import load_tokenizer, _tweet_tokenizer\n"
+        "from sentiment_cli.text.tokenizer import load_tokenizer, _tweet_tokenizer\n"
         "load_tokenizer(TextConfig())\n"
         "heavy = ('nltk', 'nltk.internals', 'http.client', 'ssl', 'scipy', 'sklearn')\n"
         "print('LOADED', sorted(m for m in heavy if m in sys.modules))\n"
@@ -280,7 +280,7 @@ def test_first_use_from_many_threads_at_once():
     code = (
         "from concurrent.futures import ThreadPoolExecutor\n"
         "from sentiment_cli.config import TextConfig\n"
-        "from sentiment_cli.text import tokenize\n"
+        "from sentiment_cli.text.tokenizer import tokenize\n"
         "def one(i):\n"
         "    return tokenize(f'so happy {i} :)', TextConfig())\n"
         "with ThreadPoolExecutor(8) as pool:\n"
@@ -296,8 +296,8 @@ def test_token_cache_gives_back_the_tokens(texts):
     import tempfile
     from pathlib import Path
 
-    from sentiment_cli.text import tokenize_all
-    from sentiment_cli.token_cache import tokenize_cached
+    from sentiment_cli.text.tokenizer import tokenize_all
+    from sentiment_cli.training.token_cache import tokenize_cached
 
     config = TextConfig()
     with tempfile.TemporaryDirectory() as folder:

@@ -87,7 +87,7 @@ def test_an_existing_model_folder_is_kept(runner, tmp_path, files, trained_model
 
 def test_shipped_space_is_valid():
     from sentiment_cli.config import CONFIG_DIR, load_config
-    from sentiment_cli.tune import load_space
+    from sentiment_cli.training.tune import load_space
 
     params = load_space(CONFIG_DIR / "tune" / "space.yaml", load_config(None))
     assert {p.key for p in params} >= {"model.units", "train.learning_rate"}

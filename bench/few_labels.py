@@ -1,0 +1,139 @@
+"""Few labels of a new domain: the model against its bag-of-words baseline, side by side.
+
+The user's real case is a few hundred to a few thousand labelled tweets of a domain the
+tool has never seen. Tweet Sentiment Extraction (TSE) plays that domain here, so the
+encoder the models start from must not have read it: build one from Sentiment140 and
+SemEval-2017 only first,
+
+    python bench/build_encoder.py --domains semeval --out bench/runs/encoders/no_tse
+
+then train on N rows drawn at random (per seed) from TSE's training 90%, for each N and
+seed, and score the model and its baseline on one split:
+
+    python bench/few_labels.py NAME [--split val|test] [--sizes 250,500,2000,5000,all]
+                               [--seeds 42,43,44] [--encoder DIR] [--set KEY=VALUE ...]
+
+Each run holds its own validation out of its N rows (``train.validation_split``), as a
+user with N labels would; ``--split val`` (TSE's held-out 10%, the default) is for
+choosing levers, ``--split test`` for the figures `make bench` reports. Appends one JSON
+line per run to bench/runs/few_labels/results.jsonl and prints it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "data"
+WORK = ROOT / "bench" / "runs" / "few_labels"
+ENCODER = ROOT / "bench" / "runs" / "encoders" / "no_tse"
+METRICS = ("macro_recall", "macro_f1", "accuracy")
+sys.path.insert(0, str(ROOT / "bench"))
+
+
+def tse_files() -> dict[str, Path]:
+    """TSE's train (90%), val (10%, seed 0) and test CSVs, as `make bench` splits them."""
+    from types import SimpleNamespace
+
+    from run import domain_files  # bench/run.py, beside this script
+
+    args = SimpleNamespace(
+        data_dir=SHARED / "semeval2017", tse_dir=SHARED / "tweet_sentiment_extraction", limit=None
+    )
+    return domain_files("tse", args, WORK)
+
+
+def sample(train_csv: Path, size: str, seed: int) -> Path:
+    """``size`` rows of ``train_csv`` drawn at random with ``seed`` ("all": every row)."""
+    import pandas as pd
+
+    out = WORK / "samples" / f"tse-{size}-s{seed}.csv"
+    if not out.exists():
+        frame = pd.read_csv(train_csv, dtype=str, keep_default_na=False)
+        if size != "all":
+            frame = frame.sample(n=min(int(size), len(frame)), random_state=seed)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(out, index=False)
+    return out
+
+
+def pick(metrics: dict) -> dict:
+    return {k: round(metrics[k], 4) for k in METRICS}
+
+
+def run(name: str, size: str, seed: int, files: dict, split: str, overrides: list) -> dict:
+    from sentiment_cli.config import load_config
+    from sentiment_cli.evaluation.evaluate import score
+    from sentiment_cli.training.train import train
+
+    config = load_config(None, [*overrides, f"train.seed={seed}"])
+    data = sample(files["train"], size, seed)
+    out = WORK / "models" / f"{name}-{size}-s{seed}"
+    started = time.perf_counter()
+    train(data, out, config, force=True, verbose=0, log=lambda m: None)
+    seconds = time.perf_counter() - started
+    metrics = score(out, files[split]).metrics
+    summary = json.loads((out / "summary.json").read_text())
+    return {
+        "name": name,
+        "size": size,
+        "seed": seed,
+        "split": split,
+        "overrides": overrides,
+        "train_seconds": round(seconds, 1),
+        "best_epoch": summary["best_epoch"],
+        "model": pick(metrics),
+        "baseline": pick(metrics["baseline"]),
+    }
+
+
+def medians(rows: list[dict]) -> list[dict]:
+    """Per size: the median over seeds of every figure, model and baseline."""
+    sizes = list(dict.fromkeys(r["size"] for r in rows))
+    table = []
+    for size in sizes:
+        runs = [r for r in rows if r["size"] == size]
+        line = {"size": size, "seeds": len(runs)}
+        for side in ("model", "baseline"):
+            line[side] = {k: round(statistics.median(r[side][k] for r in runs), 4) for k in METRICS}
+        table.append(line)
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("name")
+    parser.add_argument("--split", choices=["val", "test"], default="val")
+    parser.add_argument("--sizes", default="250,500,2000,5000,all")
+    parser.add_argument("--seeds", default="42,43,44")
+    parser.add_argument("--encoder", type=Path, default=ENCODER)
+    parser.add_argument("--set", dest="overrides", action="append", default=[])
+    args = parser.parse_args()
+
+    if not (args.encoder / "encoder.json").exists():
+        raise SystemExit(
+            f"few_labels: no encoder at {args.encoder}; build it with "
+            f"python bench/build_encoder.py --domains semeval --out {args.encoder}"
+        )
+    files = tse_files()
+    overrides = ["train.tune_biases=false", f"model.encoder={args.encoder}", *args.overrides]
+    WORK.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for size in args.sizes.split(","):
+        for seed in (int(s) for s in args.seeds.split(",")):
+            row = run(args.name, size, seed, files, args.split, overrides)
+            rows.append(row)
+            with open(WORK / "results.jsonl", "a") as handle:
+                handle.write(json.dumps(row) + "\n")
+            print(json.dumps(row), flush=True)
+    for line in medians(rows):
+        print(json.dumps({"median": line}), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Scoring a model folder on labelled data, and its report."""

@@ -1,0 +1,151 @@
+"""Score a model folder (and its bag-of-words baseline) on a labelled CSV."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sentiment_cli.errors import SentimentError
+from sentiment_cli.io.readers import LabelledData, read_labelled
+from sentiment_cli.metrics import classification_metrics
+from sentiment_cli.runtime.model_folder import ModelDir, check_model_dir, load_model_dir
+from sentiment_cli.runtime.predict import predict_ids, predict_proba
+from sentiment_cli.text.tokenizer import tokenize_all
+
+PROBES = Path(__file__).resolve().parents[2] / "data" / "probes" / "probes.csv"
+
+
+@dataclass
+class Evaluation:
+    metrics: dict[str, Any]  # what `evaluate --format json` prints
+    bundle: ModelDir
+    data: LabelledData
+    predicted: list[str]
+    probabilities: np.ndarray  # (n, n_labels), columns follow bundle.labels
+
+
+def score(
+    model_dir: str | Path,
+    data_path: str | Path,
+    *,
+    text_column: str = "text",
+    label_column: str = "label",
+    category_column: str = "category",
+    runtime: str = "numpy",
+) -> Evaluation:
+    """Score the model and its baseline; a ``category_column`` in the CSV (the probe
+    suite has one) adds accuracy per category under ``categories``."""
+    # Both inputs are checked before the model loads.
+    check_model_dir(Path(model_dir))
+    data = read_labelled(data_path, text_column, label_column, category_column)
+    bundle = load_model_dir(model_dir, runtime=runtime)
+    unknown = sorted(set(data.labels) - set(bundle.labels))
+    if unknown:
+        raise SentimentError(
+            f"{data_path}: label(s) {', '.join(map(repr, unknown))} in column {label_column!r} "
+            f"are not known to the model (it knows {', '.join(map(repr, bundle.labels))})"
+        )
+    tokens = tokenize_all(data.texts, bundle.config.text)
+    encoded = bundle.vocab.encode_tokens(tokens, bundle.config.text)
+    probs = predict_ids(bundle, encoded.ids)
+    predicted = [bundle.labels[i] for i in probs.argmax(axis=1)]
+    metrics = classification_metrics(data.labels, predicted, bundle.labels)
+    metrics["truncated"] = encoded.truncated
+    metrics["rows_dropped"] = data.dropped
+    metrics["model_dir"] = str(model_dir)
+    metrics["data"] = str(data_path)
+
+    from sentiment_cli.models.baseline import JSON_FILE, Baseline
+
+    metrics["baseline"] = None
+    base_pred = None
+    if (Path(model_dir) / JSON_FILE).exists():
+        baseline = Baseline.load(Path(model_dir))
+        base_pred = [baseline.labels[i] for i in baseline.predict_proba(tokens).argmax(axis=1)]
+        metrics["baseline"] = classification_metrics(data.labels, base_pred, bundle.labels)
+    if data.categories is not None:
+        metrics["categories"] = category_accuracy(data, predicted, base_pred)
+    return Evaluation(metrics, bundle, data, predicted, probs)
+
+
+def category_accuracy(
+    data: LabelledData, predicted: list[str], baseline: list[str] | None
+) -> dict[str, dict[str, Any]]:
+    """{category: {n, accuracy, baseline_accuracy}} in the order categories first occur."""
+    rows: dict[str, dict[str, Any]] = {}
+    for i, category in enumerate(data.categories or []):
+        row = rows.setdefault(category, {"n": 0, "correct": 0, "baseline_correct": 0})
+        row["n"] += 1
+        row["correct"] += predicted[i] == data.labels[i]
+        if baseline is not None:
+            row["baseline_correct"] += baseline[i] == data.labels[i]
+    return {
+        category: {
+            "n": row["n"],
+            "accuracy": row["correct"] / row["n"],
+            "baseline_accuracy": row["baseline_correct"] / row["n"] if baseline else None,
+        }
+        for category, row in rows.items()
+    }
+
+
+def probe_accuracy(model_dir: str | Path, probes_path: str | Path) -> dict[str, dict]:
+    """Accuracy per probe category: {"model": {category: acc}, "baseline": {...}}."""
+    categories = score(model_dir, probes_path).metrics["categories"]
+    return {
+        "model": {c: row["accuracy"] for c, row in categories.items()},
+        "baseline": {c: row["baseline_accuracy"] for c, row in categories.items()},
+    }
+
+
+def score_ensemble(
+    model_dirs: list[str | Path],
+    data_path: str | Path,
+    *,
+    text_column: str = "text",
+    label_column: str = "label",
+    runtime: str = "numpy",
+) -> Evaluation:
+    """Average the probabilities of several models with the same labels (each model
+    reads the text with its own vocabulary and config). The baseline shown is the
+    first model's."""
+    first = score(
+        model_dirs[0],
+        data_path,
+        text_column=text_column,
+        label_column=label_column,
+        runtime=runtime,
+    )
+    labels = first.bundle.labels
+    members = [first.probabilities]
+    for model_dir in model_dirs[1:]:
+        bundle = load_model_dir(model_dir, runtime=runtime)
+        if bundle.labels != labels:
+            raise SentimentError(
+                f"--ensemble: {model_dir} predicts {bundle.labels}, {model_dirs[0]} predicts "
+                f"{labels}; ensemble members need the same labels"
+            )
+        members.append(predict_proba(bundle, first.data.texts))
+    probs = np.mean(members, axis=0)
+    predicted = [labels[i] for i in probs.argmax(axis=1)]
+    metrics = classification_metrics(first.data.labels, predicted, labels)
+    for key in ("truncated", "rows_dropped", "data", "baseline"):
+        metrics[key] = first.metrics[key]
+    metrics["model_dir"] = f"ensemble of {len(model_dirs)}"
+    metrics["members"] = [str(d) for d in model_dirs]
+    return Evaluation(metrics, first.bundle, first.data, predicted, probs)
+
+
+def evaluate(
+    model_dir: str | Path,
+    data_path: str | Path,
+    *,
+    text_column: str = "text",
+    label_column: str = "label",
+) -> dict[str, Any]:
+    """Metrics of the model on the data; the baseline's under ``baseline`` (null when
+    the model folder has none)."""
+    return score(model_dir, data_path, text_column=text_column, label_column=label_column).metrics

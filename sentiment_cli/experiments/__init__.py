@@ -1,0 +1,1 @@
+"""Measured experiments: memory over distance, word order, exploding gradients, cell comparison."""

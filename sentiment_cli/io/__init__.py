@@ -1,0 +1,1 @@
+"""Reading inputs (CSV, Parquet, text lines, stdin) and writing outputs."""

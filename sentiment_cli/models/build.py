@@ -1,0 +1,206 @@
+"""Build the Keras model: Embedding -> SimpleRNN / LSTM / GRU (stacked, optionally
+bidirectional) -> read-out -> Dense softmax classifier."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from sentiment_cli.cells import CELLS
+from sentiment_cli.config import Config, TrainConfig
+from sentiment_cli.errors import SentimentError
+
+
+def keras_cell(name: str):
+    """The Keras layer class of a cell named in the config (``cells.CELLS``)."""
+    from sentiment_cli.models import backend
+
+    keras = backend.keras()
+
+    return getattr(keras.layers, CELLS[name].keras_name)
+
+
+def initializer_names() -> list[str]:
+    from sentiment_cli.models import backend
+
+    keras = backend.keras()
+
+    return sorted(
+        name
+        for name in dir(keras.initializers)
+        if name.islower()
+        and not name.startswith("_")
+        and name not in ("get", "serialize", "deserialize", "stft")
+    )
+
+
+def resolve_initializer(value: Any, key: str):
+    """A Keras initializer from a name or a {class_name, config} mapping."""
+    from sentiment_cli.models import backend
+
+    keras = backend.keras()
+
+    try:
+        initializer = keras.initializers.get(value)
+    except (ValueError, TypeError) as exc:
+        detail = str(exc).splitlines()[0]
+        raise SentimentError(
+            f"{key}: unknown initializer {value!r} ({detail}); valid names: "
+            f"{', '.join(initializer_names())}, or a mapping "
+            f"{{class_name: Orthogonal, config: {{gain: 1.0}}}}"
+        ) from None
+    if initializer is None:
+        raise SentimentError(f"{key}: an initializer is required")
+    return initializer
+
+
+def check_initializers(config: Config) -> None:
+    """Resolve both initializers now, so a bad one fails before data is read."""
+    resolve_initializer(config.model.kernel_initializer, "model.kernel_initializer")
+    resolve_initializer(config.model.recurrent_initializer, "model.recurrent_initializer")
+
+
+def rnn_layer_names(config: Config) -> list[str]:
+    n = config.model.layers
+    return ["rnn"] if n == 1 else [f"rnn_{i + 1}" for i in range(n)]
+
+
+def build_model(
+    config: Config,
+    vocab_size: int,
+    n_classes: int,
+    embedding_matrix: np.ndarray | None = None,
+    lexicon_matrix: np.ndarray | None = None,
+    subword_table: np.ndarray | None = None,
+):
+    from sentiment_cli.models import backend
+
+    keras = backend.keras()
+    from keras import layers
+
+    from sentiment_cli.models.layers import AttentionPooling, MaskedMaxPooling, MaskedMeanPooling
+
+    m = config.model
+    inputs = keras.Input(shape=(config.text.max_length,), dtype="int32", name="token_ids")
+    x = token_vectors(config, inputs, vocab_size, embedding_matrix, lexicon_matrix, subword_table)
+    x = recurrent_layers(config, x)
+    if m.pooling == "max":
+        x = MaskedMaxPooling(name="pooling")(x)
+    elif m.pooling == "mean":
+        x = MaskedMeanPooling(name="pooling")(x)
+    elif m.pooling == "attention":
+        x = AttentionPooling(name="pooling")(x)
+    if m.dropout > 0:
+        x = layers.Dropout(m.dropout, name="dropout")(x)
+    outputs = layers.Dense(n_classes, activation="softmax", name="classifier")(x)
+    model = keras.Model(inputs, outputs, name=f"sentiment_{m.cell}")
+    # Set, not passed as Constant initializers: an initializer's values are written
+    # into model.keras's config as JSON text (100 MB for a 50k-word embedding).
+    if embedding_matrix is not None:
+        model.get_layer("embedding").set_weights([embedding_matrix])
+    if lexicon_matrix is not None:  # prior sentiment per token id: a frozen table
+        model.get_layer("lexicon").set_weights([lexicon_matrix])
+    if subword_table is not None:
+        model.get_layer("subwords").table.assign(subword_table)
+    return model
+
+
+def token_vectors(config: Config, inputs, vocab_size, embedding_matrix, lexicon_matrix, subwords):
+    """What the first recurrent layer reads for each token id: its word vector (plus
+    its character n-grams' mean), its lexicon features, channel dropout."""
+    from keras import layers
+
+    from sentiment_cli.models.layers import Subwords
+
+    m = config.model
+    x = layers.Embedding(
+        vocab_size,
+        m.embedding_dim,
+        # mask_zero lets every later layer skip padding (id 0) instead of reading zeros.
+        mask_zero=m.mask_padding,
+        trainable=m.embeddings_trainable or embedding_matrix is None,
+        name="embedding",
+    )(inputs)
+    if subwords is not None:
+        grams = Subwords(
+            vocab_size,
+            subwords.shape[1],
+            m.subwords,
+            m.embedding_dim,
+            mask_zero=m.mask_padding,
+            name="subwords",
+        )
+        x = layers.Add(name="word_and_subwords")([x, grams(inputs)])
+    if lexicon_matrix is not None:
+        # Prior sentiment per token id: frozen, and saved with the model.
+        prior = layers.Embedding(
+            vocab_size,
+            lexicon_matrix.shape[1],
+            mask_zero=m.mask_padding,
+            trainable=False,
+            name="lexicon",
+        )(inputs)
+        x = layers.Concatenate(name="embedding_and_lexicon")([x, prior])
+    if m.embedding_dropout > 0:
+        x = layers.SpatialDropout1D(m.embedding_dropout, name="embedding_dropout")(x)
+    return x
+
+
+def recurrent_layers(config: Config, x):
+    """The stacked (optionally bidirectional) recurrent layers applied to ``x``."""
+    from sentiment_cli.models import backend
+
+    keras = backend.keras()
+    m = config.model
+    names = rnn_layer_names(config)
+    for i, name in enumerate(names):
+        last = i == len(names) - 1
+        rnn = keras_cell(m.cell)(
+            m.units,
+            # Only the last layer under "last" pooling collapses the sequence to h_T.
+            return_sequences=not (last and m.pooling == "last"),
+            kernel_initializer=resolve_initializer(
+                m.kernel_initializer, "model.kernel_initializer"
+            ),
+            recurrent_initializer=resolve_initializer(
+                m.recurrent_initializer, "model.recurrent_initializer"
+            ),
+            recurrent_dropout=m.recurrent_dropout,
+            name=name if not m.bidirectional else f"{name}_cell",
+        )
+        if m.bidirectional:
+            rnn = keras.layers.Bidirectional(rnn, name=name)
+        x = rnn(x)
+    return x
+
+
+def compile_model(model, train: TrainConfig) -> None:
+    """Adam (AdamW with ``train.weight_decay``) with the configured learning rate and
+    gradient clipping, sparse categorical cross-entropy: every model of the tool (and its
+    pretraining head) trains this way."""
+    from sentiment_cli.models import backend
+
+    keras = backend.keras()
+
+    if train.weight_decay > 0:
+        optimizer = keras.optimizers.AdamW(
+            learning_rate=train.learning_rate,
+            weight_decay=train.weight_decay,
+            clipnorm=train.clipnorm,
+        )
+    else:
+        optimizer = keras.optimizers.Adam(
+            learning_rate=train.learning_rate, clipnorm=train.clipnorm
+        )
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+
+
+def parameter_table(model) -> list[tuple[str, str, int]]:
+    """(layer name, layer type, parameter count) for every layer with parameters."""
+    rows = []
+    for layer in model.layers:
+        count = int(sum(np.prod(w.shape) for w in layer.weights))
+        if count:
+            rows.append((layer.name, type(layer).__name__, count))
+    return rows

@@ -1,0 +1,180 @@
+"""Predict labels and probabilities for new texts with a trained model folder."""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import itertools
+import os
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from sentiment_cli.runtime.model_folder import ModelDir, load_model_dir
+
+
+def predict_proba(bundle: ModelDir, texts: list[str]) -> np.ndarray:
+    """(len(texts), n_labels) probabilities; rows follow ``bundle.labels``."""
+    if not texts:
+        return np.zeros((0, len(bundle.labels)), dtype="float32")
+    return predict_ids(bundle, bundle.vocab.encode(texts, bundle.config.text).ids)
+
+
+def predict_ids(bundle: ModelDir, ids: np.ndarray) -> np.ndarray:
+    """Probabilities from the NumPy runtime, or from Keras with ``--runtime keras``."""
+    if bundle.runtime == "numpy":
+        return bundle.network.predict_ids(ids)
+    if len(ids) == 0:
+        return np.zeros((0, len(bundle.labels)))
+    from sentiment_cli.models.backend import filtered_stderr
+
+    with filtered_stderr():  # the first masked step logs a oneDNN fallback notice
+        probs = bundle.model.predict(ids, batch_size=1024, verbose=0)
+    return np.asarray(probs, dtype="float64")
+
+
+@dataclass
+class Scored:
+    """Texts with their probabilities (columns follow ``labels``)."""
+
+    texts: list[str]
+    probabilities: np.ndarray
+    labels: list[str]
+
+    @property
+    def predicted(self) -> list[str]:
+        return [self.labels[i] for i in self.probabilities.argmax(axis=1)]
+
+    def columns(self) -> list[str]:
+        """The CSV header: text, label, p_<label> for every label."""
+        return ["text", "label", *(f"p_{label}" for label in self.labels)]
+
+    def rows(self) -> Iterator[list]:
+        for text, label, probs in zip(self.texts, self.predicted, self.probabilities, strict=True):
+            yield [text, label, *(float(p) for p in probs)]
+
+    def records(self) -> list[dict]:
+        """The JSON shape: {"text", "label", "probabilities": {label: p}}."""
+        return [
+            {
+                "text": text,
+                "label": label,
+                "probabilities": dict(zip(self.labels, map(float, probs), strict=True)),
+            }
+            for text, label, probs in zip(
+                self.texts, self.predicted, self.probabilities, strict=True
+            )
+        ]
+
+    def frame(self):
+        """A pandas DataFrame with the CSV columns."""
+        import pandas as pd
+
+        return pd.DataFrame(list(self.rows()), columns=self.columns())
+
+
+def score_texts(bundle: ModelDir, texts: list[str]) -> Scored:
+    return Scored(list(texts), predict_proba(bundle, list(texts)), bundle.labels)
+
+
+def predict_chunks(
+    bundle: ModelDir, chunks: Iterable[list[str]], workers: int | None = None
+) -> Iterator[Scored]:
+    """One result per chunk of texts, so large inputs use bounded memory. With more
+    than one chunk, ``workers`` processes (default: one per core) tokenize the chunks
+    after the first, which this one tokenizes meanwhile; this one runs the network. A
+    single chunk is done here."""
+    workers = (os.cpu_count() or 1) if workers is None else workers
+    with fewer_collections():
+        yield from _predict_chunks(bundle, iter(chunks), workers)
+
+
+_RESTING = {"streams": 0, "threshold": None}  # shared by every stream of the process
+_RESTING_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def fewer_collections():
+    """Python's cyclic garbage collector, at rest while a stream is scored: what is loaded
+    so far (model, vocabulary, tokenizer) is frozen, so a collection does not walk it
+    again (nor write to its pages, which forked workers would then have to copy), and
+    collections come less often (scoring makes no reference cycles). The collector is
+    process-wide: the first stream to start sets this and the last to end restores it.
+    Measured on the 12,284-tweet file, 8 runs each: median 0.62 -> 0.595 s
+    whole-process, 6% less CPU."""
+    with _RESTING_LOCK:
+        if _RESTING["streams"] == 0:
+            _RESTING["threshold"] = gc.get_threshold()
+            gc.set_threshold(50_000, 50, 1_000)
+        _RESTING["streams"] += 1
+        gc.freeze()
+    try:
+        yield
+    finally:
+        with _RESTING_LOCK:
+            _RESTING["streams"] -= 1
+            if _RESTING["streams"] == 0:
+                gc.set_threshold(*_RESTING["threshold"])
+                gc.unfreeze()
+
+
+def _predict_chunks(bundle: ModelDir, chunks: Iterator[list[str]], workers: int):
+    first, second = next(chunks, None), next(chunks, None)
+    if first is None:
+        return
+    if second is None or workers < 2 or bundle.runtime != "numpy":  # TF and fork do not mix
+        rest = () if second is None else itertools.chain([second], chunks)
+        for texts in itertools.chain([first], rest):
+            yield score_texts(bundle, texts)
+        return
+    from threadpoolctl import threadpool_limits
+
+    # The worker processes take the other cores: BLAS threads here would only wait for
+    # them (measured: a third more CPU time for the same file, and a slower run).
+    with threadpool_limits(limits=1, user_api="blas"):
+        pairs = encode_in_workers(bundle, first, itertools.chain([second], chunks), workers)
+        for texts, ids in pairs:
+            yield Scored(texts, predict_ids(bundle, ids), bundle.labels)
+
+
+_WORKER_STATE: tuple | None = None  # (vocabulary, text config), inherited by forked workers
+
+
+def _encode(texts: list[str]) -> np.ndarray:
+    vocab, config = _WORKER_STATE
+    return vocab.encode(texts, config).ids
+
+
+def encode_in_workers(bundle: ModelDir, first: list[str], rest: Iterator[list[str]], workers):
+    """(texts, ids) per chunk, in order: ``first`` tokenized here while a pool of forked
+    processes starts on the ``rest``; at most two chunks per worker are in flight, so
+    memory stays bounded."""
+    import multiprocessing
+    from collections import deque
+
+    from sentiment_cli.text.tokenizer import load_tokenizer
+
+    global _WORKER_STATE
+    _WORKER_STATE = (bundle.vocab, bundle.config.text)
+    load_tokenizer(bundle.config.text)  # once, here: the forked workers inherit it
+    gc.freeze()  # and what was made since: the workers never copy its pages for the collector
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        pending: deque = deque()
+
+        def submit(count: int) -> None:
+            for texts in itertools.islice(rest, count):
+                pending.append((texts, pool.apply_async(_encode, (texts,))))
+
+        submit(2 * workers)
+        yield first, _encode(first)
+        while pending:
+            done, result = pending.popleft()
+            submit(1)
+            yield done, result.get()
+
+
+def predict(model_dir: str, texts: list[str]):
+    """A DataFrame with columns text, label, and p_<label> for every label of the model."""
+    return score_texts(load_model_dir(model_dir), texts).frame()

@@ -1,0 +1,65 @@
+"""The Python API: a trained model folder as an object that pipelines can call.
+
+    from sentiment_cli import load_model
+
+    model = load_model("runs/lstm")
+    model.predict(["not bad at all", "worst day ever"])    # DataFrame: text, label, p_<label>
+    model.predict_batch(frame, text_column="tweet")       # for map_batches-style callers
+
+It runs the TensorFlow-free runtime (``runtime.py``) and never imports TensorFlow. A
+``Model`` pickles as its folder path and reloads from the folder on the other side, so
+it can be shipped to worker processes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from sentiment_cli.runtime.model_folder import ModelDir, load_model_dir
+from sentiment_cli.runtime.predict import Scored, predict_chunks, score_texts
+
+
+class Model:
+    """A loaded model folder."""
+
+    def __init__(self, path: str | Path, runtime: str = "numpy"):
+        self.path = Path(path)
+        self.runtime = runtime
+        self.bundle: ModelDir = load_model_dir(self.path, runtime=runtime)
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.bundle.labels)
+
+    def predict(self, texts: Iterable[str] | str):
+        """A DataFrame with the columns of ``predict --format csv``: text, label and
+        p_<label> for every label of the model, one row per text, in order."""
+        texts = [texts] if isinstance(texts, str) else [str(t) for t in texts]
+        return score_texts(self.bundle, texts).frame()
+
+    def predict_batch(self, frame, text_column: str = "text"):
+        """Score a DataFrame's ``text_column``; returns the same columns as ``predict``
+        (its index follows ``frame``'s)."""
+        from sentiment_cli.io.readers import check_column
+
+        check_column(frame, text_column, "predict_batch", "text_column=")
+        result = self.predict(frame[text_column].astype(str).tolist())
+        result.index = frame.index
+        return result
+
+    def predict_many(self, chunks: Iterable[list[str]]) -> Iterable[Scored]:
+        """``predict.Scored`` per chunk of texts, tokenized in a process per core."""
+        return predict_chunks(self.bundle, chunks)
+
+    def __reduce__(self):
+        # Pickled as its folder: the other side loads the weights itself.
+        return (Model, (str(self.path), self.runtime))
+
+    def __repr__(self) -> str:
+        return f"Model({str(self.path)!r}, labels={self.labels})"
+
+
+def load_model(path: str | Path, runtime: str = "numpy") -> Model:
+    """Load a model folder written by ``sentiment-cli train``."""
+    return Model(path, runtime)

@@ -1,0 +1,180 @@
+"""An HTTP JSON API over a model folder (Starlette on uvicorn, the ``[serve]`` extra).
+
+    POST /predict   {"texts": [...], "trace": false}  ->  what ``predict --format json``
+                    prints; with "trace": true each result also has the per-word trace
+    GET  /health    {"status": "ok", "model": DIR, "labels": [...]}
+    GET  /          a small page: type a tweet, see its label, probabilities and the
+                    prediction after every word
+
+It runs the TensorFlow-free runtime. A bad request gets a 4xx answer with
+``{"error": "..."}`` and the server keeps serving.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sentiment_cli.errors import SentimentError
+from sentiment_cli.runtime.model_folder import load_model_dir
+
+MAX_TEXTS = 1000  # texts in one request
+MAX_BYTES = 1_000_000  # request body
+INLINE_TEXTS = 8  # requests this small are scored on the event loop, no thread hop
+
+
+class BadRequest(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def parse_request(body: bytes) -> tuple[list[str], bool]:
+    """(texts, trace) from a request body, or BadRequest saying what is wrong."""
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest(400, f"the body is not valid JSON: {exc}") from None
+    if not isinstance(payload, dict) or "texts" not in payload:
+        raise BadRequest(422, 'expected a JSON object with "texts": a list of strings')
+    texts, trace = payload["texts"], payload.get("trace", False)
+    if not isinstance(texts, list):
+        raise BadRequest(422, f'"texts" must be a list of strings, got {type(texts).__name__}')
+    bad = [i for i, text in enumerate(texts) if not isinstance(text, str)]
+    if bad:
+        raise BadRequest(422, f'"texts" must hold strings only; item {bad[0]} is not a string')
+    if len(texts) > MAX_TEXTS:
+        raise BadRequest(413, f"at most {MAX_TEXTS} texts per request, got {len(texts)}")
+    if not isinstance(trace, bool):
+        raise BadRequest(422, '"trace" must be true or false')
+    return texts, trace
+
+
+def create_app(model_dir: str | Path):
+    """The Starlette application serving ``model_dir``."""
+    from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
+    from starlette.requests import Request
+    from starlette.responses import HTMLResponse, JSONResponse
+    from starlette.routing import Route
+
+    from sentiment_cli.runtime.predict import score_texts
+    from sentiment_cli.runtime.trace import trace as trace_of
+
+    bundle = load_model_dir(model_dir)
+    score_texts(bundle, ["warm up"])  # loads the tokenizer before the first request
+
+    def answer(texts: list[str], trace: bool) -> list[dict]:
+        records = score_texts(bundle, texts).records()
+        if trace:
+            for record in records:
+                record["trace"] = trace_of(bundle, record["text"])
+        return records
+
+    async def predict(request: Request):
+        try:
+            declared = request.headers.get("content-length")
+            if declared is not None and declared.isdigit() and int(declared) > MAX_BYTES:
+                raise BadRequest(413, f"the body is over {MAX_BYTES:,} bytes")
+            body = b""
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > MAX_BYTES:
+                    raise BadRequest(413, f"the body is over {MAX_BYTES:,} bytes")
+            texts, trace = parse_request(body)
+            if len(texts) <= INLINE_TEXTS and not trace:
+                # A few texts score in well under a millisecond: a thread hop costs more.
+                return JSONResponse(answer(texts, trace))
+            return JSONResponse(await run_in_threadpool(answer, texts, trace))
+        except BadRequest as exc:
+            return JSONResponse({"error": exc.message}, status_code=exc.status)
+        except SentimentError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=422)
+
+    async def health(request: Request):
+        return JSONResponse({"status": "ok", "model": str(model_dir), "labels": bundle.labels})
+
+    async def page(request: Request):
+        return HTMLResponse(PAGE.replace("__LABELS__", json.dumps(bundle.labels)))
+
+    return Starlette(
+        routes=[
+            Route("/predict", predict, methods=["POST"]),
+            Route("/health", health, methods=["GET"]),
+            Route("/", page, methods=["GET"]),
+        ]
+    )
+
+
+def serve(model_dir: str | Path, host: str = "127.0.0.1", port: int = 8080) -> None:
+    import uvicorn
+
+    uvicorn.run(create_app(model_dir), host=host, port=port, log_level="warning")
+
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>sentiment-cli</title>
+<style>
+ body { font-family: system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; color: #222; }
+ textarea { width: 100%; font-size: 1.1rem; padding: .5rem; box-sizing: border-box; }
+ button { font-size: 1rem; padding: .4rem 1.2rem; margin-top: .5rem; }
+ #label { font-size: 1.6rem; font-weight: bold; margin: 1rem 0 .3rem; }
+ .bar { display: flex; align-items: center; gap: .5rem; margin: .2rem 0; }
+ .bar span { width: 6rem; } .bar div { height: .9rem; background: #888; }
+ #tokens span { display: inline-block; padding: .2rem .35rem; margin: .15rem;
+                border-radius: .3rem; }
+ .negative { background: #f4a6a6; } .neutral { background: #d8d8d8; }
+ .positive { background: #9fdc9f; }
+ #error { color: #b00; }
+</style></head>
+<body>
+<h1>sentiment-cli</h1>
+<textarea id="text" rows="3">not bad at all, actually pretty good</textarea>
+<button id="go">Predict</button>
+<div id="error"></div>
+<div id="label"></div>
+<div id="probs"></div>
+<h3>The prediction after every word</h3>
+<div id="tokens"></div>
+<p><small>Each word is coloured by what the model would predict if the tweet ended there.
+<span class="negative">negative</span> <span class="neutral">neutral</span>
+<span class="positive">positive</span></small></p>
+<script>
+const labels = __LABELS__;
+const known = new Set(["negative", "neutral", "positive"]);
+async function go() {
+  const error = document.getElementById("error");
+  error.textContent = "";
+  const response = await fetch("/predict", {method: "POST",
+    headers: {"Content-Type": "application/json"},
+    body: JSON.stringify({texts: [document.getElementById("text").value], trace: true})});
+  const data = await response.json();
+  if (!response.ok) { error.textContent = data.error; return; }
+  const result = data[0];
+  document.getElementById("label").textContent = result.label;
+  const probs = document.getElementById("probs");
+  probs.replaceChildren();
+  for (const label of labels) {
+    const row = document.createElement("div"); row.className = "bar";
+    const name = document.createElement("span"); name.textContent = label;
+    const bar = document.createElement("div");
+    bar.style.width = (result.probabilities[label] * 20) + "rem";
+    const value = document.createElement("small");
+    value.textContent = result.probabilities[label].toFixed(3);
+    row.append(name, bar, value); probs.append(row);
+  }
+  const tokens = document.getElementById("tokens");
+  tokens.replaceChildren();
+  for (const step of result.trace.steps) {
+    const span = document.createElement("span");
+    span.textContent = step.token;
+    span.className = known.has(step.label) ? step.label : "neutral";
+    span.title = labels.map(l => l + " " + step.probabilities[l].toFixed(2)).join(", ");
+    tokens.append(span);
+  }
+}
+document.getElementById("go").addEventListener("click", go);
+go();
+</script>
+</body></html>
+"""

@@ -1,0 +1,1 @@
+"""Training a model folder: data preparation, the fit loop, checkpoints, tuning."""

@@ -1,0 +1,119 @@
+"""The checkpoint of a training run in progress, ``OUTPUT_DIR.checkpoint/``.
+
+It holds what the run started with (``run.json``: data and options; the vocabulary,
+resolved config and labels) and, after every epoch, ``state/``: the model with its
+optimizer state, the best weights so far and ``progress.json`` (epochs done,
+early-stopping state, history). ``train --resume`` continues from it; it is removed
+once the model folder is complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from sentiment_cli.config import Config, build_config, dump_config
+from sentiment_cli.errors import SentimentError
+from sentiment_cli.runtime import model_folder
+from sentiment_cli.text.tokenizer import Vocabulary
+
+RUN_FILE = "run.json"
+STATE = "state"  # replaced as a whole after every epoch
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What a run reads, as given on the command line; a resumed run reuses them."""
+
+    data: str
+    val_data: str | None
+    text_column: str
+    label_column: str
+    force: bool
+
+
+def path_for(output_dir: str | Path) -> Path:
+    return Path(output_dir).parent / f"{Path(output_dir).name}.checkpoint"
+
+
+def last_state(checkpoint: Path) -> Path | None:
+    """The last complete epoch state (``state``, or ``state.old`` if killed mid-swap)."""
+    for name in (STATE, f"{STATE}.old"):
+        if (checkpoint / name / "progress.json").exists():
+            return checkpoint / name
+    return None
+
+
+def resume_hint(output_dir: Path) -> str:
+    """What an interrupted user can do next, or '' when there is nothing to resume."""
+    if last_state(path_for(output_dir)) is None:
+        return ""
+    return f"; continue with 'sentiment-cli train --resume --output-dir {output_dir}'"
+
+
+def start(
+    checkpoint: Path, options: RunOptions, config: Config, vocab: Vocabulary, classes: list[str]
+) -> None:
+    checkpoint.mkdir(parents=True)
+    vocab.save(checkpoint / model_folder.VOCAB_FILE)
+    (checkpoint / model_folder.CONFIG_FILE).write_text(dump_config(config), encoding="utf-8")
+    model_folder.write_json(checkpoint / model_folder.LABELS_FILE, classes)
+    model_folder.write_json(checkpoint / RUN_FILE, asdict(options))
+
+
+def read_run(checkpoint: Path, output_dir: Path) -> tuple[RunOptions, Config]:
+    """The options and config of the interrupted run that was writing ``output_dir``."""
+    if last_state(checkpoint) is None:
+        raise SentimentError(
+            f"--resume {output_dir}: no checkpoint of an interrupted run at {checkpoint}"
+        )
+    options = RunOptions(**json.loads((checkpoint / RUN_FILE).read_text(encoding="utf-8")))
+    config = build_config(
+        yaml.safe_load((checkpoint / model_folder.CONFIG_FILE).read_text(encoding="utf-8")),
+        f"checkpoint {checkpoint}",
+    )
+    return options, config
+
+
+def read_vocab_and_labels(checkpoint: Path) -> tuple[Vocabulary, list[str]]:
+    labels = json.loads((checkpoint / model_folder.LABELS_FILE).read_text(encoding="utf-8"))
+    return Vocabulary.load(checkpoint / model_folder.VOCAB_FILE), labels
+
+
+def write_state(checkpoint: Path, model, progress: dict, best_weights) -> None:
+    """Replace ``checkpoint/state`` with this epoch's model (optimizer state included),
+    best weights and progress, never leaving a half-written state behind."""
+    tmp, old, final = checkpoint / f"{STATE}.tmp", checkpoint / f"{STATE}.old", checkpoint / STATE
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    model.save(tmp / "model.keras")
+    if best_weights is not None:
+        np.savez(tmp / "best_weights.npz", *best_weights)
+    (tmp / "progress.json").write_text(json.dumps(progress, indent=2), encoding="utf-8")
+    if final.exists():
+        os.rename(final, old)
+    os.rename(tmp, final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def load_state(state: Path) -> tuple[object, dict, list | None]:
+    """(compiled model with optimizer state, progress, best weights) from a state dir."""
+    from sentiment_cli.models import backend
+
+    keras = backend.keras()
+
+    import sentiment_cli.models.layers  # noqa: F401  (registers the custom layers)
+
+    model = keras.saving.load_model(state / "model.keras", safe_mode=True, compile=True)
+    progress = json.loads((state / "progress.json").read_text(encoding="utf-8"))
+    best = None
+    if (state / "best_weights.npz").exists():
+        with np.load(state / "best_weights.npz", allow_pickle=False) as arrays:
+            best = [arrays[f"arr_{i}"] for i in range(len(arrays.files))]
+    return model, progress, best
