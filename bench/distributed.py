@@ -32,7 +32,8 @@ def train_steps(data_path: str, steps: int, global_batch: int, seed: int) -> lis
     from sentiment_cli.io.readers import read_labelled
     from sentiment_cli.models import backend
     from sentiment_cli.text.tokenizer import tokenize_all
-    from sentiment_cli.training.train import build_vocabulary, label_ids, start_model
+    from sentiment_cli.training.prepare import build_vocabulary, label_ids
+    from sentiment_cli.training.start import start_model
 
     # The strategy configures collective ops: before any other TensorFlow op runs.
     strategy = tf.distribute.MultiWorkerMirroredStrategy()

@@ -142,7 +142,7 @@ def domain_files(name: str, args, work: Path) -> dict[str, Path]:
             raise SystemExit(f"bench: {', '.join(missing)} not found; pass --tse-dir")
         split_dir = work / "tse-split"
         if not (split_dir / "val.csv").exists():
-            from sentiment_cli.io.readers import split_file
+            from sentiment_cli.io.splits import split_file
 
             split_file(limited(files["train"], args.limit, work), split_dir, 0.1, 0)
             (split_dir / "test.csv").rename(split_dir / "val.csv")

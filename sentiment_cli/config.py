@@ -22,8 +22,9 @@ import yaml
 
 from sentiment_cli.cells import CELLS
 from sentiment_cli.errors import SentimentError
+from sentiment_cli.resources import configs_dir
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+CONFIG_DIR = configs_dir()  # the shipped configs: --config NAME reads NAME.yaml here
 DEFAULT_CONFIG_NAME = "lstm.yaml"
 
 Initializer = str | dict
@@ -309,6 +310,30 @@ def default_config_path() -> Path:
     return CONFIG_DIR / DEFAULT_CONFIG_NAME
 
 
+def shipped_configs() -> list[str]:
+    """Names of the configs shipped with the tool (``--config NAME``)."""
+    return sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
+
+
+def shipped_file(name: str) -> Path:
+    """A file shipped beside the configs, e.g. ``tune/space.yaml``."""
+    return CONFIG_DIR / name
+
+
+def config_path(name_or_path: str | Path) -> Path:
+    """``--config``: a YAML file, or the name of a shipped config (``gru``)."""
+    path = Path(name_or_path)
+    if path.exists() or path.suffix in (".yaml", ".yml") or len(path.parts) > 1:
+        return path
+    shipped = CONFIG_DIR / f"{path.name}.yaml"
+    if shipped.is_file():
+        return shipped
+    raise SentimentError(
+        f"--config {str(name_or_path)!r}: no such file, and not a shipped config "
+        f"({', '.join(shipped_configs())}){_suggest(path.name, shipped_configs())}"
+    )
+
+
 def load_config(path: str | Path | None = None, overrides: typing.Sequence[str] = ()) -> Config:
     """Load a YAML config (the default ``configs/lstm.yaml`` when path is None) and apply
     ``section.key=value`` overrides through the same validator."""
@@ -316,7 +341,8 @@ def load_config(path: str | Path | None = None, overrides: typing.Sequence[str] 
         path = default_config_path()
         raw = read_yaml(path) if path.exists() else {}
     else:
-        raw = read_yaml(Path(path))
+        path = config_path(path)
+        raw = read_yaml(path)
     where = f"config {str(path)!r}"
     config = build_config(raw, where)  # the file alone must be valid
     if overrides:

@@ -288,7 +288,7 @@ def test_train_writes_tensorboard_logs(runner, tiny_csv, tmp_path):
 def test_input_progress_reaches_the_file_size_and_stays_off_without_a_terminal(
     runner, trained_model, tmp_path
 ):
-    from sentiment_cli.io.readers import iter_texts
+    from sentiment_cli.io.streams import iter_texts
 
     path = write_csv(tmp_path / "in.csv", TWEETS * 300)
     seen = []

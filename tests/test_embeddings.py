@@ -4,7 +4,7 @@ import pytest
 from sentiment_cli.config import TextConfig
 from sentiment_cli.errors import SentimentError
 from sentiment_cli.models.embeddings import load_embeddings
-from sentiment_cli.text.tokenizer import Vocabulary
+from sentiment_cli.text.vocabulary import Vocabulary
 
 
 @pytest.fixture

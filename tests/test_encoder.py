@@ -91,7 +91,7 @@ def test_unknown_encoder_is_refused(runner, tmp_path):
 
 def test_embedding_rows_and_recurrent_fit():
     from sentiment_cli.config import TextConfig
-    from sentiment_cli.text.tokenizer import Vocabulary
+    from sentiment_cli.text.vocabulary import Vocabulary
 
     enc = encoder.Encoder(
         "e",

@@ -61,7 +61,7 @@ def random_model(
 
 
 def padded_ids(config, n=64, seed=1):
-    from sentiment_cli.text.tokenizer import pad
+    from sentiment_cli.text.vocabulary import pad
 
     rng = np.random.default_rng(seed)
     lengths = [0, 1, 9, 12, *rng.integers(0, 12, size=n - 4)]
@@ -90,7 +90,7 @@ def test_subword_vectors_are_folded_into_the_embedding(mask, tmp_path):
     mean added to its word vector: the NumPy runtime, which has no n-gram layer, still
     equals Keras."""
     from sentiment_cli.runtime.network import Network, export, save
-    from sentiment_cli.text.tokenizer import subword_table
+    from sentiment_cli.text.vocabulary import subword_table
 
     tokens = ["<pad>", "<oov>", "<user>", *(f"w{i}ord{i % 3}" for i in range(37))]
     table = subword_table(tokens, 20)
@@ -105,7 +105,7 @@ def test_subword_vectors_are_folded_into_the_embedding(mask, tmp_path):
 
 
 def test_subword_table_hashes_each_tokens_character_ngrams():
-    from sentiment_cli.text.tokenizer import SUBWORDS_PER_TOKEN, subword_table
+    from sentiment_cli.text.vocabulary import SUBWORDS_PER_TOKEN, subword_table
 
     tokens = ["<pad>", "<oov>", "<user>", "good", "good_NEG", "goodness", "a"]
     table = subword_table(tokens, 1000)

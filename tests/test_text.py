@@ -4,7 +4,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sentiment_cli.config import TextConfig
-from sentiment_cli.text.tokenizer import OOV, PAD, Vocabulary, tokenize
+from sentiment_cli.text.tokenizer import tokenize
+from sentiment_cli.text.vocabulary import OOV, PAD, Vocabulary
 from tests.conftest import fresh_python
 
 DEFAULT = TextConfig()

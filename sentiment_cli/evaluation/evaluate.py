@@ -11,11 +11,12 @@ import numpy as np
 from sentiment_cli.errors import SentimentError
 from sentiment_cli.io.readers import LabelledData, read_labelled
 from sentiment_cli.metrics import classification_metrics
+from sentiment_cli.resources import probes_file
 from sentiment_cli.runtime.model_folder import ModelDir, check_model_dir, load_model_dir
 from sentiment_cli.runtime.predict import predict_ids, predict_proba
 from sentiment_cli.text.tokenizer import tokenize_all
 
-PROBES = Path(__file__).resolve().parents[2] / "data" / "probes" / "probes.csv"
+PROBES = probes_file()  # data/probes/probes.csv, shipped with the package
 
 
 @dataclass
@@ -137,6 +138,25 @@ def score_ensemble(
     metrics["model_dir"] = f"ensemble of {len(model_dirs)}"
     metrics["members"] = [str(d) for d in model_dirs]
     return Evaluation(metrics, first.bundle, first.data, predicted, probs)
+
+
+def evaluate_models(
+    model_dirs: list[str | Path],
+    data_path: str | Path,
+    *,
+    ensemble: bool = False,
+    text_column: str = "text",
+    label_column: str = "label",
+    runtime: str = "numpy",
+) -> list[Evaluation]:
+    """What ``evaluate`` reports: one evaluation per model folder, or one of their
+    average with ``ensemble``."""
+    columns = {"text_column": text_column, "label_column": label_column, "runtime": runtime}
+    if ensemble:
+        if len(model_dirs) < 2:
+            raise SentimentError("--ensemble needs at least two --model-dir")
+        return [score_ensemble(list(model_dirs), data_path, **columns)]
+    return [score(d, data_path, **columns) for d in model_dirs]
 
 
 def evaluate(

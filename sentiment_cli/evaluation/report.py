@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from sentiment_cli.evaluation.evaluate import Evaluation
-from sentiment_cli.io.output import PER_CLASS_HEADER, overall_rows, per_class_rows
+from sentiment_cli.io.tables import PER_CLASS_HEADER, overall_rows, per_class_rows, short_names
 
 METRICS_FILE = "metrics.json"
 CONFUSION_FILE = "confusion_matrix.png"
@@ -151,6 +151,19 @@ def markdown(metrics: dict, errors: pd.DataFrame, has_curves: bool) -> str:
         "",
     ]
     return "\n".join(parts)
+
+
+def write_reports(evaluations: list[Evaluation], report_dir: str | Path) -> list[Path]:
+    """One report per evaluation: in ``report_dir`` for one, in a sub-folder named after
+    each model for several; returns the report.md paths."""
+    report_dir = Path(report_dir)
+    if len(evaluations) == 1:
+        return [write_report(evaluations[0], report_dir) / REPORT_FILE]
+    names = short_names([e.metrics["model_dir"] for e in evaluations])
+    return [
+        write_report(evaluation, report_dir / name) / REPORT_FILE
+        for name, evaluation in zip(names, evaluations, strict=True)
+    ]
 
 
 def write_report(evaluation: Evaluation, report_dir: str | Path) -> Path:

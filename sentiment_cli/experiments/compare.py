@@ -26,6 +26,20 @@ def cell_variants(config: Config) -> list[tuple[str, Config]]:
     ]
 
 
+def candidates(configs: list[str], overrides: list[str]) -> list[tuple[str, Config]]:
+    """What ``compare`` trains: the cells on one base config (``configs`` empty or one),
+    or several configs as they are, named after their files."""
+    from sentiment_cli.config import load_config
+
+    if len(configs) > 1:
+        chosen = [(Path(c).stem, load_config(c, overrides)) for c in configs]
+        names = [name for name, _ in chosen]
+        if len(set(names)) < len(names):
+            raise SentimentError("--config files must have different names")
+        return chosen
+    return cell_variants(load_config(configs[0] if configs else None, overrides))
+
+
 def compare(
     data_path: str | Path,
     candidates: list[tuple[str, Config]],

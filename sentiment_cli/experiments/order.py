@@ -23,7 +23,8 @@ from sentiment_cli.io.readers import read_labelled
 from sentiment_cli.metrics import classification_metrics
 from sentiment_cli.runtime.model_folder import load_model_dir
 from sentiment_cli.runtime.predict import predict_ids
-from sentiment_cli.text.tokenizer import mark_negation, words
+from sentiment_cli.text.negation import mark_negation
+from sentiment_cli.text.tokenizer import words
 
 # (plain, negated) frames for the negation pairs; {w} is a sentiment word.
 PAIR_FRAMES = [("{w}", "not {w}"), ("it was {w}", "it was not {w}"), ("i {w} it", "i don't {w} it")]

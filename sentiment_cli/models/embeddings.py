@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from sentiment_cli.errors import SentimentError
-from sentiment_cli.text.tokenizer import Vocabulary
+from sentiment_cli.text.vocabulary import Vocabulary
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ import numpy as np
 from sentiment_cli.config import ModelConfig
 from sentiment_cli.errors import SentimentError
 from sentiment_cli.models.embeddings import random_start
-from sentiment_cli.text.tokenizer import Vocabulary
+from sentiment_cli.text.vocabulary import Vocabulary
 
 ENCODERS = Path(__file__).resolve().parents[1] / "encoders"
 SPEC_FILE = "encoder.json"

@@ -32,7 +32,7 @@ import yaml
 from sentiment_cli import __version__
 from sentiment_cli.config import Config, build_config
 from sentiment_cli.errors import SentimentError
-from sentiment_cli.text.tokenizer import Vocabulary
+from sentiment_cli.text.vocabulary import Vocabulary
 
 FORMAT_VERSION = 2  # 2: weights.npz + network.json beside model.keras
 READABLE_VERSIONS = (1, 2)  # 1: model.keras only, read through Keras
@@ -89,6 +89,11 @@ def check_output_dir(output_dir: Path, force: bool) -> None:
                 f"--output-dir {output_dir}: exists, is not empty and is not a sentiment-cli "
                 f"model folder; refusing to replace it even with --force"
             )
+
+
+def is_model_folder(path: Path) -> bool:
+    """Whether ``path`` holds a model folder (its manifest)."""
+    return (Path(path) / MANIFEST).exists()
 
 
 def write_model_dir(output_dir: Path, write: Callable[[Path], None]) -> Path:

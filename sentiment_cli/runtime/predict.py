@@ -178,3 +178,22 @@ def encode_in_workers(bundle: ModelDir, first: list[str], rest: Iterator[list[st
 def predict(model_dir: str, texts: list[str]):
     """A DataFrame with columns text, label, and p_<label> for every label of the model."""
     return score_texts(load_model_dir(model_dir), texts).frame()
+
+
+def predict_to(folder: ModelDir, chunks, fmt: str, output) -> None:
+    """``predict``: read -> tokenize -> score -> write, one batch at a time; the writer
+    receives scored batches and never runs the model."""
+    from sentiment_cli.io.writers import prediction_writer
+
+    with prediction_writer(fmt, output, folder.labels) as write:
+        for scored in predict_chunks(folder, chunks):
+            write(scored)
+
+
+def trace_to(folder: ModelDir, chunks, fmt: str, output, gates: bool) -> None:
+    """The trace of every text, written as a table or JSON."""
+    from sentiment_cli.io.traces import write_traces as write
+    from sentiment_cli.runtime.trace import trace
+
+    traces = [trace(folder, text, gates=gates) for chunk in chunks for text in chunk]
+    write(folder.labels, traces, fmt, output, gates)

@@ -127,3 +127,29 @@ def read(ray, files: list[str]):
     if csv:
         parts.append(ray.data.read_csv(csv))
     return parts[0] if len(parts) == 1 else parts[0].union(*parts[1:])
+
+
+def predict_files(model_dir, texts, input_path, fmt, output, log=print, **options):
+    """``predict --engine ray``: check the options, then score the input files into a
+    folder of shards."""
+    from sentiment_cli.io.streams import input_files
+    from sentiment_cli.runtime.model_folder import check_model_dir
+
+    if texts or not input_path or input_path == "-":
+        raise SentimentError("--engine ray scores files: give --input FILE|FOLDER|PATTERN")
+    if output is None:
+        raise SentimentError("--engine ray writes a folder of shards: give --output FOLDER")
+    if fmt not in ("table", "parquet", "csv"):
+        raise SentimentError(f"--engine ray writes parquet or csv shards, not {fmt}")
+    check_model_dir(model_dir)
+    predict_with_ray(
+        model_dir,
+        input_files(input_path),
+        output,
+        text_column=options["text_column"],
+        fmt="csv" if fmt == "csv" else "parquet",
+        address=options["address"],
+        num_cpus=options["num_cpus"],
+        force=options["force"],
+        log=log,
+    )

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from sentiment_cli.errors import SentimentError
-from sentiment_cli.text.tokenizer import Vocabulary
+from sentiment_cli.text.vocabulary import Vocabulary
 
 FEATURES = ["valence", "in_lexicon"]  # valence / 4 in [-1, 1]; 1 when rated
 

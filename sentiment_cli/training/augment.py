@@ -23,8 +23,8 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from sentiment_cli.text.tokenizer import CONTRASTS, ends_scope, is_negator
-from sentiment_cli.text.tokenizer import mark_negation as mark
+from sentiment_cli.text.negation import CONTRASTS, ends_scope, is_negator
+from sentiment_cli.text.negation import mark_negation as mark
 
 NEGATORS = [
     ["not"],

@@ -21,7 +21,7 @@ import yaml
 from sentiment_cli.config import Config, build_config, dump_config
 from sentiment_cli.errors import SentimentError
 from sentiment_cli.runtime import model_folder
-from sentiment_cli.text.tokenizer import Vocabulary
+from sentiment_cli.text.vocabulary import Vocabulary
 
 RUN_FILE = "run.json"
 STATE = "state"  # replaced as a whole after every epoch

@@ -34,6 +34,7 @@ from sentiment_cli.errors import SentimentError
 # prepared once for the whole search; seeds and bookkeeping are not hyperparameters.
 SEARCHABLE_TRAIN = ("learning_rate", "weight_decay", "batch_size", "clipnorm", "class_weight")
 OBJECTIVE = "val_macro_recall"
+TUNING_FILE = "tuning.json"
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,7 @@ def search(
     keras = backend.load()
     import keras_tuner
 
-    from sentiment_cli.training.train import load_splits, prepare
+    from sentiment_cli.training.prepare import load_splits, prepare
 
     splits = load_splits(data_path, val_path, config, text_column, label_column, log)
     prepared = prepare(splits, config, text_column, label_column, log, cache=token_cache)
@@ -179,16 +180,75 @@ def search(
     return {"trial": winner["trial"], "values": {p.key: winner[p.key] for p in space}}, trials
 
 
-def write_trials(folder: Path, trials: list[dict], best: dict, algorithm: str) -> None:
-    """``tuning.json`` in the model folder: the search, every trial, the best one."""
-    import os
+@dataclass
+class TuneResult:
+    """What ``tune`` did: the model folder of the best config, the best trial and its
+    values, one row per trial."""
 
-    from sentiment_cli.runtime.model_folder import write_json
+    output_dir: Path
+    best: dict[str, Any]
+    trials: list[dict]
 
-    payload = {"algorithm": algorithm, "objective": OBJECTIVE, "best": best, "trials": trials}
-    tmp = Path(folder) / ".tuning.json.tmp"
-    write_json(tmp, payload)
-    os.replace(tmp, Path(folder) / "tuning.json")  # whole or not at all
+
+def tune(
+    data_path: str | Path,
+    output_dir: str | Path,
+    config: Config,
+    *,
+    space: str | Path | None = None,
+    val_data: str | Path | None = None,
+    max_minutes: float = 20.0,
+    max_trials: int = 20,
+    algorithm: str = "bayesian",
+    force: bool = False,
+    text_column: str = "text",
+    label_column: str = "label",
+    log=print,
+) -> TuneResult:
+    """``sentiment-cli tune``: search ``space`` (default: the shipped tune/space.yaml)
+    from ``config``, then train the best config into ``output_dir``, a model folder
+    whose tuning.json lists every trial. Needs KerasTuner (the tune extra)."""
+    import tempfile
+
+    from sentiment_cli.config import shipped_file
+    from sentiment_cli.extras import require
+    from sentiment_cli.runtime.model_folder import check_output_dir
+    from sentiment_cli.training.token_cache import cache_dir
+    from sentiment_cli.training.train import train
+
+    require("tune", "tune", "keras_tuner")
+    output_dir = Path(output_dir)
+    check_output_dir(output_dir, force)
+    params = load_space(space or shipped_file("tune/space.yaml"), config)
+    columns = {"text_column": text_column, "label_column": label_column}
+    with tempfile.TemporaryDirectory(prefix="sentiment-tune-") as work:
+        best, trials = search(
+            data_path,
+            val_data,
+            config,
+            params,
+            max_minutes=max_minutes,
+            max_trials=max_trials,
+            algorithm=algorithm,
+            work_dir=Path(work),
+            token_cache=cache_dir(output_dir),
+            log=log,
+            **columns,
+        )
+    log("Best: " + ", ".join(f"{k}={v}" for k, v in best["values"].items()))
+    tuning = {"algorithm": algorithm, "objective": OBJECTIVE, "best": best, "trials": trials}
+    train(
+        data_path,
+        output_dir,
+        with_values(config, best["values"], "tune"),
+        val_path=val_data,
+        force=force,
+        verbose=0,
+        log=log,
+        extra_files={TUNING_FILE: tuning},
+        **columns,
+    )
+    return TuneResult(output_dir, best, trials)
 
 
 @contextlib.contextmanager
@@ -226,7 +286,8 @@ def _time_boxed(tuner_class, deadline: float, max_trials: int):
 
 def _hypermodel(keras_tuner, keras, config, space, prepared, deadline):
     from sentiment_cli.training.callbacks import MacroRecall
-    from sentiment_cli.training.train import loss_weights, new_model
+    from sentiment_cli.training.fit import loss_weights
+    from sentiment_cli.training.start import new_model
 
     n_classes = len(prepared.splits.classes)
 

@@ -1,0 +1,159 @@
+"""Options and behaviour that several commands share, each declared once."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import click
+
+from sentiment_cli.errors import SentimentError
+
+
+def handle_errors(func):
+    """Show SentimentError as 'Error: message' with exit status 1, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except SentimentError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper
+
+
+def log(message: str) -> None:
+    """Progress notes go to stderr, so stdout holds only the result."""
+    click.echo(message, err=True)
+
+
+def column_options(func):
+    func = click.option(
+        "--label-column", default="label", show_default=True, help="Column holding the labels."
+    )(func)
+    func = click.option(
+        "--text-column", default="text", show_default=True, help="Column holding the tweets."
+    )(func)
+    return func
+
+
+def config_option(help_text: str):
+    return click.option(
+        "--config",
+        "-c",
+        "config_path",
+        default=None,
+        metavar="NAME|FILE",
+        help=help_text,
+    )
+
+
+def overrides_option(func):
+    return click.option(
+        "--set",
+        "overrides",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Override a config key, e.g. --set model.units=64 (repeatable).",
+    )(func)
+
+
+def val_data_option(func):
+    return click.option(
+        "--val-data",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Validation CSV; without it a stratified split of DATA is held out.",
+    )(func)
+
+
+def force_option(help_text: str = "Replace an existing model folder."):
+    return click.option("--force", is_flag=True, help=help_text)
+
+
+def output_dir_option(help_text: str, required: bool = True, callback=None):
+    return click.option(
+        "--output-dir",
+        "-o",
+        required=required,
+        default=None,
+        type=click.Path(path_type=Path, file_okay=False),
+        callback=callback,
+        help=help_text,
+    )
+
+
+def not_a_model_folder(ctx, param, value):
+    """Reports and splits go elsewhere: a model folder is never written into."""
+    from sentiment_cli.runtime.model_folder import is_model_folder
+
+    if value is not None and is_model_folder(Path(value)):
+        raise click.BadParameter(
+            f"{value} is a model folder; write {param.name.replace('_', '-')} files elsewhere"
+        )
+    return value
+
+
+def report_dir_option(help_text: str):
+    return click.option(
+        "--report-dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=None,
+        callback=not_a_model_folder,
+        help=help_text,
+    )
+
+
+def format_option(choices: list[str]):
+    return click.option(
+        "--format", "-f", "fmt", type=click.Choice(choices), default="table", show_default=True
+    )
+
+
+def runtime_option(func):
+    return click.option(
+        "--runtime",
+        type=click.Choice(["numpy", "keras"]),
+        default="numpy",
+        show_default=True,
+        help="numpy: the TensorFlow-free runtime; keras: the Keras model (to verify).",
+    )(func)
+
+
+def model_dir_option(multiple: bool = False):
+    return click.option(
+        "--model-dir",
+        "model_dir",
+        required=True,
+        multiple=multiple,
+        type=click.Path(path_type=Path),
+        help="Model folder written by 'sentiment-cli train'"
+        + (" (repeat to compare several models)." if multiple else "."),
+    )
+
+
+def int_list(ctx, param, value):
+    try:
+        numbers = [int(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise click.BadParameter(f"expected comma-separated integers, got {value!r}") from None
+    if not numbers or min(numbers) < 1 or max(numbers) > 10_000:
+        raise click.BadParameter(f"expected integers from 1 to 10000, got {value!r}")
+    return numbers
+
+
+def float_list(ctx, param, value):
+    try:
+        numbers = [float(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise click.BadParameter(f"expected comma-separated numbers, got {value!r}") from None
+    if not numbers or not all(0 < n < 1e3 for n in numbers):  # False for NaN
+        raise click.BadParameter(f"expected numbers in (0, 1000), got {value!r}")
+    return numbers
+
+
+def seed_option(func):
+    return click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=42, show_default=True)(
+        func
+    )

@@ -1,0 +1,77 @@
+"""sentiment-cli train: a model folder from a labelled CSV."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from sentiment_cli.cli.options import (
+    column_options,
+    config_option,
+    force_option,
+    handle_errors,
+    not_a_model_folder,
+    output_dir_option,
+    overrides_option,
+    val_data_option,
+)
+
+
+@click.command()
+@click.argument("data", type=click.Path(path_type=Path), required=False)
+@output_dir_option("Model folder to write (written atomically).")
+@config_option("Shipped config name (lstm, gru, ...: see 'sentiment-cli configs') or YAML file.")
+@overrides_option
+@column_options
+@val_data_option
+@force_option()
+@click.option("--resume", is_flag=True, help="Continue the interrupted run of --output-dir.")
+@click.option("--quiet", "-q", is_flag=True, help="No per-epoch progress bar.")
+@click.option(
+    "--tensorboard",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    callback=not_a_model_folder,
+    help="Write TensorBoard logs here (loss and accuracy per epoch, the graph).",
+)
+@handle_errors
+def train(data, output_dir, config_path, overrides, val_data, resume, quiet, **options):
+    """Train a model on DATA, a CSV with a text and a label column.
+
+    Writes a self-contained model folder: the model's weights, vocabulary, resolved
+    config, labels, training history, summary and the bag-of-words baseline.
+    After every epoch a checkpoint is kept in OUTPUT_DIR.checkpoint; if the run is
+    interrupted, --resume continues it (weights, optimizer state, epoch counter,
+    early-stopping state and vocabulary; DATA and options come from the checkpoint).
+
+    \b
+    Example:
+        sentiment-cli train data/sample_tweets.csv --output-dir runs/lstm
+        sentiment-cli train tweets.csv -o runs/gru --config gru \\
+            --set model.units=32 --set train.epochs=5 --val-data val.csv
+        sentiment-cli train --resume -o runs/gru
+        sentiment-cli train tweets.csv -o runs/lstm --tensorboard runs/tb
+    """
+    from sentiment_cli.training.train import train as run_training
+    from sentiment_cli.training.train import training_config
+
+    config = training_config(resume, data, config_path, overrides, val_data)
+    try:
+        run_training(
+            data,
+            output_dir,
+            config,
+            val_path=val_data,
+            resume=resume,
+            verbose=0 if quiet else (1 if sys.stdout.isatty() else 2),
+            log=click.echo,
+            **options,
+        )
+    except KeyboardInterrupt:
+        from sentiment_cli.training.checkpoint import resume_hint
+
+        hint = resume_hint(output_dir)
+        click.echo(f"Interrupted: {output_dir} was not written or changed{hint}", err=True)
+        sys.exit(130)

@@ -1,0 +1,80 @@
+"""Tables in the tool's style (rich), and the rows of the metric tables that the
+terminal and report.md share."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import IO, Any
+
+OVERALL = ["accuracy", "macro_precision", "macro_recall", "macro_f1", "f1_pn"]
+
+
+def console(file: IO[str] | None = None):
+    from rich.console import Console
+
+    # Created per call: click's test runner swaps sys.stdout. Written to a file or a
+    # pipe, tables get 120 columns instead of rich's default 80, so they do not wrap.
+    file = file or sys.stdout
+    width = None if file.isatty() else 120
+    return Console(file=file, soft_wrap=False, highlight=False, width=width)
+
+
+def table(columns: list[str], title: str | None = None, left: int = 1, **options):
+    """A rich Table in the tool's style: the first ``left`` columns left-aligned (names),
+    the rest right-aligned (numbers)."""
+    from rich.table import Table
+
+    style = {"show_edge": False, "header_style": "bold", "title_justify": "left", **options}
+    result = Table(title=title, **style)
+    for i, name in enumerate(columns):
+        result.add_column(name, justify="left" if i < left else "right")
+    return result
+
+
+def fmt(value: float | None) -> str:
+    return "–" if value is None else f"{value:.4f}"
+
+
+def diff(a: float | None, b: float | None) -> str:
+    if a is None or b is None:
+        return "–"
+    return f"{a - b:+.4f}"
+
+
+def overall_rows(metrics: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the overall table: RNN, and bag-of-words with the difference
+    when the model folder has a baseline. Shared by the terminal and report.md."""
+    base = metrics.get("baseline")
+    header = ["metric", "RNN"] + (["bag-of-words", "RNN − BoW"] if base else [])
+    rows = []
+    for key in OVERALL:
+        row = [key, fmt(metrics[key])]
+        if base:
+            row += [fmt(base[key]), diff(metrics[key], base[key])]
+        rows.append(row)
+    return header, rows
+
+
+PER_CLASS_HEADER = ["label", "precision", "recall", "f1", "support"]
+
+
+def per_class_rows(metrics: dict[str, Any]) -> list[list[str]]:
+    return [
+        [label, fmt(s["precision"]), fmt(s["recall"]), fmt(s["f1"]), str(s["support"])]
+        for label, s in metrics["per_class"].items()
+    ]
+
+
+def short_names(paths: list[str]) -> list[str]:
+    """Folder names, numbered when two models share one."""
+    names = [Path(p).name or str(p) for p in paths]
+    if len(set(names)) < len(names):
+        names = [f"{i + 1}-{name}" for i, name in enumerate(names)]
+    return names
+
+
+def short(text: str, width: int = 60) -> str:
+    """``text`` on one line, cut to ``width`` characters with an ellipsis."""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"

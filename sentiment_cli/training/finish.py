@@ -1,0 +1,196 @@
+"""After the fit: validation, bias offsets, the baseline, the summary and the model
+folder."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sentiment_cli.training.prepare import Prepared, truncated
+
+if TYPE_CHECKING:
+    from sentiment_cli.training.fit import Progress
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sentiment_cli.config import Config, dump_config
+from sentiment_cli.runtime import model_folder
+from sentiment_cli.training.checkpoint import RunOptions
+
+Log = Callable[[str], None]
+
+
+def validate(
+    model, config: Config, prepared: Prepared, history: dict, log: Log
+) -> tuple[dict[str, Any], int]:
+    """The restored model's validation metrics, and the epoch (1-based) it comes from."""
+    from sentiment_cli.metrics import classification_metrics
+
+    monitor = config.train.monitor
+    series = history.get(monitor, [])
+    epochs_run = len(history.get("loss", []))
+    if series:
+        best = np.argmin(series) if monitor == "val_loss" else np.argmax(series)
+        best_epoch = int(best) + 1
+    else:
+        best_epoch = epochs_run
+    classes = prepared.splits.classes
+    probs = model.predict(prepared.x_val.ids, batch_size=256, verbose=0)
+    metrics = classification_metrics(
+        prepared.splits.val.labels, [classes[i] for i in probs.argmax(axis=1)], classes
+    )
+    source = f"best epoch {best_epoch} of {epochs_run} by {monitor}"
+    if model.name.startswith("ensemble_of_"):
+        source = f"the mean of {config.train.members} members"
+    log(
+        f"Validation ({source}): "
+        f"macro_recall {metrics['macro_recall']:.4f}, accuracy {metrics['accuracy']:.4f}"
+    )
+    return metrics, best_epoch
+
+
+def tune_biases(model, config: Config, prepared: Prepared, before: dict[str, Any], log: Log):
+    """``train.tune_biases``: add to the classifier's biases the offsets that maximize
+    macro recall on the validation split (``biases.py``). Returns the model's validation
+    metrics after, and the offsets with the metrics before (None where it is off or the
+    split is too small)."""
+    from sentiment_cli.metrics import classification_metrics
+    from sentiment_cli.runtime.network import keras_members
+    from sentiment_cli.training.biases import add_to_biases, fit_offsets, shifted, untunable
+
+    if not config.train.tune_biases:
+        return before, None
+    classes = prepared.splits.classes
+    reason = untunable(prepared.y_val, classes)
+    if reason:
+        log(f"Biases not tuned: {reason}")
+        return before, None
+    networks = keras_members(model, config)
+    probs = [net.predict(prepared.x_val.ids, batch_size=256, verbose=0) for net in networks]
+    offsets = fit_offsets(probs, prepared.y_val)
+    add_to_biases(networks, offsets)
+    predicted = shifted(probs, offsets).argmax(axis=1)
+    after = classification_metrics(
+        prepared.splits.val.labels, [classes[i] for i in predicted], classes
+    )
+    log(
+        "Biases tuned for macro recall on the validation split: "
+        + ", ".join(f"{c} {o:+.1f}" for c, o in zip(classes, offsets, strict=True))
+        + f"; macro_recall {before['macro_recall']:.4f} -> {after['macro_recall']:.4f} "
+        "(chosen on this split, so this figure is optimistic)"
+    )
+    tuning = {
+        "offsets": {c: float(o) for c, o in zip(classes, offsets, strict=True)},
+        "validation_before": before,
+    }
+    return after, tuning
+
+
+def fit_baseline(config: Config, prepared: Prepared, log: Log):
+    """The TF-IDF + logistic regression baseline on the same tokens, with its
+    validation metrics in ``.validation``; None when config.train.baseline is off."""
+    if not config.train.baseline:
+        return None
+    from sentiment_cli.metrics import classification_metrics
+    from sentiment_cli.models.baseline import Baseline
+
+    splits = prepared.splits
+    # The training tweets as given: augmentation teaches word order, which a bag of words
+    # cannot use; the edited copies would only blur its word statistics.
+    real, tokens = prepared.real_train
+    baseline = Baseline.fit(tokens, real.labels, config.train.class_weight, config.train.seed)
+    probs = baseline.predict_proba(prepared.val_tokens)
+    baseline.validation = classification_metrics(
+        splits.val.labels, [baseline.labels[i] for i in probs.argmax(axis=1)], splits.classes
+    )
+    log(
+        f"Bag-of-words baseline (fit in {baseline.fit_seconds:.1f}s): "
+        f"validation macro_recall {baseline.validation['macro_recall']:.4f}, "
+        f"accuracy {baseline.validation['accuracy']:.4f}"
+    )
+    return baseline
+
+
+def data_summary(options: RunOptions, prepared: Prepared, config: Config) -> dict[str, Any]:
+    splits, x_train = prepared.splits, prepared.x_train
+    real = prepared.real_train[0]
+    return {
+        "train_data": options.data,
+        "val_data": options.val_data,
+        "text_column": options.text_column,
+        "label_column": options.label_column,
+        "rows_dropped": splits.data.dropped,
+        "n_train": len(real),
+        "n_augmented": len(splits.train) - len(real),
+        "n_val": len(splits.val),
+        "label_counts_train": dict(Counter(real.labels)),
+        "label_counts_val": dict(Counter(splits.val.labels)),
+        "vocabulary_size": len(prepared.vocab),
+        "truncated_train": truncated(x_train, len(real)),
+        "truncated_val": prepared.x_val.truncated,
+        "max_length": config.text.max_length,
+        "oov_rate_train": round(
+            float((x_train.ids == 1).sum() / max((x_train.ids > 0).sum(), 1)), 6
+        ),
+    }
+
+
+def fit_summary(
+    history: dict,
+    best_epoch: int,
+    config: Config,
+    resume: bool,
+    fit_seconds: float,
+    progress: Progress,
+    prepared: Prepared,
+) -> dict[str, Any]:
+    epochs_run = len(history.get("loss", []))
+    epochs_now = max(epochs_run - progress.initial_epoch, 0)
+    return {
+        "epochs_run": epochs_run,
+        "best_epoch": best_epoch,
+        "monitor": config.train.monitor,
+        "resumed": resume,
+        "fit_seconds": round(fit_seconds, 3),
+        "wall_seconds": None,
+        "train_tweets_per_second": round(
+            len(prepared.splits.train) * epochs_now / max(fit_seconds, 1e-9), 1
+        ),
+    }
+
+
+def write_model_dir(
+    output_dir: Path,
+    model,
+    config: Config,
+    prepared: Prepared,
+    history: dict,
+    baseline,
+    summary: dict,
+    started: float,
+    extra_files: dict[str, Any] | None = None,
+) -> None:
+    """Write the model folder atomically (``model_folder.write_model_dir``)."""
+
+    from sentiment_cli.runtime import network
+
+    def write(folder: Path) -> None:
+        model.save(folder / model_folder.MODEL_FILE)
+        network.save(folder, *network.export(model, config))
+        prepared.vocab.save(folder / model_folder.VOCAB_FILE)
+        (folder / model_folder.CONFIG_FILE).write_text(dump_config(config), encoding="utf-8")
+        model_folder.write_json(folder / model_folder.LABELS_FILE, prepared.splits.classes)
+        model_folder.write_json(folder / model_folder.HISTORY_FILE, history)
+        if baseline is not None:
+            baseline.save(folder)
+        summary["wall_seconds"] = round(time.perf_counter() - started, 3)
+        model_folder.write_json(folder / model_folder.SUMMARY_FILE, summary)
+        for name, payload in (extra_files or {}).items():
+            model_folder.write_json(folder / name, payload)
+
+    model_folder.write_model_dir(output_dir, write)

@@ -1,0 +1,210 @@
+"""The fit loop: callbacks, class weights, ensemble members, a resumed run's progress."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sentiment_cli.config import Config
+from sentiment_cli.training import checkpoint as ckpt
+from sentiment_cli.training.finish import validate
+from sentiment_cli.training.prepare import Prepared, class_weights
+from sentiment_cli.training.start import new_model, pretrain_model
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class Progress:
+    """Where fitting starts: epoch 0, or the state of an interrupted run."""
+
+    initial_epoch: int = 0
+    history: dict[str, list[float]] = field(default_factory=dict)
+    early_stopping: dict | None = None  # best, wait, best_epoch, best_weights
+    stopped: bool = False  # early stopping had already ended the interrupted run
+
+
+def model_and_progress(
+    config: Config, prepared: Prepared, checkpoint: Path, resume: bool, verbose: int, log: Log
+):
+    """(model, Progress, pretrained-vector coverage): a new model (pretrained first when
+    configured), or the interrupted run's model and progress."""
+    if resume:
+        model, state, best_weights = ckpt.load_state(ckpt.last_state(checkpoint))
+        progress = Progress(
+            initial_epoch=state["epochs_done"],
+            history=state["history"],
+            early_stopping={**state["early_stopping"], "best_weights": best_weights},
+            stopped=state.get("stopped", False),
+        )
+        log(f"Resumed after epoch {progress.initial_epoch} of {config.train.epochs}")
+        return model, progress, None
+    model, found = new_model(config, prepared, log)
+    if prepared.pretrain is not None:
+        pretrain_model(model, config, prepared, verbose, log)
+    return model, Progress(), found
+
+
+def fit(
+    model,
+    config: Config,
+    prepared: Prepared,
+    progress: Progress,
+    checkpoint: Path,
+    verbose: int,
+    log: Log,
+    tensorboard: str | Path | None = None,
+) -> tuple[dict[str, list[float]], float]:
+    """Fit with early stopping (best weights restored) and an every-epoch checkpoint;
+    returns the whole run's history and the seconds spent fitting."""
+    from sentiment_cli.training.callbacks import GracefulInterrupt
+
+    t = config.train
+    weights, sample_weights = loss_weights(config, prepared, log)
+    callbacks = fit_callbacks(config, prepared, progress, checkpoint, tensorboard, log)
+    history = {key: list(values) for key, values in progress.history.items()}
+    started = time.perf_counter()
+    if progress.initial_epoch < t.epochs and not progress.stopped:
+        with GracefulInterrupt() as interrupt:
+            result = model.fit(
+                prepared.x_train.ids,
+                prepared.y_train,
+                validation_data=(prepared.x_val.ids, prepared.y_val),
+                epochs=t.epochs,
+                initial_epoch=progress.initial_epoch,
+                batch_size=t.batch_size,
+                class_weight=weights,
+                sample_weight=sample_weights,
+                callbacks=[interrupt, *callbacks],
+                shuffle=True,
+                verbose=verbose,
+            )
+        for key, values in result.history.items():
+            history.setdefault(key, []).extend(float(v) for v in values)
+    elif progress.early_stopping and progress.early_stopping.get("best_weights") is not None:
+        model.set_weights(progress.early_stopping["best_weights"])
+    return history, time.perf_counter() - started
+
+
+def fit_members(model, config, prepared, progress, checkpoint, verbose, log, tensorboard):
+    """Fit the model; with ``train.members`` k > 1, then k - 1 more with the seeds that
+    follow, and return their average as one model. Returns (model, the first member's
+    history, seconds fitting, each member's seed, best epoch and validation metrics)."""
+    k = config.train.members
+    if k > 1:
+        log(f"Member 1 of {k} (seed {config.train.seed})")
+    history, seconds = fit(model, config, prepared, progress, checkpoint, verbose, log, tensorboard)
+    if k == 1:
+        return model, history, seconds, None
+    from sentiment_cli.models import backend
+
+    keras = backend.keras()
+    fitted, runs = [model], [member_run(model, config, prepared, history, log)]
+    for i in range(2, k + 1):
+        seed = config.train.seed + i - 1
+        log(f"Member {i} of {k} (seed {seed})")
+        # Only the first member is checkpointed: --resume continues it, then trains the rest.
+        train = dataclasses.replace(config.train, seed=seed, checkpoint=False)
+        member_config = dataclasses.replace(config, train=train)
+        keras.utils.set_random_seed(seed)
+        member, fresh, _ = model_and_progress(
+            member_config, prepared, checkpoint, False, verbose, lambda message: None
+        )
+        member_history, member_seconds = fit(
+            member, member_config, prepared, fresh, checkpoint, verbose, log
+        )
+        seconds += member_seconds
+        fitted.append(member)
+        runs.append(member_run(member, member_config, prepared, member_history, log))
+    log(f"Ensemble: the mean of {k} members' probabilities")
+    return averaged(fitted, config), history, seconds, runs
+
+
+def member_run(model, config, prepared, history, log) -> dict[str, Any]:
+    metrics, best_epoch = validate(model, config, prepared, history, log)
+    return {"seed": config.train.seed, "best_epoch": best_epoch, "validation": metrics}
+
+
+def averaged(models: list, config: Config):
+    """One Keras model: the mean of ``models``' probabilities, each a named member
+    (``runtime.member_name``), so the NumPy runtime finds their weights."""
+    from sentiment_cli.models import backend
+    from sentiment_cli.runtime.network import member_name
+
+    keras = backend.keras()
+    inputs = keras.Input(shape=(config.text.max_length,), dtype="int32", name="token_ids")
+    outputs = [
+        keras.Model(m.input, m.output, name=member_name(i))(inputs)
+        for i, m in enumerate(models, start=1)
+    ]
+    mean = keras.layers.Average(name="mean")(outputs)
+    return keras.Model(inputs, mean, name=f"ensemble_of_{len(models)}")
+
+
+def fit_callbacks(config, prepared, progress, checkpoint, tensorboard, log) -> list:
+    """Validation macro recall (when monitored), resumable early stopping, the epoch
+    checkpoint and TensorBoard, as configured."""
+    from sentiment_cli.training.callbacks import (
+        EpochCheckpoint,
+        MacroRecall,
+        ResumableEarlyStopping,
+    )
+
+    t = config.train
+    early_stopping = ResumableEarlyStopping(
+        monitor=t.monitor,
+        mode="min" if t.monitor == "val_loss" else "max",
+        patience=t.early_stopping_patience,
+        restore_best_weights=True,
+        restored=progress.early_stopping,
+    )
+    callbacks = []
+    if t.monitor == "val_macro_recall":
+        n_classes = len(prepared.splits.classes)
+        callbacks.append(MacroRecall(prepared.x_val.ids, prepared.y_val, n_classes))
+    if t.reduce_lr_factor < 1:
+        from sentiment_cli.models import backend
+
+        # After an epoch that did not improve `monitor`, go on with a smaller step.
+        callbacks.append(
+            backend.keras().callbacks.ReduceLROnPlateau(
+                monitor=t.monitor,
+                mode="min" if t.monitor == "val_loss" else "max",
+                factor=t.reduce_lr_factor,
+                patience=0,
+            )
+        )
+    callbacks.append(early_stopping)
+    if t.checkpoint:
+        callbacks.append(EpochCheckpoint(checkpoint, early_stopping, progress.history))
+    if tensorboard is not None:
+        from sentiment_cli.models import backend
+
+        keras = backend.keras()
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(tensorboard), write_graph=True))
+        log(f"TensorBoard logs: {tensorboard} (tensorboard --logdir {tensorboard})")
+    return callbacks
+
+
+def loss_weights(config: Config, prepared: Prepared, log: Log):
+    """(class weights, sample weights): balanced class weights from the tweets as given
+    (the augmented copies are all positive or negative); with augmentation, per-row
+    weights instead, the copies' scaled by train.augment_weight."""
+    real_labels = prepared.real_train[0].labels
+    classes = prepared.splits.classes
+    weights = None
+    if config.train.class_weight == "balanced":
+        weights = class_weights(real_labels, classes)
+        log("Class weights: " + ", ".join(f"{c}={weights[i]:.3f}" for i, c in enumerate(classes)))
+    if len(prepared.y_train) == len(real_labels):
+        return weights, None
+    per_class = np.array([(weights or {}).get(i, 1.0) for i in range(len(classes))])
+    sample_weights = per_class[prepared.y_train]
+    sample_weights[len(real_labels) :] *= config.train.augment_weight
+    return None, sample_weights

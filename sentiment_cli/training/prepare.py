@@ -1,0 +1,222 @@
+"""Read, split, tokenize and encode the data a model trains on."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sentiment_cli.config import Config
+from sentiment_cli.errors import SentimentError
+from sentiment_cli.io.readers import LabelledData, check_training_labels, read_labelled
+from sentiment_cli.io.splits import split_indices
+from sentiment_cli.text.vocabulary import Encoded, Vocabulary
+
+Log = Callable[[str], None]
+
+
+def split_train_val(data: LabelledData, fraction: float, seed: int, log: Log):
+    """Hold out a stratified validation part (``data.split_indices``)."""
+    train_idx, val_idx = split_indices(data.labels, fraction, seed, data.path, log, "validation")
+
+    def pick(idx):
+        return LabelledData(
+            texts=[data.texts[i] for i in idx],
+            labels=[data.labels[i] for i in idx],
+            dropped=0,
+            path=data.path,
+        )
+
+    return pick(train_idx), pick(val_idx)
+
+
+def class_weights(labels: list[str], classes: list[str]) -> dict[int, float]:
+    from sklearn.utils.class_weight import compute_class_weight
+
+    present = [c for c in classes if c in set(labels)]
+    weights = compute_class_weight("balanced", classes=np.array(present), y=np.array(labels))
+    by_label = dict(zip(present, weights, strict=True))
+    return {i: float(by_label.get(c, 1.0)) for i, c in enumerate(classes)}
+
+
+@dataclass
+class Splits:
+    """The labelled data of one run, split into training and validation parts."""
+
+    data: LabelledData  # the training CSV as read
+    train: LabelledData  # the part the model is fit on (augmented copies included)
+    val: LabelledData
+    classes: list[str]
+
+
+@dataclass
+class Prepared:
+    """The splits of one run, tokenized and encoded with the run's vocabulary."""
+
+    splits: Splits
+    vocab: Vocabulary
+    train_tokens: list[list[str]]
+    val_tokens: list[list[str]]
+    x_train: Encoded
+    x_val: Encoded
+    y_train: np.ndarray
+    y_val: np.ndarray
+    pretrain: tuple[np.ndarray, np.ndarray, list[str]] | None = None  # ids, labels, names
+    real_train: tuple[LabelledData, list[list[str]]] | None = None  # before augmentation
+
+
+def load_splits(
+    data_path, val_path, config: Config, text_column: str, label_column: str, log: Log
+) -> Splits:
+    """Read and check the CSVs and split them; no TensorFlow needed, so bad input is
+    refused at once."""
+    if text_column == label_column:
+        raise SentimentError(
+            f"--text-column and --label-column are both {text_column!r}; the model would "
+            f"read its own labels. Name two different columns"
+        )
+    data = read_labelled(data_path, text_column, label_column)
+    classes = check_training_labels(data, label_column)
+    if data.dropped:
+        log(f"Dropped {data.dropped} row(s) of {data_path} with an empty text or label")
+    if val_path is not None:
+        val = read_labelled(val_path, text_column, label_column)
+        unknown = sorted(set(val.labels) - set(classes))
+        if unknown:
+            raise SentimentError(
+                f"{val_path}: label(s) {', '.join(map(repr, unknown))} do not occur in "
+                f"{data_path} (labels there: {', '.join(map(repr, classes))})"
+            )
+        if val.dropped:
+            log(f"Dropped {val.dropped} row(s) of {val_path} with an empty text or label")
+        train_part = data
+    else:
+        train_part, val = split_train_val(
+            data, config.train.validation_split, config.train.seed, log
+        )
+    return Splits(data=data, train=train_part, val=val, classes=classes)
+
+
+def prepare(
+    splits: Splits,
+    config: Config,
+    text_column: str,
+    label_column: str,
+    log: Log,
+    vocab=None,
+    cache: Path | None = None,
+) -> Prepared:
+    """Tokenize, build (or reuse) the vocabulary, augment the training part and encode
+    both parts."""
+    counts = Counter(splits.train.labels)
+    log(
+        f"Data: {len(splits.train)} training / {len(splits.val)} validation tweets; labels: "
+        + ", ".join(f"{c}={counts.get(c, 0)}" for c in splits.classes)
+    )
+    from sentiment_cli.training.token_cache import tokenize_cached
+
+    text = config.text
+    train_tokens, cached = tokenize_cached(splits.train.texts, text, cache)
+    val_tokens, _ = tokenize_cached(splits.val.texts, text, cache)
+    if cached:
+        log(f"Tokens read from the cache in {cache}")
+    pretrain = pretrain_tokens = None
+    if config.train.pretrain_data and vocab is None:  # a resumed run is past pretraining
+        pretrain = read_labelled(config.train.pretrain_data, text_column, label_column)
+        check_training_labels(pretrain, label_column)
+        pretrain_tokens, _ = tokenize_cached(pretrain.texts, text, cache)
+    if vocab is None:
+        vocab = build_vocabulary(config, train_tokens + (pretrain_tokens or []))
+    real_part, real_tokens = splits.train, train_tokens
+    splits = dataclasses.replace(splits)
+    splits.train, train_tokens = augmented(splits.train, train_tokens, config, log)
+    x_train = vocab.encode_tokens(train_tokens, text)
+    x_val = vocab.encode_tokens(val_tokens, text)
+    log(
+        f"Vocabulary: {len(vocab)} ids (incl. padding and OOV); max_length {text.max_length}: "
+        f"truncated {truncated(x_train, len(real_part))} training and {x_val.truncated} "
+        f"validation tweets (longest: {int(x_train.lengths[: len(real_part)].max())} tokens)"
+    )
+    pretrain_set = None
+    if pretrain is not None:
+        names = sorted(set(pretrain.labels))
+        pretrain_set = (
+            vocab.encode_tokens(pretrain_tokens, text).ids,
+            label_ids(pretrain.labels, names),
+            names,
+        )
+        log(
+            f"Pretraining data: {len(pretrain)} tweets of {config.train.pretrain_data}, "
+            f"labels {', '.join(names)}"
+        )
+    return Prepared(
+        splits=splits,
+        vocab=vocab,
+        train_tokens=train_tokens,
+        val_tokens=val_tokens,
+        x_train=x_train,
+        x_val=x_val,
+        y_train=label_ids(splits.train.labels, splits.classes),
+        y_val=label_ids(splits.val.labels, splits.classes),
+        pretrain=pretrain_set,
+        real_train=(real_part, real_tokens),
+    )
+
+
+def truncated(encoded: Encoded, n_real: int) -> int:
+    """Tweets of the training split (its augmented copies left out) cut at max_length."""
+    return int((encoded.lengths[:n_real] > encoded.ids.shape[1]).sum())
+
+
+def label_ids(labels: list[str], classes: list[str]) -> np.ndarray:
+    index = {label: i for i, label in enumerate(classes)}
+    return np.array([index[label] for label in labels], dtype="int32")
+
+
+def build_vocabulary(config: Config, corpus: list[list[str]]) -> Vocabulary:
+    """The training tokens (pretraining tweets are training data too), plus the
+    lexicon's entries, which carry a prior even when training never saw them."""
+    extra: list[str] = []
+    if config.model.lexicon == "vader":
+        from sentiment_cli.text.lexicon import vader_valences
+
+        extra = list(vader_valences())
+        if config.text.mark_negation:  # a negated word's prior is the opposite one
+            extra += [f"{word}_NEG" for word in extra]
+    from sentiment_cli.models.encoder import usable
+
+    encoder = usable(config.model, lambda message: None)
+    if encoder is not None:
+        extra += encoder.tokens  # its words start from its vectors, even unseen in training
+    return Vocabulary.build(corpus, config.text, extra)
+
+
+def augmented(
+    train_part: LabelledData, train_tokens: list[list[str]], config: Config, log: Log
+) -> tuple[LabelledData, list[list[str]]]:
+    """The training split plus its negated copies and contrast pairs (config.train)."""
+    from sentiment_cli.training.augment import augment
+
+    t = config.train
+    tokens, labels = augment(
+        train_tokens,
+        train_part.labels,
+        negation=t.augment_negation,
+        contrast=t.augment_contrast,
+        seed=t.seed,
+        mark_negation=config.text.mark_negation,
+    )
+    if not tokens:
+        return train_part, train_tokens
+    log(f"Augmented the training split with {len(tokens)} edited tweets (negation, contrast)")
+    part = LabelledData(
+        texts=train_part.texts + [" ".join(words) for words in tokens],
+        labels=train_part.labels + labels,
+        dropped=train_part.dropped,
+        path=train_part.path,
+    )
+    return part, train_tokens + tokens
