@@ -35,9 +35,13 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
 
+# ruff; the layers declared in pyproject.toml (import-linter); the docs site, whose
+# broken links and missing pages fail the build.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
 
 # Bytecode first, as a pip install writes it: the timed processes do not compile sources.
 bench: $(STAMP)
@@ -52,4 +56,4 @@ encoder: $(STAMP)
 	$(BIN)/python bench/build_encoder.py
 
 clean:
-	rm -rf runs .pytest_cache .ruff_cache
+	rm -rf runs site .pytest_cache .ruff_cache

@@ -1,10 +1,12 @@
 """sentiment-cli: recurrent networks that classify the sentiment of tweets.
 
-``from sentiment_cli import load_model`` gives the Python API (``api.py``); importing
+``from sentiment_cli import load_model`` gives the Python API (``serving/api.py``); importing
 the package imports nothing heavy.
 """
 
-__version__ = "0.1.0"
+from sentiment_cli.version import __version__
+
+__all__ = ["__version__", "load_model"]
 
 
 def load_model(path, runtime: str = "numpy"):

@@ -101,11 +101,11 @@ def test_a_stream_leaves_the_garbage_collector_as_it_found_it(trained_model):
 def test_chunks_scored_in_worker_processes_keep_their_order(trained_model, n_chunks):
     """predict_chunks tokenizes the chunks after the first in forked workers: the
     results come back in input order and equal scoring everything here."""
-    from sentiment_cli.runtime.model_folder import load_model_dir
+    from sentiment_cli.models.keras_runtime import open_model
     from sentiment_cli.runtime.predict import predict_chunks, score_texts
     from tests.conftest import TWEETS
 
-    bundle = load_model_dir(trained_model)
+    bundle = open_model(trained_model)
     texts = [f"{text} {i}" for i, (text, _) in enumerate(TWEETS * 4)]
     size = -(-len(texts) // n_chunks)
     chunks = [texts[i : i + size] for i in range(0, len(texts), size)]

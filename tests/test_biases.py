@@ -79,7 +79,7 @@ def tuned_and_untuned(request, tmp_path_factory):
 
 
 def test_tuned_biases_are_in_the_model_every_runtime_reads(tuned_and_untuned):
-    from sentiment_cli.runtime.model_folder import load_model_dir
+    from sentiment_cli.models.keras_runtime import open_model
     from sentiment_cli.runtime.network import members
 
     (tuned, output), (plain, _) = tuned_and_untuned
@@ -89,16 +89,16 @@ def test_tuned_biases_are_in_the_model_every_runtime_reads(tuned_and_untuned):
     assert np.any(offsets)  # the data is built to make the model lean
     assert json.loads((plain / "summary.json").read_text())["bias_tuning"] is None
     texts = ["worst day ever", "best coffee", "the vote is on sunday", "so sad"]
-    plain_bundle = load_model_dir(plain)
+    plain_bundle = open_model(plain)
     ids = plain_bundle.vocab.encode(texts, plain_bundle.config.text).ids
     # Each member's logits are shifted, then the members averaged.
     expected = shifted([m.predict_ids(ids) for m in members(plain_bundle.network)], offsets)
     for runtime in ("numpy", "keras"):
-        bundle = load_model_dir(tuned, runtime=runtime)
+        bundle = open_model(tuned, runtime=runtime)
         got = (
             bundle.network.predict_ids(ids)
             if runtime == "numpy"
-            else bundle.model.predict(ids, verbose=0)
+            else bundle.keras.predict(ids, verbose=0)
         )
         np.testing.assert_allclose(got, expected, atol=1e-5)
 

@@ -103,11 +103,11 @@ def traced_model(request, tmp_path_factory):
 
 
 def test_last_trace_step_equals_the_prediction(traced_model):
-    from sentiment_cli.runtime.model_folder import load_model_dir
+    from sentiment_cli.models.keras_runtime import open_model
     from sentiment_cli.runtime.predict import predict_proba
     from sentiment_cli.runtime.trace import trace
 
-    bundle = load_model_dir(traced_model)
+    bundle = open_model(traced_model)
     texts = ["I love this", "not bad at all :) #win", "a b c d e f g h i j k l m n o p", "😍"]
     expected = predict_proba(bundle, texts)
     for text, probs in zip(texts, expected, strict=True):

@@ -8,15 +8,26 @@ import pytest
 from sentiment_cli.cli import cli
 from tests.conftest import TWEETS, fresh_python, train_args, write_csv
 
-COMMANDS = [
-    [],
-    ["train"],
-    ["predict"],
-    ["evaluate"],
-    ["split"],
-    ["compare"],
-    ["experiment", "memory"],
-]
+
+def all_commands(group=cli, prefix=()) -> list[list[str]]:
+    """Every command and group of the CLI, found from click itself (none can be missed)."""
+    found = [list(prefix)]
+    for name, command in sorted(group.commands.items()):
+        if hasattr(command, "commands"):
+            found += all_commands(command, (*prefix, name))
+        else:
+            found.append([*prefix, name])
+    return found
+
+
+COMMANDS = all_commands()
+
+
+def test_every_command_is_covered():
+    names = {" ".join(c) for c in COMMANDS}
+    assert {"train", "tune", "predict", "evaluate", "split", "compare", "export", "serve"} <= names
+    assert {"info", "check", "configs", "experiment memory", "experiment order"} <= names
+    assert "experiment exploding" in names and len(COMMANDS) == 16
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "main")
@@ -51,7 +62,6 @@ def test_train_writes_a_complete_model_folder(trained_model):
     assert names == sorted(
         [
             "manifest.json",
-            "model.keras",
             "weights.npz",
             "network.json",
             "vocab.json",

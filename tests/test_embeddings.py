@@ -53,8 +53,8 @@ def test_training_reports_words_found(runner, tmp_path):
     result = runner.invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert "Pretrained vectors: 2 of " in result.output
-    from sentiment_cli.runtime.model_folder import load_model_dir
+    from sentiment_cli.models.keras_runtime import open_model
 
-    bundle = load_model_dir(tmp_path / "m")
-    table = bundle.model.get_layer("embedding").get_weights()[0]
+    bundle = open_model(tmp_path / "m")
+    table = bundle.keras.get_layer("embedding").get_weights()[0]
     np.testing.assert_allclose(table[bundle.vocab.index["love"]], 0.1)  # frozen: unchanged

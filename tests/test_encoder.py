@@ -36,7 +36,7 @@ def trained_encoder(runner, tmp_path):
 
 def test_new_model_starts_from_the_encoder(runner, tmp_path, trained_encoder):
     from sentiment_cli.cli import cli
-    from sentiment_cli.runtime.model_folder import load_model_dir
+    from sentiment_cli.models.keras_runtime import open_model
 
     data, folder, rows = trained_encoder
     args = train_args(data, tmp_path / "m", "--set", f"model.encoder={folder}")
@@ -44,10 +44,10 @@ def test_new_model_starts_from_the_encoder(runner, tmp_path, trained_encoder):
     result = runner.invoke(cli, [a for a in args if a != "--quiet"])
     assert result.exit_code == 0, result.output
     assert "the first recurrent layer starts from it" in result.output
-    bundle = load_model_dir(tmp_path / "m")
+    bundle = open_model(tmp_path / "m")
     # The encoder's vocabulary merges in: "zebra" is in no training tweet.
     assert "zebra" in bundle.vocab.index
-    table = bundle.model.get_layer("embedding").get_weights()[0]
+    table = bundle.keras.get_layer("embedding").get_weights()[0]
     np.testing.assert_allclose(table[bundle.vocab.index["zebra"]], 0.25)
     tokens = encoder.load_encoder(str(folder)).tokens
     love = bundle.vocab.index["love"]

@@ -27,35 +27,35 @@ def ensemble(tmp_path_factory):
 
 
 def test_members_are_seeded_and_averaged(ensemble):
-    from sentiment_cli.runtime.model_folder import load_model_dir
+    from sentiment_cli.models.keras_runtime import open_model
     from sentiment_cli.runtime.network import members
 
     folder, single, _ = ensemble
     summary = json.loads((folder / "summary.json").read_text())
     assert [m["seed"] for m in summary["members"]] == [42, 43]
-    bundle = load_model_dir(folder)
+    bundle = open_model(folder)
     ids = bundle.vocab.encode(TEXTS, bundle.config.text).ids
     first, second = members(bundle.network)
     p1, p2 = first.predict_ids(ids), second.predict_ids(ids)
     assert not np.allclose(p1, p2)  # two different networks
     np.testing.assert_allclose(bundle.network.predict_ids(ids), (p1 + p2) / 2, atol=1e-7)
     # The first member is the model a one-member run with the same seed trains.
-    alone = load_model_dir(single)
+    alone = open_model(single)
     np.testing.assert_allclose(p1, alone.network.predict_ids(ids), atol=1e-5)
 
 
 def test_numpy_runtime_matches_keras(ensemble):
-    from sentiment_cli.runtime.model_folder import load_model_dir
+    from sentiment_cli.models.keras_runtime import open_model
 
     folder, _, output = ensemble
     assert "Member 2 of 2 (seed 43)" in output
     assert "Validation (the mean of 2 members)" in output
-    numpy_bundle = load_model_dir(folder)
-    keras_bundle = load_model_dir(folder, runtime="keras")
+    numpy_bundle = open_model(folder)
+    keras_bundle = open_model(folder, runtime="keras")
     ids = numpy_bundle.vocab.encode(TEXTS, numpy_bundle.config.text).ids
     np.testing.assert_allclose(
         numpy_bundle.network.predict_ids(ids),
-        keras_bundle.model.predict(ids, verbose=0),
+        keras_bundle.keras.predict(ids, verbose=0),
         atol=1e-5,
     )
 
@@ -78,14 +78,14 @@ def test_trace_ends_at_the_ensembles_prediction(runner, ensemble):
 
 def test_onnx_export_of_an_ensemble(runner, ensemble, tmp_path):
     onnxruntime = pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
-    from sentiment_cli.runtime.model_folder import load_model_dir
+    from sentiment_cli.models.keras_runtime import open_model
 
     folder, _, _ = ensemble
     out = tmp_path / "e.onnx"
     args = ["export", "--model-dir", str(folder), "--format", "onnx", "-o", str(out)]
     result = runner.invoke(cli, args)
     assert result.exit_code == 0, result.output
-    bundle = load_model_dir(folder)
+    bundle = open_model(folder)
     ids = bundle.vocab.encode(TEXTS, bundle.config.text).ids
     session = onnxruntime.InferenceSession(str(out), providers=["CPUExecutionProvider"])
     got = session.run(None, {session.get_inputs()[0].name: ids})[0]

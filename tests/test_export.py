@@ -6,9 +6,9 @@ from sentiment_cli.cli import cli
 
 
 def _ids(model_dir, texts):
-    from sentiment_cli.runtime.model_folder import load_model_dir
+    from sentiment_cli.models.keras_runtime import open_model
 
-    bundle = load_model_dir(model_dir)
+    bundle = open_model(model_dir)
     return bundle, bundle.vocab.encode(texts, bundle.config.text).ids
 
 

@@ -61,7 +61,7 @@ def test_compare_several_configs_keeps_models(runner, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "small" in result.stdout and "wide" in result.stdout and "bag-of-words" in result.stdout
-    assert (tmp_path / "models" / "wide" / "model.keras").exists()
+    assert (tmp_path / "models" / "wide" / "weights.npz").exists()
 
 
 def test_memory_experiment_tiny(runner, tmp_path):

@@ -74,7 +74,8 @@ def padded_ids(config, n=64, seed=1):
 def test_numpy_runtime_equals_keras(shape, rows):
     """Below FOLD_ROWS rows the first layer projects each word; from it on it looks the
     word up in the folded table. Both equal Keras."""
-    from sentiment_cli.runtime.network import FOLD_ROWS, from_keras
+    from sentiment_cli.models.export import from_keras
+    from sentiment_cli.runtime.network import FOLD_ROWS
 
     assert 64 < FOLD_ROWS <= 300
     model, config = random_model(*shape)
@@ -89,7 +90,8 @@ def test_subword_vectors_are_folded_into_the_embedding(mask, tmp_path):
     """A model with character n-grams (model.subwords) is exported with each id's n-gram
     mean added to its word vector: the NumPy runtime, which has no n-gram layer, still
     equals Keras."""
-    from sentiment_cli.runtime.network import Network, export, save
+    from sentiment_cli.models.export import export
+    from sentiment_cli.runtime.network import Network, save
     from sentiment_cli.text.vocabulary import subword_table
 
     tokens = ["<pad>", "<oov>", "<user>", *(f"w{i}ord{i % 3}" for i in range(37))]
@@ -120,7 +122,8 @@ def test_subword_table_hashes_each_tokens_character_ngrams():
 
 
 def test_runtime_files_round_trip(tmp_path):
-    from sentiment_cli.runtime.network import Network, export, save
+    from sentiment_cli.models.export import export
+    from sentiment_cli.runtime.network import Network, save
 
     model, config = random_model("gru", 2, True, True, "post", "attention", True)
     save(tmp_path, *export(model, config))
@@ -136,10 +139,11 @@ def test_runtime_files_round_trip(tmp_path):
 
 
 def test_large_weights_are_memory_mapped_and_compressed_ones_still_load(tmp_path, monkeypatch):
+    from sentiment_cli.models.export import export
     from sentiment_cli.runtime import network
 
     model, config = random_model("lstm", 1, False, True, "post", "last", True)
-    arrays, spec = network.export(model, config)
+    arrays, spec = export(model, config)
     network.save(tmp_path, arrays, spec)
     monkeypatch.setattr(network, "MAP_BYTES", 500)  # the tiny embedding (928 bytes) is large
     mapped = network.read_weights(tmp_path / network.WEIGHTS_FILE)
@@ -160,10 +164,11 @@ def test_large_weights_are_memory_mapped_and_compressed_ones_still_load(tmp_path
 
 
 def test_large_input_is_scored_in_chunks(monkeypatch):
+    from sentiment_cli.models.export import from_keras
     from sentiment_cli.runtime import network as runtime
 
     model, config = random_model("lstm", 1, False, True, "post", "max", True)
-    network = runtime.from_keras(model, config)
+    network = from_keras(model, config)
     ids = padded_ids(config, n=300)
     whole = network.predict_ids(ids)
     monkeypatch.setattr(runtime, "CHUNK", 7)
@@ -231,7 +236,7 @@ def test_keras_and_numpy_runtimes_agree_through_the_cli(runner, trained_model):
 
 
 def test_folded_rows_are_filled_as_batches_meet_their_words():
-    from sentiment_cli.runtime.network import from_keras
+    from sentiment_cli.models.export import from_keras
 
     model, config = random_model("lstm", 1, False, True, "post", "last", True)
     network = from_keras(model, config)

@@ -115,7 +115,7 @@ def test_every_semeval_tweet_gets_the_ids_nltk_tokenization_gives():
         assert fast.tokenize(_clean(text)) == nltk.tokenize(_clean(text)), text
         # ... and tokenizing chunk by chunk (``words``) changes none of them.
         assert words(text, config) == _normalize_all(nltk.tokenize(_clean(text)), config), text
-    assert len(texts) > 60_000 and all(isinstance(tokenize(t, config), list) for t in texts[:10])
+    assert len(texts) > 60_000 and all(tokenize(t, config) for t in texts[:100])  # none empty
 
 
 def test_clipping_lets_a_stretching_rnn_learn():

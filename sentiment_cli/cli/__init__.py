@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from sentiment_cli import __version__
+from sentiment_cli.cli.check import check, configs, info
 from sentiment_cli.cli.compare import compare
 from sentiment_cli.cli.evaluate import evaluate
 from sentiment_cli.cli.experiment import experiment
@@ -22,8 +22,10 @@ from sentiment_cli.cli.serve import serve
 from sentiment_cli.cli.split import split
 from sentiment_cli.cli.train import train
 from sentiment_cli.cli.tune import tune
+from sentiment_cli.version import __version__
 
 COMMANDS = [train, tune, predict, evaluate, split, compare, export_command, serve, experiment]
+COMMANDS += [info, check, configs]
 
 
 def _quiet_tensorflow() -> None:

@@ -23,7 +23,14 @@ from sentiment_cli.cli.render import show_result
 @click.group()
 def experiment():
     """Experiments that measure what recurrent networks are claimed to do: remember over
-    distance, read word order, and need gradient clipping."""
+    distance, read word order, and need gradient clipping.
+
+    \b
+    Example:
+        sentiment-cli experiment memory --distances 5,20,80
+        sentiment-cli experiment order --model-dir runs/lstm test.csv
+        sentiment-cli experiment exploding --radius 1.5,2.5
+    """
 
 
 @experiment.command()

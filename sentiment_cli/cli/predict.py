@@ -107,7 +107,7 @@ def predict(model_dir, texts, input_path, fmt, output, trace, gates, engine, **o
         raise SentimentError(f"--trace prints --format table or json, not {fmt}")
     from sentiment_cli.cli.render import progress_bar
     from sentiment_cli.io.streams import iter_texts
-    from sentiment_cli.runtime.model_folder import load_model_dir
+    from sentiment_cli.models.keras_runtime import open_model
     from sentiment_cli.runtime.predict import predict_to, trace_to
 
     # The input is opened first: a missing file is refused before the model loads.
@@ -122,7 +122,7 @@ def predict(model_dir, texts, input_path, fmt, output, trace, gates, engine, **o
             progress=bar and bar.advance,
         )
     )
-    folder = load_model_dir(model_dir, runtime=options["runtime"])
+    folder = open_model(model_dir, runtime=options["runtime"])
     if trace or gates:
         trace_to(folder, chunks, fmt, output, gates)
     elif bar is None:

@@ -265,3 +265,49 @@ PRINTERS = {
     "order": print_order,
     "exploding": print_exploding,
 }
+
+
+def print_card(card: dict[str, Any], file: IO[str] | None = None) -> None:
+    """``info``: the model's card as a few short tables."""
+    out = console(file)
+    m, data = card["model"], card["training_data"]
+    out.print(f"[bold]{card['folder']}[/bold]: labels {', '.join(card['labels'])}")
+    shape = table(["model", ""], "Model", left=2)
+    direction = "bidirectional " if m["bidirectional"] else ""
+    shape.add_row("cell", f"{m['layers']} × {direction}{m['cell']} of {m['units']} units")
+    for key in ("embedding_dim", "pooling", "members", "vocabulary_size", "max_length"):
+        shape.add_row(key.replace("_", " "), str(m[key]))
+    shape.add_row("parameters", "–" if m["parameters"] is None else f"{m['parameters']:,}")
+    out.print(shape)
+    trained = table(["training data", ""], "Training data", left=2)
+    trained.add_row("file", str(data["file"]))
+    trained.add_row("sha256", str(data["sha256"] or "–"))
+    trained.add_row("rows (train / validation)", f"{data['rows']} / {data['validation_rows']}")
+    out.print(trained)
+    if card["config_changes"]:
+        changes = table(["config key", "value", "default"], "Config changes from the defaults")
+        for key, change in card["config_changes"].items():
+            changes.add_row(key, str(change["value"]), str(change["default"]))
+        out.print(changes)
+    scores = table(["validation", "RNN", "bag-of-words"], "Validation")
+    for key in ("n", "accuracy", "macro_recall", "macro_f1"):
+        model = (card["validation"] or {}).get(key)
+        base = (card["baseline_validation"] or {}).get(key)
+        scores.add_row(key, *(v if isinstance(v, str) else _cell(v) for v in (model, base)))
+    out.print(scores)
+    files = table(["file", "bytes"], f"Files (format version {card['format_version']})")
+    for name, size in card["files"].items():
+        files.add_row(name, f"{size:,}")
+    files.add_row("total", f"{sum(card['files'].values()):,}")
+    out.print(files)
+    state = card["integrity"]
+    out.print(
+        "integrity: "
+        + ("every file as the manifest says" if state["ok"] else "; ".join(state["problems"]))
+    )
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "–"
+    return str(value) if isinstance(value, int) else fmt(value)

@@ -11,8 +11,9 @@ import numpy as np
 from sentiment_cli.errors import SentimentError
 from sentiment_cli.io.readers import LabelledData, read_labelled
 from sentiment_cli.metrics import classification_metrics
+from sentiment_cli.models.keras_runtime import open_model
 from sentiment_cli.resources import probes_file
-from sentiment_cli.runtime.model_folder import ModelDir, check_model_dir, load_model_dir
+from sentiment_cli.runtime.model_folder import ModelDir, check_model_dir
 from sentiment_cli.runtime.predict import predict_ids, predict_proba
 from sentiment_cli.text.tokenizer import tokenize_all
 
@@ -42,7 +43,7 @@ def score(
     # Both inputs are checked before the model loads.
     check_model_dir(Path(model_dir))
     data = read_labelled(data_path, text_column, label_column, category_column)
-    bundle = load_model_dir(model_dir, runtime=runtime)
+    bundle = open_model(model_dir, runtime=runtime)
     unknown = sorted(set(data.labels) - set(bundle.labels))
     if unknown:
         raise SentimentError(
@@ -123,7 +124,7 @@ def score_ensemble(
     labels = first.bundle.labels
     members = [first.probabilities]
     for model_dir in model_dirs[1:]:
-        bundle = load_model_dir(model_dir, runtime=runtime)
+        bundle = open_model(model_dir, runtime=runtime)
         if bundle.labels != labels:
             raise SentimentError(
                 f"--ensemble: {model_dir} predicts {bundle.labels}, {model_dirs[0]} predicts "

@@ -21,7 +21,7 @@ import numpy as np
 from sentiment_cli.errors import SentimentError
 from sentiment_cli.io.readers import read_labelled
 from sentiment_cli.metrics import classification_metrics
-from sentiment_cli.runtime.model_folder import load_model_dir
+from sentiment_cli.models.keras_runtime import open_model
 from sentiment_cli.runtime.predict import predict_ids
 from sentiment_cli.text.negation import mark_negation
 from sentiment_cli.text.tokenizer import words
@@ -42,7 +42,7 @@ def order_experiment(
 ) -> dict[str, Any]:
     from sentiment_cli.models.baseline import JSON_FILE, Baseline
 
-    bundle = load_model_dir(model_dir)
+    bundle = open_model(model_dir)
     data = read_labelled(data_path, text_column, label_column)
     unknown = sorted(set(data.labels) - set(bundle.labels))
     if unknown:

@@ -204,3 +204,19 @@ def parameter_table(model) -> list[tuple[str, str, int]]:
         if count:
             rows.append((layer.name, type(layer).__name__, count))
     return rows
+
+
+def ensemble_of(models: list, config: Config):
+    """One Keras model: the mean of ``models``' probabilities, each a named member
+    (``models.export.member_name``), so the NumPy runtime finds their weights."""
+    from sentiment_cli.models import backend
+    from sentiment_cli.models.export import member_name
+
+    keras = backend.keras()
+    inputs = keras.Input(shape=(config.text.max_length,), dtype="int32", name="token_ids")
+    outputs = [
+        keras.Model(m.input, m.output, name=member_name(i))(inputs)
+        for i, m in enumerate(models, start=1)
+    ]
+    mean = keras.layers.Average(name="mean")(outputs)
+    return keras.Model(inputs, mean, name=f"ensemble_of_{len(models)}")

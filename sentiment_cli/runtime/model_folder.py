@@ -1,9 +1,10 @@
 """The model folder: everything ``predict`` and ``evaluate`` need, in open formats.
+This module owns it: it names, writes, checks and reads every file
+(``docs/model-folder.md`` is the spec).
 
-    manifest.json   format version, tool version, the list of files (written last)
+    manifest.json   format version, tool version, each file's size and SHA-256 (last)
     weights.npz     every weight named by its role (embedding, rnn.forward.kernel, ...)
-    network.json    the layer list: what the NumPy runtime (runtime.py) runs
-    model.keras     the Keras model (loaded with safe_mode=True; export, --runtime keras)
+    network.json    the layer list: what the NumPy runtime (runtime/network.py) runs
     vocab.json      token list; id = position (0 padding, 1 OOV)
     config.yaml     the resolved config the model was trained with
     labels.json     label names in the order of the classifier's outputs
@@ -11,6 +12,11 @@
     summary.json    data sizes, label counts, truncation, parameters, time, best metrics
     baseline.json   bag-of-words baseline: n-gram vocabulary, labels  (optional)
     baseline.npz    bag-of-words baseline: idf, coefficients           (optional)
+    tuning.json     the trials of ``tune``                             (optional)
+
+The Keras model is not stored: it is rebuilt from config.yaml and weights.npz when
+asked for (``models/keras_runtime.py``). Folders of format version 2 also hold
+model.keras and are read as before, without file hashes.
 
 A folder is written beside its destination under a name that says it is temporary
 (``.NAME.tmp-PID``) and renamed into place only when complete, so an existing model
@@ -23,28 +29,50 @@ import json
 import os
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from sentiment_cli import __version__
 from sentiment_cli.config import Config, build_config
 from sentiment_cli.errors import SentimentError
+from sentiment_cli.runtime import integrity
+from sentiment_cli.runtime.network import NETWORK_FILE, WEIGHTS_FILE
 from sentiment_cli.text.vocabulary import Vocabulary
+from sentiment_cli.version import __version__
 
-FORMAT_VERSION = 2  # 2: weights.npz + network.json beside model.keras
-READABLE_VERSIONS = (1, 2)  # 1: model.keras only, read through Keras
+FORMAT_VERSION = 3  # 3: sizes and hashes in the manifest, no model.keras
+READABLE_VERSIONS = (1, 2, 3)  # 1: model.keras only; 2: model.keras, weights.npz, network.json
 MANIFEST = "manifest.json"
-MODEL_FILE = "model.keras"
+MODEL_FILE = "model.keras"  # format versions 1 and 2 only
 VOCAB_FILE = "vocab.json"
 CONFIG_FILE = "config.yaml"
 LABELS_FILE = "labels.json"
 HISTORY_FILE = "history.json"
 SUMMARY_FILE = "summary.json"
-REQUIRED_FILES = [MODEL_FILE, VOCAB_FILE, CONFIG_FILE, LABELS_FILE, HISTORY_FILE, SUMMARY_FILE]
-RUNTIME_FILES = ["weights.npz", "network.json"]  # runtime.WEIGHTS_FILE, runtime.NETWORK_FILE
+DESCRIPTION = [CONFIG_FILE, LABELS_FILE, HISTORY_FILE, SUMMARY_FILE]
+PREDICTION = [WEIGHTS_FILE, NETWORK_FILE, VOCAB_FILE, *DESCRIPTION]  # what predict reads
+ALL = ("*",)  # check_model_dir(verify=ALL): every file of the manifest
+REQUIRED = {
+    1: [MODEL_FILE, VOCAB_FILE, *DESCRIPTION],
+    2: [MODEL_FILE, *PREDICTION],
+    3: PREDICTION,
+}
+
+
+def neighbour(output_dir: Path, kind: str) -> Path:
+    """The folders a run keeps beside its model folder DIR, all named here:
+    ``DIR.checkpoint`` (resume state), ``.DIR.tokens`` (tokenized data), and the
+    ``.DIR.tmp-PID`` / ``.DIR.old-PID`` of an atomic replacement."""
+    output_dir = Path(output_dir)
+    if kind == "checkpoint":
+        return output_dir.parent / f"{output_dir.name}.checkpoint"
+    if kind == "tokens":
+        return output_dir.parent / f".{output_dir.name}.tokens"
+    if kind in ("tmp", "old"):
+        return output_dir.parent / f".{output_dir.name}.{kind}-{os.getpid()}"
+    raise ValueError(f"unknown neighbour {kind!r}")
 
 
 def write_json(path: Path, payload: Any) -> None:
@@ -54,7 +82,7 @@ def write_json(path: Path, payload: Any) -> None:
 
 
 def _leftovers(output_dir: Path, kind: str) -> list[Path]:
-    return sorted(output_dir.parent.glob(f".{output_dir.name}.{kind}-*"))
+    return sorted(output_dir.parent.glob(f".{output_dir.name}.{kind}-*"))  # see neighbour
 
 
 def recover_leftovers(output_dir: Path) -> list[str]:
@@ -97,27 +125,26 @@ def is_model_folder(path: Path) -> bool:
 
 
 def write_model_dir(output_dir: Path, write: Callable[[Path], None]) -> Path:
-    """Call write(tmp) to fill a temporary folder, then move it to output_dir in one step
-    (replacing an existing model only after the new one is complete)."""
+    """Call write(tmp) to fill a temporary folder, add the manifest (every file's size
+    and hash), then move it to output_dir in one step (replacing an existing model only
+    after the new one is complete)."""
     output_dir = Path(output_dir)
     output_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output_dir.parent / f".{output_dir.name}.tmp-{os.getpid()}"
+    tmp = neighbour(output_dir, "tmp")
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir()
     try:
         write(tmp)
-        files = sorted(p.name for p in tmp.iterdir())
-        write_json(
-            tmp / MANIFEST,
-            {
-                "format_version": FORMAT_VERSION,
-                "sentiment_cli_version": __version__,
-                "files": files,
-            },
-        )
+        names = sorted(p.name for p in tmp.iterdir())
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "sentiment_cli_version": __version__,
+            "files": integrity.describe(tmp, names),
+        }
+        write_json(tmp / MANIFEST, manifest)
         if output_dir.exists():
-            old = output_dir.parent / f".{output_dir.name}.old-{os.getpid()}"
+            old = neighbour(output_dir, "old")
             os.rename(output_dir, old)
             os.rename(tmp, output_dir)
             shutil.rmtree(old, ignore_errors=True)
@@ -132,14 +159,16 @@ def write_model_dir(output_dir: Path, write: Callable[[Path], None]) -> Path:
 def read_json(folder: Path, name: str) -> Any:
     try:
         return json.loads((folder / name).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise SentimentError(f"model folder {folder}: {name} cannot be read: {exc}") from None
+    except (OSError, ValueError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
+        raise SentimentError(f"model folder {folder}: {name} cannot be read: {reason}") from None
 
 
 @dataclass
 class ModelDir:
-    """A loaded model folder. ``network`` computes the probabilities in NumPy; the Keras
-    model is loaded only when something asks for ``model`` (export, --runtime keras)."""
+    """A loaded model folder. ``network`` computes the probabilities in NumPy; with
+    ``--runtime keras`` (``models.keras_runtime.open_model``) ``keras`` holds the Keras
+    model and ``keras_predict`` scores with it."""
 
     path: Path
     vocab: Vocabulary
@@ -147,20 +176,18 @@ class ModelDir:
     labels: list[str]
     summary: dict
     history: dict
-    network: Any  # runtime.Network
+    network: Any  # runtime.network.Network or Ensemble
     runtime: str = "numpy"  # numpy | keras: which one predict_ids runs
     format_version: int = FORMAT_VERSION
-    _keras: Any = field(default=None, repr=False)
-
-    @property
-    def model(self):
-        if self._keras is None:
-            self._keras = load_keras_model(self.path / MODEL_FILE)
-        return self._keras
+    manifest: dict | None = None
+    keras: Any = None
+    keras_predict: Callable | None = None
 
 
-def check_model_dir(folder: Path) -> dict:
-    """Check the folder's layout and format version; return the manifest."""
+def check_model_dir(folder: Path, verify: list[str] | tuple = ()) -> dict:
+    """Check the folder's layout, format version and the files ``verify`` names (their
+    sizes and hashes, from format version 3 on; ``ALL`` for every file the manifest
+    lists); return the manifest."""
     folder = Path(folder)
     if not folder.exists():
         raise SentimentError(
@@ -175,83 +202,72 @@ def check_model_dir(folder: Path) -> dict:
         )
     manifest = read_json(folder, MANIFEST)
     version = manifest.get("format_version") if isinstance(manifest, dict) else None
-    if version not in READABLE_VERSIONS:
+    if type(version) is not int or version not in READABLE_VERSIONS:
+        writer = manifest.get("sentiment_cli_version") if isinstance(manifest, dict) else None
         raise SentimentError(
             f"model folder {folder}: format version {version!r}, this sentiment-cli "
             f"({__version__}) reads versions {READABLE_VERSIONS[0]} to {FORMAT_VERSION}; retrain "
-            f"the model or use the "
-            f"version that wrote it ({manifest.get('sentiment_cli_version', 'unknown')})"
+            f"the model or use the version that wrote it ({writer or 'unknown'})"
         )
-    required = REQUIRED_FILES + (RUNTIME_FILES if version >= 2 else [])
-    missing = [name for name in required if not (folder / name).exists()]
+    missing = [name for name in REQUIRED[version] if not (folder / name).is_file()]
     if missing:
         raise SentimentError(f"model folder {folder}: missing {', '.join(missing)}")
+    if version >= 3:
+        files = manifest.get("files")
+        if not isinstance(files, dict):
+            raise SentimentError(
+                f"model folder {folder}: {MANIFEST} lists no file sizes and hashes"
+            )
+        if verify:
+            integrity.verify(folder, files, None if verify == ALL else list(verify))
     return manifest
 
 
-def load_config_file(folder: Path) -> Config:
+def read_config(folder: Path) -> Config:
     try:
         raw = yaml.safe_load((folder / CONFIG_FILE).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, yaml.YAMLError, RecursionError) as exc:
         raise SentimentError(
-            f"model folder {folder}: {CONFIG_FILE} cannot be read: {exc}"
+            f"model folder {folder}: {CONFIG_FILE} cannot be read: {type(exc).__name__}"
         ) from None
     return build_config(raw, f"model folder {folder}: {CONFIG_FILE}")
 
 
-def load_keras_model(path: Path):
-    from sentiment_cli.models.backend import load
-
-    keras = load()
-
-    import sentiment_cli.models.layers  # noqa: F401  (registers the custom layers)
-
-    try:
-        # safe_mode refuses Lambda layers and other serialized Python code.
-        return keras.saving.load_model(path, safe_mode=True, compile=False)
-    except Exception as exc:  # Keras raises many types for a bad file
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if "safe_mode" in str(exc) or "lambda" in str(exc).lower():
-            raise SentimentError(
-                f"{path}: refused to load: the model contains Python code (a Lambda layer "
-                f"or a serialized function), which could run anything; only models "
-                f"without code are loaded"
-            ) from None
+def read_labels(folder: Path) -> list[str]:
+    labels = read_json(folder, LABELS_FILE)
+    if not isinstance(labels, list) or not labels or not all(isinstance(x, str) for x in labels):
+        raise SentimentError(f"model folder {folder}: {LABELS_FILE} must be a list of strings")
+    if len(set(labels)) < len(labels):
+        twice = sorted({label for label in labels if labels.count(label) > 1})
         raise SentimentError(
-            f"{path}: cannot load the Keras model; the file is corrupted or not a .keras "
-            f"file ({detail[:200]})"
-        ) from None
+            f"model folder {folder}: {LABELS_FILE} lists {', '.join(map(repr, twice))} more "
+            f"than once; every label must be distinct"
+        )
+    return labels
 
 
-def load_model_dir(folder: str | Path, runtime: str = "numpy", warn=None) -> ModelDir:
-    """Load a model folder for prediction. ``runtime`` numpy never imports TensorFlow
-    for a current folder; a folder written before the NumPy runtime (format version 1)
-    is read through Keras, and ``warn`` (stderr by default) says so once."""
-    from sentiment_cli.runtime.network import Network, from_keras
+def read_model_dir(folder: str | Path, network=None) -> ModelDir:
+    """The folder, checked and read for the NumPy runtime; ``network`` replaces
+    weights.npz / network.json (a format-1 folder's, rebuilt from its Keras model)."""
+    from sentiment_cli.runtime.network import Network
 
     folder = Path(folder)
-    version = check_model_dir(folder)["format_version"]
-    config = load_config_file(folder)
+    manifest = check_model_dir(folder, verify=PREDICTION)
+    version = manifest["format_version"]
+    config = read_config(folder)
     vocab = Vocabulary.load(folder / VOCAB_FILE)
-    labels = read_json(folder, LABELS_FILE)
-    if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
-        raise SentimentError(f"model folder {folder}: {LABELS_FILE} must be a list of strings")
-    keras_model = None
-    if version >= 2:
+    labels = read_labels(folder)
+    if network is None:
+        if version < 2:
+            raise SentimentError(
+                f"model folder {folder}: format version 1 holds only a Keras model; "
+                f"open it with models.keras_runtime.open_model"
+            )
         network = Network.load(folder)
-    else:
-        (warn or _warn_once)(
-            f"Note: {folder} was written by an older sentiment-cli (format version {version}): "
-            f"its weights are read through Keras, which is slower to start; retrain it for "
-            f"the TensorFlow-free runtime"
-        )
-        keras_model = load_keras_model(folder / MODEL_FILE)
-        network = from_keras(keras_model, config)
-    n_outputs = network.n_outputs
-    if n_outputs != len(labels):
+    if network.n_outputs != len(labels):
         raise SentimentError(
-            f"model folder {folder}: the model has {n_outputs} outputs but {LABELS_FILE} "
-            f"lists {len(labels)} labels"
+            f"model folder {folder}: the model has {network.n_outputs} outputs but "
+            f"{LABELS_FILE} lists {len(labels)} labels"
         )
     if network.vocab_size != len(vocab):
         raise SentimentError(
@@ -259,7 +275,7 @@ def load_model_dir(folder: str | Path, runtime: str = "numpy", warn=None) -> Mod
             f"embedding expects {network.vocab_size}; the vocabulary does not belong to this "
             f"model"
         )
-    bundle = ModelDir(
+    return ModelDir(
         path=folder,
         vocab=vocab,
         config=config,
@@ -267,21 +283,6 @@ def load_model_dir(folder: str | Path, runtime: str = "numpy", warn=None) -> Mod
         summary=read_json(folder, SUMMARY_FILE),
         history=read_json(folder, HISTORY_FILE),
         network=network,
-        runtime=runtime,
         format_version=version,
-        _keras=keras_model,
+        manifest=manifest,
     )
-    if runtime == "keras":
-        bundle.model  # noqa: B018  (load it now: a broken model.keras is refused up front)
-    return bundle
-
-
-_warned: set[str] = set()
-
-
-def _warn_once(message: str) -> None:
-    import sys
-
-    if message not in _warned:
-        _warned.add(message)
-        print(message, file=sys.stderr)

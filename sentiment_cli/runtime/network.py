@@ -1,7 +1,7 @@
 """The model without TensorFlow: the trained weights in NumPy, run through the cell
 equations of ``cells.py``.
 
-At training time ``export`` writes ``weights.npz`` (arrays named by their role) and
+At training time ``models/export.py`` writes ``weights.npz`` (arrays named by their role) and
 ``network.json`` (the layer list) into the model folder. ``Network`` reads them and
 computes the same probabilities as the Keras model (to ~1e-6) without importing
 TensorFlow or Keras.
@@ -28,6 +28,7 @@ import numpy as np
 
 from sentiment_cli.cells import CELLS, halve_sigmoid_gates, lstm_step_in_place, split_bias
 from sentiment_cli.errors import SentimentError
+from sentiment_cli.runtime.spec import check_network
 
 WEIGHTS_FILE = "weights.npz"
 NETWORK_FILE = "network.json"
@@ -36,94 +37,8 @@ FOLD_ROWS = 256  # a batch this large looks its words up in the folded table
 DTYPE = np.float32
 
 
-def _directions(bidirectional: bool) -> list[str]:
+def direction_names(bidirectional: bool) -> list[str]:
     return ["forward", "backward"] if bidirectional else ["forward"]
-
-
-def export(model, config) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """(arrays by role, layer list) of a trained Keras model built by ``model.build_model``;
-    for an ensemble (``train.members`` > 1), every member's, under ``member_<i>.``."""
-    if config.train.members > 1:
-        arrays, members = {}, []
-        for member in keras_members(model, config):
-            member_arrays, network = export_network(member, config)
-            arrays.update({f"{member.name}.{key}": value for key, value in member_arrays.items()})
-            members.append({"name": member.name, **network})
-        return arrays, {"members": members, "combine": "mean"}
-    return export_network(model, config)
-
-
-def member_name(i: int) -> str:
-    return f"member_{i}"
-
-
-def keras_members(model, config) -> list:
-    """The Keras networks whose probabilities ``model`` averages: an ensemble's members
-    (``train.members`` > 1, named by ``member_name``), or the model itself."""
-    if config.train.members > 1:
-        return [model.get_layer(member_name(i)) for i in range(1, config.train.members + 1)]
-    return [model]
-
-
-def export_network(model, config) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    from sentiment_cli.models.build import rnn_layer_names
-
-    m = config.model
-    names = {layer.name for layer in model.layers}
-    arrays = {"embedding": model.get_layer("embedding").get_weights()[0]}
-    if "subwords" in names:  # each id's n-gram mean, added once here
-        layer = model.get_layer("subwords")
-        means = subword_means(layer.table.numpy(), layer.vectors.numpy())
-        arrays["embedding"] = arrays["embedding"] + means
-    if "lexicon" in names:
-        arrays["lexicon"] = model.get_layer("lexicon").get_weights()[0]
-    recurrent = []
-    for name in rnn_layer_names(config):
-        layer = model.get_layer(name)
-        parts = (
-            {"forward": layer.forward_layer, "backward": layer.backward_layer}
-            if m.bidirectional
-            else {"forward": layer}
-        )
-        for direction, part in parts.items():
-            kernel, recurrent_kernel, bias = part.get_weights()
-            arrays[f"{name}.{direction}.kernel"] = kernel
-            arrays[f"{name}.{direction}.recurrent_kernel"] = recurrent_kernel
-            arrays[f"{name}.{direction}.bias"] = bias
-        recurrent.append({"name": name, "cell": m.cell, "units": m.units})
-    if m.pooling == "attention":
-        w, b, v = model.get_layer("pooling").get_weights()
-        arrays.update({"attention.w": w, "attention.b": b, "attention.v": v})
-    kernel, bias = model.get_layer("classifier").get_weights()
-    arrays.update({"classifier.kernel": kernel, "classifier.bias": bias})
-    network = {
-        "inputs": ["embedding", *(["lexicon"] if "lexicon" in arrays else [])],
-        "max_length": config.text.max_length,
-        "padding": config.text.padding,
-        "mask_padding": m.mask_padding,
-        "bidirectional": m.bidirectional,
-        "recurrent": recurrent,
-        "pooling": m.pooling,
-        "classifier": {"activation": "softmax"},
-    }
-    return {k: np.asarray(v, dtype=DTYPE) for k, v in arrays.items()}, network
-
-
-def subword_means(table: np.ndarray, vectors: np.ndarray, rows: int = 4096) -> np.ndarray:
-    """Per vocabulary id, the mean vector of its character n-grams (zeros for none), as
-    the ``Subwords`` layer computes it; a block of ids at a time."""
-    means = np.zeros((len(table), vectors.shape[1]), dtype=DTYPE)
-    for start in range(0, len(table), rows):
-        grams = table[start : start + rows]
-        present = (grams > 0)[..., None]
-        total = (vectors[grams] * present).sum(axis=1)
-        means[start : start + rows] = total / np.maximum(present.sum(axis=1), 1)
-    return means
-
-
-def from_keras(model, config) -> Network | Ensemble:
-    """The NumPy network of a Keras model held in memory."""
-    return network_of(*export(model, config))
 
 
 def network_of(arrays: dict[str, np.ndarray], spec: dict[str, Any]) -> Network | Ensemble:
@@ -263,6 +178,7 @@ class Network:
     """The recurrent network of a model folder, in NumPy."""
 
     def __init__(self, arrays: dict[str, np.ndarray], spec: dict[str, Any]):
+        check_network(arrays, spec)
         self.spec = spec
         self.arrays = arrays
         self.mask_padding = bool(spec["mask_padding"])
@@ -271,7 +187,7 @@ class Network:
         self.layers: list[dict[str, Layer]] = []
         for i, entry in enumerate(spec["recurrent"]):
             directions = {}
-            for direction in _directions(spec["bidirectional"]):
+            for direction in direction_names(spec["bidirectional"]):
                 key = f"{entry['name']}.{direction}"
                 input_bias, recurrent_bias = split_bias(arrays[f"{key}.bias"])
                 weights = [arrays[f"{key}.kernel"], arrays[f"{key}.recurrent_kernel"], input_bias]
@@ -289,10 +205,17 @@ class Network:
         try:
             spec = json.loads((folder / NETWORK_FILE).read_text(encoding="utf-8"))
             return network_of(read_weights(folder / WEIGHTS_FILE), spec)
-        except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
+        except (
+            OSError,
+            ValueError,
+            KeyError,
+            TypeError,
+            zipfile.BadZipFile,
+            RecursionError,
+        ) as exc:
             raise SentimentError(
-                f"model folder {folder}: {WEIGHTS_FILE} / {NETWORK_FILE} cannot be read "
-                f"({type(exc).__name__}: {exc})"
+                f"model folder {folder}: {WEIGHTS_FILE} / {NETWORK_FILE} cannot be used: "
+                f"{str(exc)[:300] or type(exc).__name__}"
             ) from None
 
     @property

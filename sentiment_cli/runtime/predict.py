@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sentiment_cli.runtime.model_folder import ModelDir, load_model_dir
+from sentiment_cli.runtime.model_folder import ModelDir, read_model_dir
 
 
 def predict_proba(bundle: ModelDir, texts: list[str]) -> np.ndarray:
@@ -28,11 +28,7 @@ def predict_ids(bundle: ModelDir, ids: np.ndarray) -> np.ndarray:
         return bundle.network.predict_ids(ids)
     if len(ids) == 0:
         return np.zeros((0, len(bundle.labels)))
-    from sentiment_cli.models.backend import filtered_stderr
-
-    with filtered_stderr():  # the first masked step logs a oneDNN fallback notice
-        probs = bundle.model.predict(ids, batch_size=1024, verbose=0)
-    return np.asarray(probs, dtype="float64")
+    return bundle.keras_predict(ids)  # set by models.keras_runtime.open_model
 
 
 @dataclass
@@ -177,7 +173,7 @@ def encode_in_workers(bundle: ModelDir, first: list[str], rest: Iterator[list[st
 
 def predict(model_dir: str, texts: list[str]):
     """A DataFrame with columns text, label, and p_<label> for every label of the model."""
-    return score_texts(load_model_dir(model_dir), texts).frame()
+    return score_texts(read_model_dir(model_dir), texts).frame()
 
 
 def predict_to(folder: ModelDir, chunks, fmt: str, output) -> None:

@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from sentiment_cli.runtime.model_folder import ModelDir, load_model_dir
+from sentiment_cli.models.keras_runtime import open_model
+from sentiment_cli.runtime.model_folder import ModelDir
 from sentiment_cli.runtime.predict import Scored, predict_chunks, score_texts
 
 
@@ -26,7 +27,7 @@ class Model:
     def __init__(self, path: str | Path, runtime: str = "numpy"):
         self.path = Path(path)
         self.runtime = runtime
-        self.bundle: ModelDir = load_model_dir(self.path, runtime=runtime)
+        self.bundle: ModelDir = open_model(self.path, runtime=runtime)
 
     @property
     def labels(self) -> list[str]:

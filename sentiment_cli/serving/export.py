@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from sentiment_cli.errors import SentimentError
-from sentiment_cli.runtime.model_folder import check_model_dir, load_model_dir
+from sentiment_cli.models.keras_runtime import open_model
+from sentiment_cli.runtime.model_folder import check_model_dir
 
 FORMATS = ("onnx", "savedmodel")
 SIGNATURE = "serving_default"  # the SavedModel signature TF Serving calls by default
@@ -29,29 +30,31 @@ def export(model_dir: str | Path, fmt: str, output: str | Path, force: bool = Fa
         raise SentimentError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     check_model_dir(Path(model_dir))
     output = Path(output)
-    if output.exists() and not force:
-        raise SentimentError(f"--output {output}: exists; use --force to replace it")
+    if output.exists() or output.is_symlink():
+        if not force:
+            raise SentimentError(f"--output {output}: exists; use --force to replace it")
+        check_replaceable(output, fmt)
     if fmt == "onnx":
         missing = [name for name in ONNX_PACKAGES if importlib.util.find_spec(name) is None]
         if missing:
             raise SentimentError(
                 f"--format onnx needs {', '.join(missing)}: pip install 'sentiment-cli[onnx]'"
             )
-    bundle = load_model_dir(model_dir, runtime="keras")
+    bundle = open_model(model_dir, runtime="keras")
     ids = sample_ids(bundle)
     from sentiment_cli.models.backend import filtered_stderr
 
-    expected = bundle.model.predict(ids, verbose=0)
+    expected = bundle.keras.predict(ids, verbose=0)
     tmp = output.parent / f".{output.name}.tmp"
     _remove(tmp)
     with filtered_stderr(), warnings.catch_warnings():  # converters log through absl
         # Keras' tf2onnx shim probes numpy for np.object, which warns; nothing to act on.
         warnings.filterwarnings("ignore", message="In the future `np.object`")
         if fmt == "onnx":
-            bundle.model.export(str(tmp), format="onnx", verbose=False)
+            bundle.keras.export(str(tmp), format="onnx", verbose=False)
             got = run_onnx(tmp, ids)
         else:
-            bundle.model.export(str(tmp), format="tf_saved_model", verbose=False)
+            bundle.keras.export(str(tmp), format="tf_saved_model", verbose=False)
             got = run_savedmodel(tmp, ids)
     difference = float(abs(got - expected).max())
     if difference > 1e-5:
@@ -68,6 +71,44 @@ def export(model_dir: str | Path, fmt: str, output: str | Path, force: bool = Fa
         "max_difference_from_keras": difference,
         "checked_rows": int(len(ids)),
     }
+
+
+def check_replaceable(output: Path, fmt: str) -> None:
+    """--force replaces only what an export wrote: an ONNX file, or a SavedModel folder
+    (or an empty one); never a device, a pipe, a link or someone's other files."""
+    if output.is_symlink():
+        raise SentimentError(f"--output {output}: is a symbolic link; refusing to replace it")
+    if fmt == "onnx":
+        if not output.is_file():
+            raise SentimentError(
+                f"--output {output}: exists and is not a regular file; export --format onnx "
+                f"replaces only an ONNX file it wrote"
+            )
+        if not _is_onnx(output):
+            raise SentimentError(
+                f"--output {output}: is not an ONNX model; refusing to replace it even with --force"
+            )
+        return
+    if not output.is_dir():
+        raise SentimentError(
+            f"--output {output}: exists and is not a folder; export --format savedmodel "
+            f"replaces only a SavedModel folder it wrote"
+        )
+    if any(output.iterdir()) and not (output / "saved_model.pb").is_file():
+        raise SentimentError(
+            f"--output {output}: is not empty and holds no saved_model.pb; refusing to "
+            f"replace it even with --force"
+        )
+
+
+def _is_onnx(path: Path) -> bool:
+    try:
+        import onnx
+
+        onnx.load(str(path), load_external_data=False)
+    except Exception:  # any parse failure means: not an ONNX model
+        return False
+    return True
 
 
 def _remove(path: Path) -> None:

@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 
 from sentiment_cli.errors import SentimentError
-from sentiment_cli.runtime.model_folder import load_model_dir
+from sentiment_cli.models.keras_runtime import open_model
 
 MAX_TEXTS = 1000  # texts in one request
 MAX_BYTES = 1_000_000  # request body
@@ -61,7 +61,7 @@ def create_app(model_dir: str | Path):
     from sentiment_cli.runtime.predict import score_texts
     from sentiment_cli.runtime.trace import trace as trace_of
 
-    bundle = load_model_dir(model_dir)
+    bundle = open_model(model_dir)
     score_texts(bundle, ["warm up"])  # loads the tokenizer before the first request
 
     def answer(texts: list[str], trace: bool) -> list[dict]:

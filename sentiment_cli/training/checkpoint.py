@@ -39,7 +39,7 @@ class RunOptions:
 
 
 def path_for(output_dir: str | Path) -> Path:
-    return Path(output_dir).parent / f"{Path(output_dir).name}.checkpoint"
+    return model_folder.neighbour(Path(output_dir), "checkpoint")
 
 
 def last_state(checkpoint: Path) -> Path | None:

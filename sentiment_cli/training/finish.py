@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sentiment_cli.runtime.integrity import file_hash
 from sentiment_cli.training.prepare import Prepared, truncated
 
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ def tune_biases(model, config: Config, prepared: Prepared, before: dict[str, Any
     metrics after, and the offsets with the metrics before (None where it is off or the
     split is too small)."""
     from sentiment_cli.metrics import classification_metrics
-    from sentiment_cli.runtime.network import keras_members
+    from sentiment_cli.models.export import keras_members
     from sentiment_cli.training.biases import add_to_biases, fit_offsets, shifted, untunable
 
     if not config.train.tune_biases:
@@ -119,8 +120,10 @@ def fit_baseline(config: Config, prepared: Prepared, log: Log):
 def data_summary(options: RunOptions, prepared: Prepared, config: Config) -> dict[str, Any]:
     splits, x_train = prepared.splits, prepared.x_train
     real = prepared.real_train[0]
+    data = Path(options.data)
     return {
         "train_data": options.data,
+        "train_data_sha256": file_hash(data) if data.is_file() else None,
         "val_data": options.val_data,
         "text_column": options.text_column,
         "label_column": options.label_column,
@@ -177,11 +180,11 @@ def write_model_dir(
 ) -> None:
     """Write the model folder atomically (``model_folder.write_model_dir``)."""
 
+    from sentiment_cli.models.export import export
     from sentiment_cli.runtime import network
 
     def write(folder: Path) -> None:
-        model.save(folder / model_folder.MODEL_FILE)
-        network.save(folder, *network.export(model, config))
+        network.save(folder, *export(model, config))
         prepared.vocab.save(folder / model_folder.VOCAB_FILE)
         (folder / model_folder.CONFIG_FILE).write_text(dump_config(config), encoding="utf-8")
         model_folder.write_json(folder / model_folder.LABELS_FILE, prepared.splits.classes)

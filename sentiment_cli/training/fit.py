@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from sentiment_cli.config import Config
+from sentiment_cli.models.build import ensemble_of
 from sentiment_cli.training import checkpoint as ckpt
 from sentiment_cli.training.finish import validate
 from sentiment_cli.training.prepare import Prepared, class_weights
@@ -123,28 +124,12 @@ def fit_members(model, config, prepared, progress, checkpoint, verbose, log, ten
         fitted.append(member)
         runs.append(member_run(member, member_config, prepared, member_history, log))
     log(f"Ensemble: the mean of {k} members' probabilities")
-    return averaged(fitted, config), history, seconds, runs
+    return ensemble_of(fitted, config), history, seconds, runs
 
 
 def member_run(model, config, prepared, history, log) -> dict[str, Any]:
     metrics, best_epoch = validate(model, config, prepared, history, log)
     return {"seed": config.train.seed, "best_epoch": best_epoch, "validation": metrics}
-
-
-def averaged(models: list, config: Config):
-    """One Keras model: the mean of ``models``' probabilities, each a named member
-    (``runtime.member_name``), so the NumPy runtime finds their weights."""
-    from sentiment_cli.models import backend
-    from sentiment_cli.runtime.network import member_name
-
-    keras = backend.keras()
-    inputs = keras.Input(shape=(config.text.max_length,), dtype="int32", name="token_ids")
-    outputs = [
-        keras.Model(m.input, m.output, name=member_name(i))(inputs)
-        for i, m in enumerate(models, start=1)
-    ]
-    mean = keras.layers.Average(name="mean")(outputs)
-    return keras.Model(inputs, mean, name=f"ensemble_of_{len(models)}")
 
 
 def fit_callbacks(config, prepared, progress, checkpoint, tensorboard, log) -> list:

@@ -18,14 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
-from sentiment_cli import __version__
 from sentiment_cli.config import TextConfig
 from sentiment_cli.text.tokenizer import tokenize_all
+from sentiment_cli.version import __version__
 
 
 def cache_dir(output_dir: str | Path) -> Path:
-    output_dir = Path(output_dir)
-    return output_dir.parent / f".{output_dir.name}.tokens"
+    from sentiment_cli.runtime.model_folder import neighbour
+
+    return neighbour(Path(output_dir), "tokens")
 
 
 def key(texts: Sequence[str], config: TextConfig) -> str:

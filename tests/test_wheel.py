@@ -1,0 +1,64 @@
+"""The tool as a user installs it: a wheel in a fresh virtual environment, run from an
+empty folder far from the repository (configs, the tune space and the probes must come
+with the package)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT, TWEETS, tiny_sets, write_csv
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """The sentiment-cli command of a fresh venv holding the wheel built from here."""
+    base = tmp_path_factory.mktemp("wheel")
+    run = {"check": True, "capture_output": True, "text": True, "timeout": 900}
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", str(ROOT), "-w", str(base)],
+        **run,
+    )
+    (wheel,) = base.glob("sentiment_cli-*.whl")
+    subprocess.run([sys.executable, "-m", "venv", str(base / "venv")], **run)
+    pip = base / "venv" / "bin" / "pip"
+    subprocess.run([str(pip), "install", "-q", f"{wheel}[tune]"], **run)
+    return base / "venv" / "bin" / "sentiment-cli"
+
+
+def test_installed_tool_runs_every_workflow_from_an_empty_folder(installed, tmp_path):
+    def cli(*args):
+        result = subprocess.run(
+            [str(installed), *map(str, args)],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout
+
+    write_csv(tmp_path / "tweets.csv", TWEETS * 3)
+    assert "Wrote 43 rows" in cli("split", "tweets.csv", "-o", "split")
+    tiny = [*tiny_sets(), "--set", "model.encoder=null"]
+    assert "Model written" in cli(
+        "train", "split/train.csv", "-o", "m", "-q", "--config", "gru", *tiny
+    )
+    assert json.loads(cli("info", "m", "-f", "json"))["model"]["cell"] == "gru"
+    rows = json.loads(cli("predict", "--model-dir", "m", "-f", "json", "not bad at all"))
+    assert rows[0]["label"] in ("negative", "neutral", "positive")
+    metrics = json.loads(cli("evaluate", "--model-dir", "m", "split/test.csv", "-f", "json"))
+    assert metrics["n"] == 11 and metrics["baseline"] is not None
+    out = cli("tune", "split/train.csv", "-o", "t", "--max-trials", "1", *tiny)
+    assert "Best config" in out
+    compared = json.loads(cli("compare", "split/train.csv", "-f", "json", *tiny))
+    assert [row["name"] for row in compared["models"]] == ["simple_rnn", "lstm", "gru"]
+    assert compared["models"][0]["probe_accuracy"] is not None  # the shipped probes
+    order = json.loads(
+        cli("experiment", "order", "--model-dir", "m", "split/test.csv", "-f", "json")
+    )
+    assert [c["name"] for c in order["conditions"]][0] == "as written"
+    assert "gru" in cli("configs")
