@@ -12,10 +12,14 @@ seed, and score the model and its baseline on one split:
 
     python bench/few_labels.py NAME [--split val|test] [--sizes 250,500,2000,5000,all]
                                [--seeds 42,43,44] [--encoder DIR] [--set KEY=VALUE ...]
+                               [--skew negative=0.63]
 
 Each run holds its own validation out of its N rows (``train.validation_split``), as a
 user with N labels would; ``--split val`` (TSE's held-out 10%, the default) is for
-choosing levers, ``--split test`` for the figures `make bench` reports. Appends one JSON
+choosing levers, ``--split test`` for the figures `make bench` reports. ``--skew
+LABEL=SHARE`` makes a skewed domain of TSE (as many customer-service sets are: most
+tweets negative) by dropping rows of the other labels, from the training pool and the
+scored split alike (seed 0), so the label shares match in both. Appends one JSON
 line per run to bench/runs/few_labels/results.jsonl and prints it.
 """
 
@@ -48,11 +52,31 @@ def tse_files() -> dict[str, Path]:
     return domain_files("tse", args, WORK)
 
 
+def skewed(path: Path, skew: str | None) -> Path:
+    """``path`` with rows of the labels other than LABEL dropped (seed 0) until LABEL
+    holds SHARE of the rows (``skew`` "LABEL=SHARE"); ``path`` itself without a skew."""
+    if not skew:
+        return path
+    import pandas as pd
+
+    label, share = skew.split("=")
+    out = WORK / "skewed" / f"{path.stem}-{label}-{share}.csv"
+    if not out.exists():
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        major = frame[frame["label"] == label]
+        others = frame[frame["label"] != label]
+        keep = round(len(major) * (1 - float(share)) / float(share))
+        others = others.sample(n=min(keep, len(others)), random_state=0)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        pd.concat([major, others]).sample(frac=1, random_state=0).to_csv(out, index=False)
+    return out
+
+
 def sample(train_csv: Path, size: str, seed: int) -> Path:
     """``size`` rows of ``train_csv`` drawn at random with ``seed`` ("all": every row)."""
     import pandas as pd
 
-    out = WORK / "samples" / f"tse-{size}-s{seed}.csv"
+    out = WORK / "samples" / f"{train_csv.stem}-{size}-s{seed}.csv"
     if not out.exists():
         frame = pd.read_csv(train_csv, dtype=str, keep_default_na=False)
         if size != "all":
@@ -66,24 +90,25 @@ def pick(metrics: dict) -> dict:
     return {k: round(metrics[k], 4) for k in METRICS}
 
 
-def run(name: str, size: str, seed: int, files: dict, split: str, overrides: list) -> dict:
+def run(name, size: str, seed: int, files: dict, split: str, overrides: list, skew=None) -> dict:
     from sentiment_cli.config import load_config
     from sentiment_cli.evaluation.evaluate import score
     from sentiment_cli.training.train import train
 
     config = load_config(None, [*overrides, f"train.seed={seed}"])
-    data = sample(files["train"], size, seed)
+    data = sample(skewed(files["train"], skew), size, seed)
     out = WORK / "models" / f"{name}-{size}-s{seed}"
     started = time.perf_counter()
     train(data, out, config, force=True, verbose=0, log=lambda m: None)
     seconds = time.perf_counter() - started
-    metrics = score(out, files[split]).metrics
+    metrics = score(out, skewed(files[split], skew)).metrics
     summary = json.loads((out / "summary.json").read_text())
     return {
         "name": name,
         "size": size,
         "seed": seed,
         "split": split,
+        "skew": skew,
         "overrides": overrides,
         "train_seconds": round(seconds, 1),
         "best_epoch": summary["best_epoch"],
@@ -113,6 +138,7 @@ def main() -> None:
     parser.add_argument("--seeds", default="42,43,44")
     parser.add_argument("--encoder", type=Path, default=ENCODER)
     parser.add_argument("--set", dest="overrides", action="append", default=[])
+    parser.add_argument("--skew", default=None, metavar="LABEL=SHARE")
     args = parser.parse_args()
 
     if not (args.encoder / "encoder.json").exists():
@@ -126,7 +152,7 @@ def main() -> None:
     rows = []
     for size in args.sizes.split(","):
         for seed in (int(s) for s in args.seeds.split(",")):
-            row = run(args.name, size, seed, files, args.split, overrides)
+            row = run(args.name, size, seed, files, args.split, overrides, args.skew)
             rows.append(row)
             with open(WORK / "results.jsonl", "a") as handle:
                 handle.write(json.dumps(row) + "\n")

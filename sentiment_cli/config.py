@@ -12,6 +12,7 @@ import dataclasses
 import difflib
 import math
 import re
+import reprlib
 import types
 import typing
 from dataclasses import dataclass, field
@@ -105,19 +106,21 @@ class Config:
 SECTIONS: dict[str, type] = {"text": TextConfig, "model": ModelConfig, "train": TrainConfig}
 
 # (minimum, maximum, minimum inclusive?, maximum inclusive?) for numeric keys.
+MAX_LENGTH = 10_000  # ids per tweet: far beyond any tweet, and bounds every id array
+
 RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
-    "text.max_tokens": (3, None, True, True),
+    "text.max_tokens": (3, 10_000_000, True, True),
     "text.min_count": (1, None, True, True),
-    "text.max_length": (1, None, True, True),
-    "model.units": (1, None, True, True),
-    "model.layers": (1, None, True, True),
-    "model.embedding_dim": (1, None, True, True),
+    "text.max_length": (1, MAX_LENGTH, True, True),
+    "model.units": (1, 65_536, True, True),
+    "model.layers": (1, 64, True, True),
+    "model.embedding_dim": (1, 65_536, True, True),
     "model.embedding_dropout": (0, 1, True, False),
     "model.dropout": (0, 1, True, False),
     "model.recurrent_dropout": (0, 1, True, False),
-    "model.subwords": (0, None, True, True),
-    "train.epochs": (1, None, True, True),
-    "train.batch_size": (1, None, True, True),
+    "model.subwords": (0, 10_000_000, True, True),
+    "train.epochs": (1, 1_000_000, True, True),
+    "train.batch_size": (1, 1_000_000, True, True),
     "train.learning_rate": (0, None, False, True),
     "train.weight_decay": (0, None, True, True),
     "train.clipnorm": (0, None, False, True),
@@ -128,7 +131,8 @@ RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
     "train.augment_negation": (0, 1, True, True),
     "train.augment_contrast": (0, 1, True, True),
     "train.augment_weight": (0, 1, False, True),
-    "train.members": (1, None, True, True),
+    "train.members": (1, 100, True, True),
+    "train.seed": (0, 2**32 - 1, True, True),  # what NumPy's and scikit-learn's seeds take
 }
 
 
@@ -174,7 +178,7 @@ def _coerce(value: Any, tp: Any) -> tuple[bool, Any]:
 
 def _check_range(key: str, value: Any, where: str) -> None:
     if isinstance(value, float) and not math.isfinite(value):
-        raise SentimentError(f"{where}: {key} must be a finite number, got {value!r}")
+        raise SentimentError(f"{where}: {key} must be a finite number, got {brief(value)}")
     if key not in RANGES or value is None:
         return
     low, high, low_inc, high_inc = RANGES[key]
@@ -186,7 +190,7 @@ def _check_range(key: str, value: Any, where: str) -> None:
         low_text = "-inf" if low is None else low
         high_text = "inf" if high is None else high
         interval = f"{left}{low_text}, {high_text}{right}"
-        raise SentimentError(f"{where}: {key} must be in {interval}, got {value!r}")
+        raise SentimentError(f"{where}: {key} must be in {interval}, got {brief(value)}")
 
 
 def _check_initializer(key: str, value: Any, where: str) -> None:
@@ -195,12 +199,22 @@ def _check_initializer(key: str, value: Any, where: str) -> None:
         if "class_name" not in value or unknown:
             raise SentimentError(
                 f"{where}: {key} must be a Keras initializer name (e.g. 'orthogonal') or a "
-                f"mapping {{class_name: Orthogonal, config: {{gain: 1.0}}}}, got {value!r}"
+                f"mapping {{class_name: Orthogonal, config: {{gain: 1.0}}}}, got {brief(value)}"
             )
         if not isinstance(value.get("config", {}), dict):
             raise SentimentError(
-                f"{where}: {key}.config must be a mapping, got {value['config']!r}"
+                f"{where}: {key}.config must be a mapping, got {brief(value['config'])}"
             )
+
+
+_BRIEF = reprlib.Repr()
+_BRIEF.maxlevel, _BRIEF.maxstring, _BRIEF.maxother, _BRIEF.maxlist, _BRIEF.maxdict = 3, 60, 60, 6, 6
+
+
+def brief(value: Any) -> str:
+    """A short repr for messages: nested or aliased YAML ("billion laughs") is cut, not
+    expanded."""
+    return _BRIEF.repr(value)
 
 
 def _suggest(word: str, choices: typing.Iterable[str]) -> str:
@@ -247,7 +261,7 @@ def build_config(raw: Any, where: str) -> Config:
             ok, converted = _coerce(value, hints[key])
             if not ok:
                 raise SentimentError(
-                    f"{where}: {dotted} must be {_describe(hints[key])}, got {value!r}"
+                    f"{where}: {dotted} must be {_describe(hints[key])}, got {brief(value)}"
                 )
             _check_range(dotted, converted, where)
             if key in ("kernel_initializer", "recurrent_initializer"):
@@ -260,18 +274,23 @@ def build_config(raw: Any, where: str) -> Config:
 def parse_override(text: str) -> tuple[list[str], Any]:
     """Parse ``section.key=value`` (value as YAML) into (["section", "key"], value)."""
     if "=" not in text:
-        raise SentimentError(f"--set {text!r}: expected KEY=VALUE, e.g. --set model.units=64")
+        raise SentimentError(f"--set {brief(text)}: expected KEY=VALUE, e.g. --set model.units=64")
     key, _, value_text = text.partition("=")
     parts = key.strip().split(".")
     if len(parts) != 2 or not all(parts):
         raise SentimentError(
-            f"--set {text!r}: the key must be SECTION.KEY (sections: {', '.join(SECTIONS)}), "
+            f"--set {brief(text)}: the key must be SECTION.KEY (sections: {', '.join(SECTIONS)}), "
             f"e.g. --set model.units=64"
         )
     try:
         value = yaml.safe_load(value_text) if value_text.strip() else None
     except yaml.YAMLError as exc:
-        raise SentimentError(f"--set {text!r}: the value is not valid YAML: {exc}") from None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SentimentError(
+            f"--set {brief(text)}: the value is not valid YAML: {problem}"
+        ) from None
+    except RecursionError:
+        raise SentimentError(f"--set {brief(text)}: the value is nested too deeply") from None
     return parts, value
 
 
@@ -297,6 +316,8 @@ def read_yaml(path: Path) -> Any:
             f"is refused: configs are plain YAML, tags that construct Python objects are not "
             f"loaded"
         ) from None
+    except RecursionError:
+        raise SentimentError(f"config file {str(path)!r} is nested too deeply") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -350,8 +371,9 @@ def load_config(path: str | Path | None = None, overrides: typing.Sequence[str] 
         for text in overrides:
             (section, key), value = parse_override(text)
             if section not in SECTIONS:
+                hint = _suggest(section, SECTIONS)
                 raise SentimentError(
-                    f"--set {text!r}: unknown section {section!r}{_suggest(section, SECTIONS)}; "
+                    f"--set {brief(text)}: unknown section {brief(section)}{hint}; "
                     f"expected {', '.join(SECTIONS)}"
                 )
             merged[section][key] = value

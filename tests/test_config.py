@@ -81,10 +81,10 @@ def test_valid_overrides(override, section, key, expected):
         ("modle.units=3", "unknown section 'modle' (did you mean 'model'?)"),
         ("model.units=many", "--set: model.units must be an integer, got 'many'"),
         ("model.units=2.5", "--set: model.units must be an integer, got 2.5"),
-        ("model.units=0", "--set: model.units must be in [1, inf], got 0"),
+        ("model.units=0", "--set: model.units must be in [1, 65536], got 0"),
         ("model.dropout=1", "--set: model.dropout must be in [0, 1), got 1.0"),
-        ("model.subwords=-1", "--set: model.subwords must be in [0, inf], got -1"),
-        ("text.max_length=0", "--set: text.max_length must be in [1, inf], got 0"),
+        ("model.subwords=-1", "--set: model.subwords must be in [0, 10000000], got -1"),
+        ("text.max_length=0", "--set: text.max_length must be in [1, 10000], got 0"),
         (
             "model.cell=transformer",
             "--set: model.cell must be one of 'simple_rnn', 'lstm', 'gru', got 'transformer'",

@@ -19,6 +19,16 @@ def handle_errors(func):
             return func(*args, **kwargs)
         except SentimentError as exc:
             raise click.ClickException(str(exc)) from None
+        except OSError as exc:  # the last line of defence: a path and a reason, one line
+            if exc.errno is None:
+                raise
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise click.ClickException(f"{where}{exc.strerror or exc}") from None
+        except MemoryError:
+            raise click.ClickException(
+                "out of memory: the input or the model is too large for this machine "
+                "(see the limits in docs/configs.md)"
+            ) from None
 
     return wrapper
 

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from sentiment_cli.evaluation.evaluate import Evaluation
+from sentiment_cli.io.atomic import writing
 from sentiment_cli.io.tables import PER_CLASS_HEADER, overall_rows, per_class_rows, short_names
 
 METRICS_FILE = "metrics.json"
@@ -168,6 +169,11 @@ def write_reports(evaluations: list[Evaluation], report_dir: str | Path) -> list
 
 def write_report(evaluation: Evaluation, report_dir: str | Path) -> Path:
     report_dir = Path(report_dir)
+    with writing(report_dir, "--report-dir"):
+        return _write_report(evaluation, report_dir)
+
+
+def _write_report(evaluation: Evaluation, report_dir: Path) -> Path:
     report_dir.mkdir(parents=True, exist_ok=True)
     metrics = evaluation.metrics
     (report_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sys
 from collections.abc import Iterator
@@ -11,32 +12,63 @@ from typing import IO
 
 from sentiment_cli.errors import SentimentError
 
+WRITE_ERRORS = {
+    errno.ENOSPC: "no space left on the device",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EROFS: "the file system is read-only",
+    errno.ENOTDIR: "a parent of it is not a folder",
+    errno.ENAMETOOLONG: "the name is too long",
+    errno.EISDIR: "is a directory",
+    errno.ENOENT: "its folder does not exist",
+    errno.EFBIG: "the file grew too large",
+    errno.EDQUOT: "the disk quota is exceeded",
+}
+
+
+def write_error(label: str, path: Path, exc: OSError) -> SentimentError:
+    """The one-line error for an OS error while writing ``path``."""
+    reason = WRITE_ERRORS.get(exc.errno, exc.strerror or type(exc).__name__)
+    return SentimentError(f"{label} {path}: cannot write: {reason}")
+
 
 @contextlib.contextmanager
-def atomic_output(path: Path | None, binary: bool = False) -> Iterator[IO]:
+def writing(path: Path, label: str = "") -> Iterator[None]:
+    """Turn an OS error raised while writing ``path`` into a one-line error naming it."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in WRITE_ERRORS:
+            raise
+        raise write_error(label, path, exc).with_traceback(None) from None
+
+
+@contextlib.contextmanager
+def atomic_output(path: Path | None, binary: bool = False, label: str = "--output") -> Iterator[IO]:
     """Stdout, or a temporary file beside ``path`` renamed onto it only on success
     (opened for bytes with ``binary``). A path that exists and is not a regular file
     (/dev/null, a named pipe, a terminal) is written directly: renaming onto it would
-    replace the device or pipe with a file."""
+    replace the device or pipe with a file. OS errors name ``label`` and the path."""
     if path is None:
         yield sys.stdout
         return
     path = Path(path)
-    if path.is_dir():
-        raise SentimentError(f"--output {path}: is a directory")
+    with writing(path, label):
+        is_dir, special = path.is_dir(), path.exists() and not path.is_file()
+    if is_dir:
+        raise SentimentError(f"{label} {path}: is a directory")
     text = {} if binary else {"encoding": "utf-8", "newline": ""}
-    if path.exists() and not path.is_file():
-        with open(path, "wb" if binary else "w", **text) as handle:
+    if special:
+        with writing(path, label), open(path, "wb" if binary else "w", **text) as handle:
             yield handle
         return
     tmp = path.parent / f".{path.name}.tmp-{os.getpid()}"
     try:
-        with open(tmp, "wb" if binary else "w", **text) as handle:
+        with writing(path, label), open(tmp, "wb" if binary else "w", **text) as handle:
             yield handle
-        os.replace(tmp, path)
-    except FileNotFoundError:
-        tmp.unlink(missing_ok=True)
-        raise SentimentError(f"--output {path}: folder {path.parent} does not exist") from None
+        with writing(path, label):
+            os.replace(tmp, path)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
         raise

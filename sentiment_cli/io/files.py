@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from sentiment_cli.errors import SentimentError
+from sentiment_cli.limits import MAX_LINE_BYTES
 
 
 class TextStream(io.TextIOBase):
@@ -34,6 +35,7 @@ class TextStream(io.TextIOBase):
         self.at = 0
         self.offset = 0  # bytes read from the binary stream
         self.line_breaks = 0  # line breaks decoded so far
+        self.since_break = 0  # bytes read since the last line break
         self.eof = False
 
     def _fill(self) -> None:
@@ -51,7 +53,16 @@ class TextStream(io.TextIOBase):
                 f"the file as UTF-8 (Latin-1 and Windows-1252 are not accepted)"
             ) from None
         self.offset += len(raw)
-        self.line_breaks += text.count("\n")
+        breaks = text.count("\n")
+        self.line_breaks += breaks
+        self.since_break = (
+            len(text) - text.rfind("\n") - 1 if breaks else self.since_break + len(raw)
+        )
+        if self.since_break > MAX_LINE_BYTES:
+            raise SentimentError(
+                f"{self.name}: line {self.line_breaks + 1} is longer than {MAX_LINE_BYTES:,} "
+                f"bytes (or the input never ends); one line holds one text"
+            )
         # Drop what was returned before appending: lines are read without copying the rest.
         self.pending = self.pending[self.at :] + text.replace("\x00", "")
         self.at = 0

@@ -13,11 +13,13 @@ import csv
 import difflib
 import io
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from sentiment_cli.errors import SentimentError
 from sentiment_cli.io.files import TextStream, open_binary
+from sentiment_cli.limits import MAX_COLUMNS
 
 MAX_CLASSES = 50  # more distinct labels than this is almost always the wrong column
 
@@ -68,7 +70,13 @@ def check_header(line: str, name: str) -> None:
 
 
 def check_names(header: list[str], name: str) -> None:
-    duplicates = sorted({c for c in header if header.count(c) > 1})
+    if len(header) > MAX_COLUMNS:
+        raise SentimentError(
+            f"{name}: the header has {len(header):,} columns, more than the {MAX_COLUMNS:,} "
+            f"accepted; is this a CSV of tweets?"
+        )
+    counts = Counter(header)
+    duplicates = sorted(c for c, n in counts.items() if n > 1)
     if duplicates:
         raise SentimentError(
             f"{name}: duplicate column name(s) {', '.join(map(repr, duplicates))} in the header; "

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from sentiment_cli.errors import SentimentError
+from sentiment_cli.io.atomic import atomic_output, writing
 from sentiment_cli.io.readers import check_column, parse_csv, read_text_file
 
 
@@ -64,8 +65,10 @@ def split_file(
     out = Path(output_dir)
     if out.exists() and not out.is_dir():
         raise SentimentError(f"--output-dir {out}: is a file, expected a folder")
-    out.mkdir(parents=True, exist_ok=True)
+    with writing(out, "--output-dir"):
+        out.mkdir(parents=True, exist_ok=True)
     train_path, test_path = out / "train.csv", out / "test.csv"
-    train_df.to_csv(train_path, index=False)
-    test_df.to_csv(test_path, index=False)
+    for path, frame in ((train_path, train_df), (test_path, test_df)):
+        with atomic_output(path, label="--output-dir") as handle:  # whole or not at all
+            frame.to_csv(handle, index=False)
     return train_path, test_path, len(train_df), len(test_df)

@@ -10,6 +10,7 @@ from pathlib import Path
 from sentiment_cli.errors import SentimentError
 from sentiment_cli.io.files import TextStream, open_binary
 from sentiment_cli.io.readers import check_column, check_names, parser_message
+from sentiment_cli.limits import MAX_LINE_BYTES
 
 
 def iter_texts(
@@ -130,6 +131,7 @@ def _csv_chunks(stream: TextStream, name: str, column: str, chunk_size: int):
     """The text column in chunks, parsed with the csv module as the file streams in
     (RFC 4180 quoting; blank lines skipped, as pandas does), so that predicting a file
     needs no pandas and memory stays bounded."""
+    csv.field_size_limit(MAX_LINE_BYTES)  # the limit every reader applies
     reader = csv.reader(stream, strict=True)
     try:
         header = next(reader, None)

@@ -37,6 +37,7 @@ import yaml
 
 from sentiment_cli.config import Config, build_config
 from sentiment_cli.errors import SentimentError
+from sentiment_cli.io.atomic import writing
 from sentiment_cli.runtime import integrity
 from sentiment_cli.runtime.network import NETWORK_FILE, WEIGHTS_FILE
 from sentiment_cli.text.vocabulary import Vocabulary
@@ -129,6 +130,11 @@ def write_model_dir(output_dir: Path, write: Callable[[Path], None]) -> Path:
     and hash), then move it to output_dir in one step (replacing an existing model only
     after the new one is complete)."""
     output_dir = Path(output_dir)
+    with writing(output_dir, "--output-dir"):
+        return _write_model_dir(output_dir, write)
+
+
+def _write_model_dir(output_dir: Path, write: Callable[[Path], None]) -> Path:
     output_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = neighbour(output_dir, "tmp")
     if tmp.exists():

@@ -35,17 +35,36 @@ class Model:
 
     def predict(self, texts: Iterable[str] | str):
         """A DataFrame with the columns of ``predict --format csv``: text, label and
-        p_<label> for every label of the model, one row per text, in order."""
-        texts = [texts] if isinstance(texts, str) else [str(t) for t in texts]
+        p_<label> for every label of the model, one row per text, in order.
+
+        ``texts`` is one string or an iterable of strings. Anything else is refused
+        before scoring, with a ``TypeError`` naming the first bad item's position and
+        type: ``None``, NaN and bytes are not text (decode bytes, and fill or drop
+        missing values first, e.g. ``frame["text"].fillna("")``)."""
+        if isinstance(texts, str):
+            texts = [texts]
+        elif isinstance(texts, bytes | bytearray) or not isinstance(texts, Iterable):
+            raise TypeError(
+                f"texts must be a string or an iterable of strings, not {type(texts).__name__}"
+            )
+        texts = list(texts)
+        bad = next((i for i, t in enumerate(texts) if not isinstance(t, str)), None)
+        if bad is not None:
+            raise TypeError(
+                f"texts[{bad}] is {type(texts[bad]).__name__} {texts[bad]!r:.40}, not str; "
+                f"every text must be a string (decode bytes, fill or drop missing values)"
+            )
         return score_texts(self.bundle, texts).frame()
 
     def predict_batch(self, frame, text_column: str = "text"):
         """Score a DataFrame's ``text_column``; returns the same columns as ``predict``
-        (its index follows ``frame``'s)."""
+        (its index follows ``frame``'s). A missing value (None, NaN) is scored as an
+        empty text, as ``predict --input`` scores an empty CSV field; other values are
+        read as text (``str``)."""
         from sentiment_cli.io.readers import check_column
 
         check_column(frame, text_column, "predict_batch", "text_column=")
-        result = self.predict(frame[text_column].astype(str).tolist())
+        result = self.predict(frame[text_column].fillna("").astype(str).tolist())
         result.index = frame.index
         return result
 

@@ -16,11 +16,13 @@ import json
 from pathlib import Path
 
 from sentiment_cli.errors import SentimentError
+from sentiment_cli.limits import MAX_REQUEST_BYTES, MAX_REQUEST_TEXTS
 from sentiment_cli.models.keras_runtime import open_model
 
-MAX_TEXTS = 1000  # texts in one request
-MAX_BYTES = 1_000_000  # request body
-INLINE_TEXTS = 8  # requests this small are scored on the event loop, no thread hop
+MAX_TEXTS = MAX_REQUEST_TEXTS
+MAX_BYTES = MAX_REQUEST_BYTES
+INLINE_CHARS = 2_000  # requests this small are scored on the event loop, no thread hop
+MAX_PENDING = 16  # requests being scored in threads; one more gets 503, not a stall
 
 
 class BadRequest(Exception):
@@ -34,7 +36,9 @@ def parse_request(body: bytes) -> tuple[list[str], bool]:
     try:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest(400, f"the body is not valid JSON: {exc}") from None
+        raise BadRequest(400, f"the body is not valid JSON: {str(exc)[:200]}") from None
+    except RecursionError:
+        raise BadRequest(400, "the body's JSON is nested too deeply") from None
     if not isinstance(payload, dict) or "texts" not in payload:
         raise BadRequest(422, 'expected a JSON object with "texts": a list of strings')
     texts, trace = payload["texts"], payload.get("trace", False)
@@ -47,7 +51,33 @@ def parse_request(body: bytes) -> tuple[list[str], bool]:
         raise BadRequest(413, f"at most {MAX_TEXTS} texts per request, got {len(texts)}")
     if not isinstance(trace, bool):
         raise BadRequest(422, '"trace" must be true or false')
+    for i, text in enumerate(texts):
+        if not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise BadRequest(422, f"item {i} holds a lone surrogate, not text") from None
     return texts, trace
+
+
+async def read_body(request) -> bytes:
+    """The request body, refused past MAX_BYTES whatever Content-Length claims."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BYTES:
+        raise BadRequest(413, f"the body is over {MAX_BYTES:,} bytes")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BYTES:
+            raise BadRequest(413, f"the body is over {MAX_BYTES:,} bytes")
+    return body
+
+
+def script_json(value) -> str:
+    """JSON safe inside a <script> block: a label such as "</script><script>..." (labels
+    come from training data) cannot end the block or open another."""
+    text = json.dumps(value, ensure_ascii=True)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def create_app(model_dir: str | Path):
@@ -71,23 +101,24 @@ def create_app(model_dir: str | Path):
                 record["trace"] = trace_of(bundle, record["text"])
         return records
 
+    pending = {"count": 0}
+
     async def predict(request: Request):
         try:
-            declared = request.headers.get("content-length")
-            if declared is not None and declared.isdigit() and int(declared) > MAX_BYTES:
-                raise BadRequest(413, f"the body is over {MAX_BYTES:,} bytes")
-            body = b""
-            async for chunk in request.stream():
-                body += chunk
-                if len(body) > MAX_BYTES:
-                    raise BadRequest(413, f"the body is over {MAX_BYTES:,} bytes")
-            texts, trace = parse_request(body)
-            if len(texts) <= INLINE_TEXTS and not trace:
-                # A few texts score in well under a millisecond: a thread hop costs more.
+            texts, trace = parse_request(await read_body(request))
+            if sum(map(len, texts)) <= INLINE_CHARS and not trace:
+                # A few short texts score in well under a millisecond: a thread hop costs more.
                 return JSONResponse(answer(texts, trace))
-            return JSONResponse(await run_in_threadpool(answer, texts, trace))
+            if pending["count"] >= MAX_PENDING:
+                raise BadRequest(503, f"busy: {MAX_PENDING} requests are being scored; retry")
+            pending["count"] += 1
+            try:  # off the event loop: /health and small requests keep answering
+                return JSONResponse(await run_in_threadpool(answer, texts, trace))
+            finally:
+                pending["count"] -= 1
         except BadRequest as exc:
-            return JSONResponse({"error": exc.message}, status_code=exc.status)
+            headers = {"Retry-After": "1"} if exc.status == 503 else None
+            return JSONResponse({"error": exc.message}, status_code=exc.status, headers=headers)
         except SentimentError as exc:
             return JSONResponse({"error": str(exc)}, status_code=422)
 
@@ -95,7 +126,7 @@ def create_app(model_dir: str | Path):
         return JSONResponse({"status": "ok", "model": str(model_dir), "labels": bundle.labels})
 
     async def page(request: Request):
-        return HTMLResponse(PAGE.replace("__LABELS__", json.dumps(bundle.labels)))
+        return HTMLResponse(PAGE.replace("__LABELS__", script_json(bundle.labels)))
 
     return Starlette(
         routes=[

@@ -14,6 +14,7 @@ from functools import lru_cache
 from sys import intern
 
 from sentiment_cli.config import TextConfig
+from sentiment_cli.errors import SentimentError
 from sentiment_cli.text.negation import mark_negation
 
 _NUMBER = re.compile(r"^[+-]?\d+([.,:]\d+)*(st|nd|rd|th|s|k|m|pm|am|%)?$")
@@ -188,11 +189,35 @@ def tokenize(text: str, config: TextConfig) -> list[str]:
     return mark_negation(tokens) if config.mark_negation else tokens
 
 
+def text_limit(config: TextConfig) -> int:
+    """Characters of one text that are tokenized: far more than ``max_length`` ids can
+    hold (a tweet has at most 280), and few enough that no pattern runs for long."""
+    return max(MIN_TEXT_LIMIT, CHARS_PER_ID * config.max_length)
+
+
+MIN_TEXT_LIMIT = 2_000
+CHARS_PER_ID = 40
+
+
 def words(text: str, config: TextConfig) -> list[str]:
-    """The tweet's normalized tokens, in order, before any negation marking.
+    """The tweet's normalized tokens, in order, before any negation marking. A text
+    longer than ``text_limit`` is cut first, at the end ``truncating`` keeps.
 
     Most tweets are tokenized a whitespace-separated chunk at a time, and a chunk
     already seen (most of them: "the", "love", ":)") costs one dictionary lookup."""
+    limit = text_limit(config)
+    if len(text) > limit:
+        text = text[:limit] if config.truncating == "post" else text[-limit:]
+    try:
+        return _words(text, config)
+    except TimeoutError:  # `regex`'s time limit, on a text made to make it backtrack
+        raise SentimentError(
+            f"the text starting {text[:40]!r} ({len(text):,} characters) could not be "
+            f"tokenized in time; it is not a tweet"
+        ) from None
+
+
+def _words(text: str, config: TextConfig) -> list[str]:
     tokenizer = _tweet_tokenizer(config.lowercase, config.reduce_elongations)
     text = _clean(text)
     chunks = tokenizer.chunks(text) if type(tokenizer) is _FastTweetTokenizer else None

@@ -149,7 +149,10 @@ def fit_callbacks(config, prepared, progress, checkpoint, tensorboard, log) -> l
         restore_best_weights=True,
         restored=progress.early_stopping,
     )
-    callbacks = []
+    from sentiment_cli.models import backend
+
+    # A NaN or infinite loss ends the run at once; train() then refuses to write it.
+    callbacks = [backend.keras().callbacks.TerminateOnNaN()]
     if t.monitor == "val_macro_recall":
         n_classes = len(prepared.splits.classes)
         callbacks.append(MacroRecall(prepared.x_val.ids, prepared.y_val, n_classes))

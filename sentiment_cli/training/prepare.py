@@ -134,6 +134,10 @@ def prepare(
     real_part, real_tokens = splits.train, train_tokens
     splits = dataclasses.replace(splits)
     splits.train, train_tokens = augmented(splits.train, train_tokens, config, log)
+    from sentiment_cli.models.size import check_fits
+
+    rows = len(train_tokens) + len(val_tokens)
+    check_fits(config, len(vocab), len(splits.classes), rows)  # before any big allocation
     x_train = vocab.encode_tokens(train_tokens, text)
     x_val = vocab.encode_tokens(val_tokens, text)
     log(

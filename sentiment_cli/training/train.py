@@ -89,6 +89,9 @@ def train(
     model, history, fit_seconds, members = fit_members(
         model, config, prepared, progress, checkpoint, verbose, log, tensorboard
     )
+    if refuse_divergence(history, config):
+        shutil.rmtree(checkpoint, ignore_errors=True)  # nothing worth resuming
+        raise refuse_divergence(history, config)
     validation, best_epoch = validate(model, config, prepared, history, log)
     validation, bias_tuning = tune_biases(model, config, prepared, validation, log)
     baseline = fit_baseline(config, prepared, log)
@@ -110,6 +113,24 @@ def train(
     shutil.rmtree(checkpoint, ignore_errors=True)
     log(f"Model written to {output_dir} in {summary['wall_seconds']:.1f}s")
     return output_dir
+
+
+def refuse_divergence(history: dict, config: Config) -> SentimentError | None:
+    """The error for a loss that became NaN or infinite (its weights predict nothing:
+    no model folder is written); None when every loss is finite."""
+    import math
+
+    losses = list(history.get("loss", [])) + list(history.get("val_loss", []))
+    bad = next((i for i, x in enumerate(losses) if not math.isfinite(x)), None)
+    if bad is None:
+        return None
+    epoch = bad % max(len(history.get("loss", [])), 1) + 1
+    t = config.train
+    return SentimentError(
+        f"training diverged: the loss became {losses[bad]} in epoch {epoch}; no model was "
+        f"written. Lower train.learning_rate (now {t.learning_rate:g}) or clip the "
+        f"gradient with train.clipnorm (now {t.clipnorm})"
+    )
 
 
 def training_config(resume, data, config_path, overrides, val_data) -> Config | None:
