@@ -55,6 +55,6 @@ def test_training_reports_words_found(runner, tmp_path):
     assert "Pretrained vectors: 2 of " in result.output
     from sentiment_cli.models.keras_runtime import open_model
 
-    bundle = open_model(tmp_path / "m")
+    bundle = open_model(tmp_path / "m", runtime="keras")
     table = bundle.keras.get_layer("embedding").get_weights()[0]
     np.testing.assert_allclose(table[bundle.vocab.index["love"]], 0.1)  # frozen: unchanged

@@ -44,7 +44,7 @@ def test_new_model_starts_from_the_encoder(runner, tmp_path, trained_encoder):
     result = runner.invoke(cli, [a for a in args if a != "--quiet"])
     assert result.exit_code == 0, result.output
     assert "the first recurrent layer starts from it" in result.output
-    bundle = open_model(tmp_path / "m")
+    bundle = open_model(tmp_path / "m", runtime="keras")
     # The encoder's vocabulary merges in: "zebra" is in no training tweet.
     assert "zebra" in bundle.vocab.index
     table = bundle.keras.get_layer("embedding").get_weights()[0]

@@ -198,11 +198,17 @@ def test_a_folder_from_before_the_runtime_is_read_through_keras(runner, trained_
     folder = tmp_path / "old"
     import shutil
 
+    from sentiment_cli.models.keras_runtime import open_model
+
     shutil.copytree(trained_model, folder)
+    open_model(trained_model, runtime="keras").keras.save(folder / "model.keras")
     (folder / "weights.npz").unlink()
     (folder / "network.json").unlink()
     manifest = json.loads((folder / "manifest.json").read_text())
-    (folder / "manifest.json").write_text(json.dumps({**manifest, "format_version": 1}))
+    files = sorted(p.name for p in folder.iterdir() if p.name != "manifest.json")
+    (folder / "manifest.json").write_text(
+        json.dumps({**manifest, "format_version": 1, "files": files})
+    )
     args = ["predict", "--model-dir", str(folder), "-f", "json", "not bad", "so sad"]
     old = runner.invoke(cli, args)
     new = runner.invoke(

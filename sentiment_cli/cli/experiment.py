@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from sentiment_cli.cli.options import (
+    FiniteFloatRange,
     column_options,
     float_list,
     format_option,
@@ -115,7 +116,7 @@ def order(model_dir, data, report_dir, fmt, **options):
 )
 @click.option(
     "--clipnorm",
-    type=click.FloatRange(0, 1e6, min_open=True),
+    type=FiniteFloatRange(0, 1e6, min_open=True),
     default=1.0,
     show_default=True,
     help="Gradient norm clipping for the clipped runs.",
@@ -123,7 +124,7 @@ def order(model_dir, data, report_dir, fmt, **options):
 @click.option("--length", type=click.IntRange(1, 1000), default=40, show_default=True)
 @click.option("--steps", type=click.IntRange(1, 100_000), default=150, show_default=True)
 @click.option(
-    "--learning-rate", type=click.FloatRange(0, 10, min_open=True), default=0.1, show_default=True
+    "--learning-rate", type=FiniteFloatRange(0, 10, min_open=True), default=0.1, show_default=True
 )
 @seed_option
 @report_dir_option("Write exploding.json and exploding.png here.")

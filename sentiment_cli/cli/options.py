@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from pathlib import Path
 
 import click
@@ -167,3 +168,14 @@ def seed_option(func):
     return click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=42, show_default=True)(
         func
     )
+
+
+class FiniteFloatRange(click.FloatRange):
+    """click's FloatRange, which lets NaN through every bound (NaN compares false):
+    here NaN and infinities are refused."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from sentiment_cli.cli.options import (
+    FiniteFloatRange,
     column_options,
     handle_errors,
     not_a_model_folder,
@@ -19,7 +20,7 @@ from sentiment_cli.cli.options import (
 @output_dir_option("Folder for train.csv and test.csv.", callback=not_a_model_folder)
 @click.option(
     "--test-size",
-    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    type=FiniteFloatRange(0, 1, min_open=True, max_open=True),
     default=0.2,
     show_default=True,
     help="Fraction of rows held out for testing.",

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from sentiment_cli.cli.options import (
+    FiniteFloatRange,
     column_options,
     config_option,
     force_option,
@@ -32,7 +33,7 @@ from sentiment_cli.cli.options import (
 @val_data_option
 @click.option(
     "--max-minutes",
-    type=click.FloatRange(0, min_open=True, max=1e6),
+    type=FiniteFloatRange(0, min_open=True, max=1e6),
     default=20.0,
     show_default=True,
     help="Time box of the search (a running trial stops at its next epoch end).",

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from sentiment_cli.cells import CELLS
-from sentiment_cli.config import Config, TrainConfig
+from sentiment_cli.config import Config, TrainConfig, brief
 from sentiment_cli.errors import SentimentError
 
 
@@ -46,7 +46,7 @@ def resolve_initializer(value: Any, key: str):
     except (ValueError, TypeError) as exc:
         detail = str(exc).splitlines()[0]
         raise SentimentError(
-            f"{key}: unknown initializer {value!r} ({detail}); valid names: "
+            f"{key}: unknown initializer {brief(value)} ({detail[:160]}); valid names: "
             f"{', '.join(initializer_names())}, or a mapping "
             f"{{class_name: Orthogonal, config: {{gain: 1.0}}}}"
         ) from None
@@ -56,9 +56,27 @@ def resolve_initializer(value: Any, key: str):
 
 
 def check_initializers(config: Config) -> None:
-    """Resolve both initializers now, so a bad one fails before data is read."""
-    resolve_initializer(config.model.kernel_initializer, "model.kernel_initializer")
-    resolve_initializer(config.model.recurrent_initializer, "model.recurrent_initializer")
+    """Resolve both initializers and draw one matrix of the shape each fills (capped
+    in size), so a bad one fails before data is read rather than inside TensorFlow."""
+    m = config.model
+    gates = {"simple_rnn": 1, "lstm": 4, "gru": 3}[m.cell] * m.units
+    width = m.embedding_dim + (2 if m.lexicon == "vader" else 0)
+    for key, value, shape in (
+        ("model.kernel_initializer", m.kernel_initializer, (width, gates)),
+        ("model.recurrent_initializer", m.recurrent_initializer, (m.units, gates)),
+    ):
+        initializer = resolve_initializer(value, key)
+        rows, cols = shape
+        if rows * cols > 1 << 22:  # enough to show a shape or argument error
+            rows, cols = min(rows, 64), min(cols, 256)
+        try:
+            initializer((rows, cols), dtype="float32")
+        except Exception as exc:  # TensorFlow raises many types for bad arguments
+            detail = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
+            raise SentimentError(
+                f"{key}: {brief(value)} cannot fill a {rows}×{cols} matrix "
+                f"({type(exc).__name__}: {detail})"
+            ) from None
 
 
 def rnn_layer_names(config: Config) -> list[str]:

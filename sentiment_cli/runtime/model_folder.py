@@ -103,7 +103,13 @@ def recover_leftovers(output_dir: Path) -> list[str]:
 
 
 def check_output_dir(output_dir: Path, force: bool) -> None:
-    """Refuse to overwrite anything but a model folder, and a model folder without --force."""
+    """Refuse to overwrite anything but a model folder, and a model folder without
+    --force; refuse a path that cannot be written before any work."""
+    existing = next(p for p in (output_dir, *output_dir.parents) if p.exists() or p == p.parent)
+    if existing != output_dir and not existing.is_dir():
+        raise SentimentError(
+            f"--output-dir {output_dir}: cannot write: a parent of it ({existing}) is not a folder"
+        )
     if output_dir.exists():
         if not output_dir.is_dir():
             raise SentimentError(f"--output-dir {output_dir}: exists and is not a directory")

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from sentiment_cli.config import Config
 from sentiment_cli.errors import SentimentError
 from sentiment_cli.runtime import model_folder
@@ -89,9 +91,10 @@ def train(
     model, history, fit_seconds, members = fit_members(
         model, config, prepared, progress, checkpoint, verbose, log, tensorboard
     )
-    if refuse_divergence(history, config):
+    diverged = refuse_divergence(history, config, model)
+    if diverged:
         shutil.rmtree(checkpoint, ignore_errors=True)  # nothing worth resuming
-        raise refuse_divergence(history, config)
+        raise diverged
     validation, best_epoch = validate(model, config, prepared, history, log)
     validation, bias_tuning = tune_biases(model, config, prepared, validation, log)
     baseline = fit_baseline(config, prepared, log)
@@ -115,21 +118,24 @@ def train(
     return output_dir
 
 
-def refuse_divergence(history: dict, config: Config) -> SentimentError | None:
-    """The error for a loss that became NaN or infinite (its weights predict nothing:
-    no model folder is written); None when every loss is finite."""
+def refuse_divergence(history: dict, config: Config, model) -> SentimentError | None:
+    """The error for a loss or a weight that became NaN or infinite (such weights
+    predict nothing: no model folder is written); None when all are finite."""
     import math
 
     losses = list(history.get("loss", [])) + list(history.get("val_loss", []))
     bad = next((i for i, x in enumerate(losses) if not math.isfinite(x)), None)
-    if bad is None:
+    if bad is not None:
+        epoch = bad % max(len(history.get("loss", [])), 1) + 1
+        what = f"the loss became {losses[bad]} in epoch {epoch}"
+    elif not all(np.isfinite(w).all() for w in model.get_weights()):
+        what = "the weights became NaN or infinite"
+    else:
         return None
-    epoch = bad % max(len(history.get("loss", [])), 1) + 1
     t = config.train
     return SentimentError(
-        f"training diverged: the loss became {losses[bad]} in epoch {epoch}; no model was "
-        f"written. Lower train.learning_rate (now {t.learning_rate:g}) or clip the "
-        f"gradient with train.clipnorm (now {t.clipnorm})"
+        f"training diverged: {what}; no model was written. Lower train.learning_rate "
+        f"(now {t.learning_rate:g}) or clip the gradient with train.clipnorm (now {t.clipnorm})"
     )
 
 

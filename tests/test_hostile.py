@@ -1,0 +1,197 @@
+"""Hostile input meets a clear answer, by class: data loss, silent wrong answers, hangs,
+OS errors, sizes that cannot fit, the server. Each case is an example of its class; the
+fuzz tests (test_fuzz.py) look for the next one."""
+
+import json
+import os
+import shutil
+
+import pytest
+
+from sentiment_cli.cli import cli
+from tests.conftest import TWEETS, tiny_sets, train_args, write_csv
+
+
+def refused(result, message: str) -> None:
+    """A one-line error, exit 1, no traceback."""
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+    errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1 and message in errors[0], result.output
+
+
+def test_export_force_never_replaces_a_foreign_folder_or_file(runner, trained_model, tmp_path):
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "thesis.tex").write_text("years of work")
+    args = ["export", "--model-dir", str(trained_model), "-f", "onnx", "--force"]
+    refused(runner.invoke(cli, [*args, "-o", str(precious)]), "is not a regular file")
+    assert (precious / "thesis.tex").read_text() == "years of work"
+    notes = tmp_path / "notes.onnx"
+    notes.write_text("not a model")
+    refused(runner.invoke(cli, [*args, "-o", str(notes)]), "is not an ONNX model")
+    assert notes.read_text() == "not a model"
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    refused(runner.invoke(cli, [*args, "-o", str(fifo)]), "is not a regular file")
+    assert not fifo.is_file()
+
+
+def test_a_diverged_training_writes_no_model(runner, tiny_csv, tmp_path):
+    out = tmp_path / "m"
+    sets = ["--set", "train.learning_rate=1e38", "--set", "train.clipnorm=null"]
+    result = runner.invoke(cli, [*train_args(tiny_csv, out), *sets, "--set", "train.epochs=2"])
+    refused(result, "training diverged: ")
+    assert not out.exists() and not (tmp_path / "m.checkpoint").exists()
+
+
+@pytest.mark.parametrize("bad", [None, float("nan"), b"hi", 3])
+def test_the_python_api_refuses_items_that_are_not_text(trained_model, bad):
+    from sentiment_cli import load_model
+
+    with pytest.raises(TypeError, match=r"texts\[1\] is"):
+        load_model(trained_model).predict(["fine", bad])
+
+
+def test_inputs_that_never_end_are_refused(runner, trained_model, tmp_path):
+    limit = "longer than 1,000,000 bytes (or the input never ends)"
+    predict = ["predict", "--model-dir", str(trained_model), "-i", "/dev/zero"]
+    refused(runner.invoke(cli, predict), limit)
+    refused(runner.invoke(cli, ["train", "/dev/zero", "-o", str(tmp_path / "m")]), limit)
+    long_line = tmp_path / "long.txt"
+    long_line.write_text("word " * 300_000)
+    predict = ["predict", "--model-dir", str(trained_model), "-i", str(long_line)]
+    refused(runner.invoke(cli, [*predict, "--input-format", "lines"]), "line 1 is longer")
+
+
+def test_a_header_of_too_many_columns_is_refused_quickly(runner, tmp_path):
+    wide = tmp_path / "wide.csv"
+    wide.write_text(",".join(f"c{i}" for i in range(20_000)) + "\n")
+    result = runner.invoke(cli, ["train", str(wide), "-o", str(tmp_path / "m")])
+    refused(result, "the header has 20,000 columns, more than the 10,000 accepted")
+
+
+def test_a_200_kb_field_is_read_alike_by_predict_and_train(runner, trained_model, tmp_path):
+    data = write_csv(tmp_path / "d.csv", [("x" * 200_000, "positive"), *TWEETS * 2])
+    result = runner.invoke(cli, ["predict", "--model-dir", str(trained_model), "-i", str(data)])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_text_made_to_make_the_tokenizer_backtrack_is_scored(runner, trained_model):
+    text = "a.b.c." * 50_000
+    result = runner.invoke(cli, ["predict", "--model-dir", str(trained_model), "-f", "csv", text])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("\n") == 2
+
+
+def test_a_billion_laughs_config_is_refused_briefly(runner, tiny_csv, tmp_path):
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i in range(1, 9):
+        prev, name = chr(ord("a") + i - 1), chr(ord("a") + i)
+        lines.append(f"{name}: &{name} [{', '.join([f'*{prev}'] * 9)}]")
+    lines.append("model: {units: *i}")
+    config = tmp_path / "laughs.yaml"
+    config.write_text("\n".join(lines) + "\n")
+    result = runner.invoke(
+        cli, ["train", str(tiny_csv), "-o", str(tmp_path / "m"), "-c", str(config)]
+    )
+    assert result.exit_code == 1 and len(result.output) < 1000, result.output[:300]
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("model.units=60000", "this config needs about"),
+        ("text.max_length=100000000", "text.max_length must be in [1, 10000]"),
+        ("train.seed=-1", "train.seed must be in [0, 4294967295], got -1"),
+        ("model.units=" + "[" * 5000 + "]" * 5000, "the value is nested too deeply"),
+        (
+            "model.recurrent_initializer={class_name: Orthogonal, config: {gain: abc}}",
+            "model.recurrent_initializer: {'class_name': 'Orthogonal'",
+        ),
+    ],
+    ids=["units", "max_length", "seed", "deep", "initializer"],
+)
+def test_configs_that_cannot_work_are_refused_before_the_work(
+    runner, tiny_csv, tmp_path, override, message
+):
+    args = [*train_args(tiny_csv, tmp_path / "m"), "--set", override, "--set", "model.encoder=null"]
+    refused(runner.invoke(cli, args), message)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["experiment", "exploding", "--learning-rate", "nan"],
+        ["split", "x.csv", "-o", "out", "--seed", "-1"],
+        ["split", "x.csv", "-o", "out", "--test-size", "nan"],
+    ],
+)
+def test_options_out_of_range_are_usage_errors(runner, args):
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 2 and "Error: Invalid value for" in result.output
+
+
+def test_outputs_the_os_refuses_are_named(runner, trained_model, tiny_csv, tmp_path):
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    predict = ["predict", "--model-dir", str(trained_model), "hi"]
+    refused(runner.invoke(cli, [*predict, "-o", "/dev/full"]), "/dev/full: cannot write: no space")
+    refused(
+        runner.invoke(cli, [*predict, "-o", str(a_file / "out.csv")]),
+        "cannot write: a parent of it is not a folder",
+    )
+    refused(
+        runner.invoke(cli, [*predict, "-o", str(tmp_path / ("n" * 300))]),
+        "cannot write: the name is too long",
+    )
+    refused(
+        runner.invoke(cli, ["split", str(tiny_csv), "-o", str(a_file / "split")]),
+        "--output-dir",
+    )
+    refused(
+        runner.invoke(
+            cli,
+            [
+                "evaluate",
+                "--model-dir",
+                str(trained_model),
+                str(tiny_csv),
+                "--report-dir",
+                str(a_file / "r"),
+            ],
+        ),  # fmt: skip
+        "--report-dir",
+    )
+    refused(runner.invoke(cli, [*train_args(tiny_csv, a_file / "m")]), "--output-dir")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_read_only_folder_is_named(runner, trained_model, tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o555)
+    predict = ["predict", "--model-dir", str(trained_model), "hi", "-o", str(locked / "o.csv")]
+    refused(runner.invoke(cli, predict), "permission denied")
+
+
+def test_the_page_escapes_the_labels_it_embeds(trained_model, tmp_path):
+    from starlette.testclient import TestClient
+
+    from sentiment_cli.runtime.integrity import describe
+    from sentiment_cli.serving.server import create_app
+
+    folder = tmp_path / "model"
+    shutil.copytree(trained_model, folder)
+    evil = "</script><script>alert(1)</script>"
+    (folder / "labels.json").write_text(json.dumps(["negative", "neutral", evil]))
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["files"] = describe(folder, list(manifest["files"]))
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    client = TestClient(create_app(folder))
+    page = client.get("/").text
+    assert evil not in page and "\\u003c/script\\u003e" in page
+    deep = client.post("/predict", content="[" * 100_000 + "]" * 100_000)
+    assert deep.status_code == 400 and "nested too deeply" in deep.json()["error"]
+    lone = client.post("/predict", content=b'{"texts": ["\\ud800"]}')
+    assert lone.status_code == 422 and "lone surrogate" in lone.json()["error"]
+    assert "alert" not in tiny_sets()[0]
