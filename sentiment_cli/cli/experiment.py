@@ -23,8 +23,8 @@ from sentiment_cli.cli.render import show_result
 
 @click.group()
 def experiment():
-    """Experiments that measure what recurrent networks are claimed to do: remember over
-    distance, read word order, and need gradient clipping.
+    """Measure what recurrent networks are claimed to do: remember over distance, read
+    word order, and need gradient clipping.
 
     \b
     Example:
@@ -80,9 +80,7 @@ def memory(distances, cells, report_dir, fmt, **options):
 @model_dir_option()
 @click.argument("data", type=click.Path(path_type=Path))
 @column_options
-@click.option(
-    "--seeds", type=click.IntRange(1, 50), default=3, show_default=True, help="Shuffles to average."
-)
+@click.option("--seeds", type=click.IntRange(1, 50), default=3, help="Shuffles to average (default 3).")
 @report_dir_option("Write order.json and order.png here.")
 @format_option(["table", "json"])
 @handle_errors

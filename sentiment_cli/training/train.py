@@ -91,10 +91,7 @@ def train(
     model, history, fit_seconds, members = fit_members(
         model, config, prepared, progress, checkpoint, verbose, log, tensorboard
     )
-    diverged = refuse_divergence(history, config, model)
-    if diverged:
-        shutil.rmtree(checkpoint, ignore_errors=True)  # nothing worth resuming
-        raise diverged
+    refuse_divergence(history, config, model, checkpoint)
     validation, best_epoch = validate(model, config, prepared, history, log)
     validation, bias_tuning = tune_biases(model, config, prepared, validation, log)
     baseline = fit_baseline(config, prepared, log)
@@ -118,9 +115,9 @@ def train(
     return output_dir
 
 
-def refuse_divergence(history: dict, config: Config, model) -> SentimentError | None:
-    """The error for a loss or a weight that became NaN or infinite (such weights
-    predict nothing: no model folder is written); None when all are finite."""
+def refuse_divergence(history: dict, config: Config, model, checkpoint: Path) -> None:
+    """Stop when a loss or a weight became NaN or infinite: such weights predict
+    nothing, so no model folder is written, and the checkpoint is not worth resuming."""
     import math
 
     losses = list(history.get("loss", [])) + list(history.get("val_loss", []))
@@ -131,9 +128,10 @@ def refuse_divergence(history: dict, config: Config, model) -> SentimentError | 
     elif not all(np.isfinite(w).all() for w in model.get_weights()):
         what = "the weights became NaN or infinite"
     else:
-        return None
+        return
+    shutil.rmtree(checkpoint, ignore_errors=True)
     t = config.train
-    return SentimentError(
+    raise SentimentError(
         f"training diverged: {what}; no model was written. Lower train.learning_rate "
         f"(now {t.learning_rate:g}) or clip the gradient with train.clipnorm (now {t.clipnorm})"
     )
