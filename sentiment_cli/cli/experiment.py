@@ -80,7 +80,7 @@ def memory(distances, cells, report_dir, fmt, **options):
 @model_dir_option()
 @click.argument("data", type=click.Path(path_type=Path))
 @column_options
-@click.option("--seeds", type=click.IntRange(1, 50), default=3, help="Shuffles to average (default 3).")
+@click.option("--seeds", type=click.IntRange(1, 50), default=3, help="Shuffles (default 3).")
 @report_dir_option("Write order.json and order.png here.")
 @format_option(["table", "json"])
 @handle_errors
