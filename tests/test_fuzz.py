@@ -237,3 +237,137 @@ def test_compare(runner, world, data, test, overrides, out):
     if out:
         args += ["--output-dir", p[out]]
     check(run(runner, args), world)
+
+
+# --- configs, model folders, server requests: the next class found by itself ---------
+
+KEYS = [
+    *("text.max_length", "model.units", "model.cell", "model.kernel_initializer"),
+    *("train.seed", "train.learning_rate", "model.pooling", "text.padding", "nope.x", "x"),
+]
+YAMLISH = st.one_of(
+    st.text(max_size=20),
+    st.integers(min_value=-(2**70), max_value=2**70).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(str),
+    st.sampled_from(
+        ["[1, 2]", "{a: 1}", "null", "&a [*a]", "!!python/object:os.system", "[" * 300]
+    ),
+)
+
+
+@FUZZ
+@given(key=st.sampled_from(KEYS), value=YAMLISH, sep=st.sampled_from(["=", "", "=="]))
+def test_set_values_give_a_config_or_a_clear_error(key, value, sep):
+    from sentiment_cli.config import Config, load_config
+    from sentiment_cli.errors import SentimentError
+
+    try:
+        config = load_config(None, [f"{key}{sep}{value}"])
+    except SentimentError as exc:
+        assert str(exc).count("\n") == 0 and len(str(exc)) < 2000
+    else:
+        assert isinstance(config, Config)
+
+
+@FUZZ
+@given(text=st.text(max_size=300), tail=YAMLISH)
+def test_config_files_give_a_config_or_a_clear_error(tmp_path_factory, text, tail):
+    from sentiment_cli.config import Config, load_config
+    from sentiment_cli.errors import SentimentError
+
+    path = tmp_path_factory.mktemp("cfg") / "c.yaml"
+    path.write_text(f"{text}\nmodel: {{units: {tail}}}\n", encoding="utf-8")
+    try:
+        assert isinstance(load_config(path), Config)
+    except SentimentError as exc:
+        assert str(path) in str(exc) and str(exc).count("\n") == 0
+
+
+FOLDER_FILES = ["weights.npz", "network.json", "vocab.json", "labels.json", "config.yaml",
+                "summary.json", "history.json", "manifest.json"]  # fmt: skip
+
+
+def mutate(folder: Path, name: str, how: str, at: float, data: bytes, rehash: bool) -> None:
+    path = folder / name
+    raw = path.read_bytes()
+    cut = int(at * len(raw))
+    if how == "delete":
+        path.unlink()
+    elif how == "truncate":
+        path.write_bytes(raw[:cut])
+    elif how == "overwrite":
+        path.write_bytes(raw[:cut] + data + raw[cut + len(data) :])
+    else:  # insert
+        path.write_bytes(raw[:cut] + data + raw[cut:])
+    if rehash and name != "manifest.json" and path.exists():
+        import json
+
+        from sentiment_cli.runtime.integrity import describe
+
+        manifest = json.loads((folder / "manifest.json").read_text())
+        manifest["files"].update(describe(folder, [name]))
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+
+
+@settings(FUZZ, max_examples=60)
+@given(
+    name=st.sampled_from(FOLDER_FILES),
+    how=st.sampled_from(["delete", "truncate", "overwrite", "insert"]),
+    at=st.floats(0, 1),
+    data=st.binary(min_size=1, max_size=64),
+    rehash=st.booleans(),
+)
+def test_a_mutated_model_folder_gives_a_clean_error_or_a_correct_answer(
+    trained_model, tmp_path_factory, name, how, at, data, rehash
+):
+    """Random damage to a valid folder, with the manifest updated to match or not:
+    opening and predicting end in SentimentError or in probabilities, never a crash."""
+    import numpy as np
+
+    from sentiment_cli.errors import SentimentError
+    from sentiment_cli.models.keras_runtime import open_model
+    from sentiment_cli.runtime.predict import predict_proba
+
+    folder = tmp_path_factory.mktemp("mut") / "m"
+    shutil.copytree(trained_model, folder)
+    mutate(folder, name, how, at, data, rehash)
+    try:
+        bundle = open_model(folder)
+        probs = predict_proba(bundle, ["not bad at all", "worst day ever", ""])
+    except SentimentError as exc:
+        assert str(exc).count("\n") == 0
+        return
+    assert probs.shape == (3, len(bundle.labels))
+    assert np.isfinite(probs).all() and np.allclose(probs.sum(axis=1), 1, atol=1e-5)
+
+
+@settings(FUZZ, max_examples=80)
+@given(
+    body=st.one_of(
+        st.binary(max_size=200),
+        st.recursive(
+            st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=30)),
+            lambda inner: (
+                st.lists(inner, max_size=4)
+                | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+            ),
+            max_leaves=12,
+        ).map(lambda v: __import__("json").dumps(v).encode()),
+        st.lists(st.text(max_size=40), max_size=5).map(
+            lambda texts: __import__("json").dumps({"texts": texts, "trace": True}).encode()
+        ),
+    )
+)
+def test_server_requests_get_an_answer_not_a_500(served, body):
+    response = served.post("/predict", content=body)
+    assert response.status_code in (200, 400, 413, 422), response.text
+    assert response.status_code != 200 or isinstance(response.json(), list)
+
+
+@pytest.fixture(scope="module")
+def served(trained_model):
+    from starlette.testclient import TestClient
+
+    from sentiment_cli.serving.server import create_app
+
+    return TestClient(create_app(trained_model))
