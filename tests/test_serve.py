@@ -40,6 +40,8 @@ def test_trace_adds_the_prediction_after_every_word(client):
     response = client.post("/predict", json={"texts": ["not bad at all"], "trace": True})
     trace = response.json()[0]["trace"]
     assert [step["token"] for step in trace["steps"]] == ["not", "bad_NEG", "at_NEG", "all_NEG"]
+    assert [step["word"] for step in trace["steps"]] == ["not", "bad", "at", "all"]
+    assert [step["negated"] for step in trace["steps"]] == [False, True, True, True]
     assert trace["final"]["label"] == response.json()[0]["label"]
 
 

@@ -306,3 +306,35 @@ def test_token_cache_gives_back_the_tokens(texts):
         again, hit = tokenize_cached(texts, config, Path(folder))
     assert not cached and hit
     assert first == again == tokenize_all(texts, config)
+
+
+@pytest.mark.parametrize(
+    "text, typed",
+    [
+        ("I do NOT love this", ["I", "do", "NOT", "love", "this"]),
+        (
+            "thanks @anna sooooo much #blessed",
+            ["thanks", "@anna", "sooooo", "much", "#", "blessed"],
+        ),
+        ("see http://t.co/x at 10pm :)", ["see", "http://t.co/x", "at", "10pm", ":)"]),
+        ("", []),
+    ],
+)
+def test_the_trace_shows_the_words_as_typed(text, typed):
+    from sentiment_cli.config import TextConfig
+    from sentiment_cli.text.tokenizer import typed_words
+
+    config = TextConfig()
+    assert typed_words(text, config) == typed
+    assert len(typed_words(text, config)) == len(tokenize(text, config))
+
+
+def test_the_trace_table_shows_typed_words_with_marks(runner, trained_model):
+    from sentiment_cli.cli import cli
+
+    result = runner.invoke(
+        cli, ["predict", "--model-dir", str(trained_model), "--trace", "NOT bad @anna"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "NOT" in result.output and "bad¬" in result.output and "@anna" in result.output
+    assert "_NEG" not in result.output and "<user>" not in result.output

@@ -42,7 +42,7 @@ def print_trace(labels: list[str], result: dict, gates: bool, file: IO[str] | No
     out.print(f"[bold]{short(result['text'], 76)}[/bold]")
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), header_style="bold")
     table.add_column("t", justify="right")
-    table.add_column("token", max_width=14, overflow="ellipsis", no_wrap=True)
+    table.add_column("word", max_width=14, overflow="ellipsis", no_wrap=True)
     for label in labels:
         table.add_column(label, justify="right")
     gate_keys: list[str] = []
@@ -52,7 +52,8 @@ def print_trace(labels: list[str], result: dict, gates: bool, file: IO[str] | No
         for key in gate_keys:
             table.add_column(GATE_HEADERS.get(key, key), justify="right")
     for step in result["steps"]:
-        token = step["token"] + ("*" if step["oov"] else "")
+        token = step.get("word") or step["token"]
+        token += ("¬" if step.get("negated") else "") + ("*" if step["oov"] else "")
         probs = [
             f"[bold]{step['probabilities'][lab]:.2f}[/bold]"
             if lab == step["label"]
@@ -65,6 +66,8 @@ def print_trace(labels: list[str], result: dict, gates: bool, file: IO[str] | No
         table.add_row(*row)
     out.print(table)
     notes = [f"final: {result['final']['label']}"]
+    if any(step.get("negated") for step in result["steps"]):
+        notes.append("¬ in a negation's scope")
     if any(step["oov"] for step in result["steps"]):
         notes.append("* out of vocabulary")
     if result["cut"]:

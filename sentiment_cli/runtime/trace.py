@@ -18,7 +18,8 @@ from sentiment_cli.errors import SentimentError
 from sentiment_cli.runtime.model_folder import ModelDir
 from sentiment_cli.runtime.network import members
 from sentiment_cli.runtime.network import softmax as _softmax
-from sentiment_cli.text.tokenizer import tokenize
+from sentiment_cli.text.negation import NEGATED
+from sentiment_cli.text.tokenizer import tokenize, typed_words
 
 
 def _weights(bundle: ModelDir, name: str) -> np.ndarray:
@@ -111,7 +112,9 @@ def member_steps(bundle: ModelDir, ids: np.ndarray, real: np.ndarray):
 
 
 def trace(bundle: ModelDir, text: str, gates: bool = False) -> dict[str, Any]:
-    """{"tokens", "cut", "steps": [{"token", "id", "oov", "probabilities", ...}], "final"}."""
+    """{"tokens", "cut", "steps": [{"word", "token", "negated", "id", "oov",
+    "probabilities", ...}], "final"}: ``word`` as typed, ``token`` as the model read it
+    (lowercased, replaced, negation-marked)."""
     config = bundle.config
     if config.model.bidirectional:
         raise SentimentError(
@@ -121,11 +124,14 @@ def trace(bundle: ModelDir, text: str, gates: bool = False) -> dict[str, Any]:
         )
     text_config = config.text
     tokens = tokenize(text, text_config)
+    typed = typed_words(text, text_config)
     n_keep = min(len(tokens), text_config.max_length)
     if text_config.truncating == "post":
         kept, cut = tokens[:n_keep], tokens[n_keep:]
+        kept_typed = typed[:n_keep]
     else:
         kept, cut = tokens[len(tokens) - n_keep :], tokens[: len(tokens) - n_keep]
+        kept_typed = typed[len(tokens) - n_keep :]
     ids = bundle.vocab.encode_tokens([tokens], text_config).ids[0]
     start = 0 if text_config.padding == "post" else text_config.max_length - n_keep
     positions = list(range(start, start + n_keep))
@@ -144,13 +150,15 @@ def trace(bundle: ModelDir, text: str, gates: bool = False) -> dict[str, Any]:
 
     # Without masking the padding steps change the state too, so they are shown.
     shown = positions if config.model.mask_padding else list(range(len(ids)))
-    by_position = dict(zip(positions, kept, strict=True))
+    by_position = dict(zip(positions, zip(kept, kept_typed, strict=True), strict=True))
     steps = []
     for t in shown:
-        token = by_position.get(t, "<pad>")
+        token, word = by_position.get(t, ("<pad>", ""))
         step = {
             "position": t,
-            "token": token,
+            "word": word,  # as typed
+            "token": token,  # what the model read
+            "negated": token.endswith(NEGATED),
             "id": int(ids[t]),
             "oov": bool(ids[t] == 1),
             "probabilities": dict(zip(bundle.labels, map(float, probs[t]), strict=True)),

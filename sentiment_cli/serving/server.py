@@ -198,9 +198,10 @@ async function go() {
   tokens.replaceChildren();
   for (const step of result.trace.steps) {
     const span = document.createElement("span");
-    span.textContent = step.token;
+    span.textContent = step.word + (step.negated ? "\u00ac" : "");
     span.className = known.has(step.label) ? step.label : "neutral";
-    span.title = labels.map(l => l + " " + step.probabilities[l].toFixed(2)).join(", ");
+    span.title = "read as " + step.token + ": " +
+      labels.map(l => l + " " + step.probabilities[l].toFixed(2)).join(", ");
     tokens.append(span);
   }
 }

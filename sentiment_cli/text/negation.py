@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from sys import intern
 
+NEGATED = "_NEG"  # the mark a word in a negation's scope carries
 NEGATORS = frozenset(
     "not no never nothing nobody none nor neither nowhere cannot without hardly barely "
     "scarcely dont cant wont didnt doesnt isnt wasnt arent aint couldnt wouldnt shouldnt "
@@ -55,6 +56,6 @@ def mark_negation(tokens: Sequence[str]) -> list[str]:
         elif ends_scope(token):
             scope = False
         elif scope and token[:1].isalpha():
-            token += "_NEG"
+            token += NEGATED
         marked.append(intern(token))
     return marked

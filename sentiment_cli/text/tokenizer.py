@@ -15,7 +15,7 @@ from sys import intern
 
 from sentiment_cli.config import TextConfig
 from sentiment_cli.errors import SentimentError
-from sentiment_cli.text.negation import mark_negation
+from sentiment_cli.text.negation import NEGATED, mark_negation
 
 _NUMBER = re.compile(r"^[+-]?\d+([.,:]\d+)*(st|nd|rd|th|s|k|m|pm|am|%)?$")
 
@@ -304,3 +304,23 @@ def _normalize(token: str, config: TextConfig) -> str | tuple[str, ...]:
 
 def tokenize_all(texts: Iterable[str], config: TextConfig) -> list[list[str]]:
     return [tokenize(text, config) for text in texts]
+
+
+def typed_words(text: str, config: TextConfig) -> list[str]:
+    """The words as the user typed them, one per token of ``tokenize(text, config)``:
+    "LOVE" for ``love``, "@anna" for ``<user>``, "#" and "blessed" for ``<hashtag>
+    blessed``, "bad" for ``bad_NEG``. Where the two cannot be aligned (a pattern that
+    spans pieces), the tokens themselves, without their negation mark."""
+    tokens = tokenize(text, config)
+    plain = [t.removesuffix(NEGATED) for t in tokens]
+    limit = text_limit(config)
+    raw = text[:limit] if config.truncating == "post" else text[-limit:]
+    pieces = _tweet_tokenizer(False, False).tokenize(_clean(raw))  # case and length kept
+    typed: list[str] = []
+    for piece in pieces:
+        normal = words(piece, config)
+        if normal[:1] == ["<hashtag>"] and piece.startswith("#"):
+            typed += ["#", *([piece[1:]] if len(normal) == 2 else normal[1:])]
+        else:
+            typed += [piece] * len(normal)
+    return typed if len(typed) == len(plain) else plain
