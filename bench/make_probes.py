@@ -9,6 +9,9 @@ Each frame tests one thing a reader of word order must get right:
     contrast          "X, but Y": Y decides    ("good food, but awful service")  -> Y's
     intensity         intensifiers and diminishers keep the polarity ("slightly boring")
     control           the word alone in a plain frame, and neutral statements
+    negation_not_flipping  a negator that intensifies or is idiomatic, both polarities
+                      ("couldn't be happier", "can't complain" -> positive;
+                      "couldn't be worse", "can't stand it" -> negative)
 
 The sentiment words are hand-picked adjectives and verbs that the VADER lexicon rates
 at |valence| >= 1.5 with the sign of their list, kept only where they occur at least
@@ -18,6 +21,7 @@ edits real tweets by token rules and never uses these frames, so a model that pa
 the probes has not seen them.
 
     python bench/make_probes.py [--per-category 80] [--seed 0] [--out data/probes/probes.csv]
+    python bench/make_probes.py --add negation_not_flipping   # one new category, appended
 """
 
 from __future__ import annotations
@@ -104,6 +108,32 @@ FRAMES: dict[str, list[tuple[str, str]]] = {
     ],
 }
 FRAMES["negated_negative"] = FRAMES["negation"]  # the same frames, filled with negative words
+# A negator that does not flip: it intensifies ("couldn't be happier") or belongs to an
+# idiom ("can't complain", "can't stand"). Filled with either polarity's words where the
+# frame has one; "same"/"flip" follow the filled word, fixed labels do not. Last, so the
+# categories above keep their sentences.
+FRAMES["negation_not_flipping"] = [
+    ("I couldn't be happier with the {n}", "positive"),
+    ("the {n} has never been better", "positive"),
+    ("can't complain about the {n}", "positive"),
+    ("no complaints at all about the {n}", "positive"),
+    ("the {n} never disappoints", "positive"),
+    ("can't wait for the {n}", "positive"),
+    ("I could not have asked for a better {n}", "positive"),
+    ("you can't go wrong with this {n}", "positive"),
+    ("no regrets about the {n}", "positive"),
+    ("never had a {n} this {a}", "same"),
+    ("the {n} could not have been more {a}", "same"),
+    ("I can't believe how {a} the {n} was", "same"),
+    ("the {n} couldn't be worse", "negative"),
+    ("the {n} has never been worse", "negative"),
+    ("I can't stand this {n}", "negative"),
+    ("this {n} is no good", "negative"),
+    ("the {n} never fails to disappoint", "negative"),
+    ("I couldn't be more disappointed with the {n}", "negative"),
+    ("can't wait for this {n} to be over", "negative"),
+    ("nothing works on this {n}", "negative"),
+]
 
 
 def vader_valences() -> dict[str, float]:
@@ -165,10 +195,13 @@ def label_of(rule: str, polarity: str) -> str:
 
 
 def build(per_category: int, seed: int, words: dict) -> list[dict]:
+    return build_frames(FRAMES, per_category, seed, words, seen=set())
+
+
+def build_frames(frames_by_category, per_category, seed, words, seen: set[str]) -> list[dict]:
     rng = random.Random(seed)
     rows: list[dict] = []
-    seen: set[str] = set()
-    for category, frames in FRAMES.items():
+    for category, frames in frames_by_category.items():
         polarities = {"negation": ["pos"], "negated_negative": ["neg"]}.get(
             category, ["pos", "neg"]
         )
@@ -187,14 +220,38 @@ def build(per_category: int, seed: int, words: dict) -> list[dict]:
     return rows
 
 
+def add_category(out: Path, category: str, per_category: int, seed: int, words: dict) -> None:
+    """Append ``category``'s probes to ``out``; its other rows stay byte for byte, so the
+    figures of the categories already there stay comparable."""
+    import pandas as pd
+
+    existing = pd.read_csv(out, dtype=str, keep_default_na=False)
+    if category in set(existing["category"]):
+        raise SystemExit(f"make_probes: {out} already has {category}")
+    frames = {category: FRAMES[category]}
+    rows = build_frames(frames, per_category, seed, words, seen=set(existing["text"]))
+    with open(out, "a", newline="", encoding="utf-8") as handle:
+        csv.DictWriter(handle, fieldnames=["text", "label", "category"]).writerows(rows)
+    by = Counter(r["label"] for r in rows)
+    print(f"Appended {len(rows)} {category} probes to {out}: {dict(by)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-category", type=int, default=80)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=ROOT / "data" / "probes" / "probes.csv")
+    parser.add_argument(
+        "--add",
+        metavar="CATEGORY",
+        help="append one new category to the existing --out, leaving its rows as they are",
+    )
     args = parser.parse_args()
     counts = training_counts()
     words = word_lists(counts)
+    if args.add:
+        add_category(args.out, args.add, args.per_category, args.seed, words)
+        return
     print(
         "Sentiment words kept ("
         + ("in VADER and seen >= 5 times in SemEval train" if counts else "in VADER; no SemEval")
