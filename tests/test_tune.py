@@ -91,3 +91,21 @@ def test_shipped_space_is_valid():
 
     params = load_space(CONFIG_DIR / "tune" / "space.yaml", load_config(None))
     assert {p.key for p in params} >= {"model.units", "train.learning_rate"}
+
+
+def test_tune_from_python_gives_what_the_command_gives(runner, tmp_path, files):
+    """The workflow is a function (training.tune.tune): the command only renders it."""
+    from sentiment_cli.config import load_config
+    from sentiment_cli.training.tune import tune
+
+    data, space = files
+    command = runner.invoke(cli, tune_args(data, tmp_path / "cli", space, "--max-trials", "2"))
+    assert command.exit_code == 0, command.output
+    config = load_config(None, [s for s in tiny_sets() if s != "--set"])
+    result = tune(data, tmp_path / "py", config, space=space, max_trials=2, log=lambda m: None)
+    by_command = json.loads((tmp_path / "cli" / "tuning.json").read_text())
+    assert result.best == by_command["best"] and result.trials == by_command["trials"]
+    assert json.loads((tmp_path / "py" / "tuning.json").read_text()) == by_command
+    assert (tmp_path / "py" / "weights.npz").read_bytes() == (
+        tmp_path / "cli" / "weights.npz"
+    ).read_bytes()

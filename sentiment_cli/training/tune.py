@@ -301,6 +301,9 @@ def _hypermodel(keras_tuner, keras, config, space, prepared, deadline):
             return with_values(config, {p.key: p.define(hp) for p in space}, "tune")
 
         def build(self, hp):
+            # Each trial starts from the same seed: its score depends on its values
+            # alone, and a search from Python repeats the command's to the bit.
+            keras.utils.set_random_seed(config.train.seed)
             return new_model(self.trial_config(hp), prepared, lambda message: None)[0]
 
         def fit(self, hp, model, *args, **kwargs):
