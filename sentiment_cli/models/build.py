@@ -226,9 +226,8 @@ def parameter_table(model) -> list[tuple[str, str, int]]:
 
 def ensemble_of(models: list, config: Config):
     """One Keras model: the mean of ``models``' probabilities, each a named member
-    (``models.export.member_name``), so the NumPy runtime finds their weights."""
+    (``member_name``), so the NumPy runtime finds their weights."""
     from sentiment_cli.models import backend
-    from sentiment_cli.models.export import member_name
 
     keras = backend.keras()
     inputs = keras.Input(shape=(config.text.max_length,), dtype="int32", name="token_ids")
@@ -238,3 +237,7 @@ def ensemble_of(models: list, config: Config):
     ]
     mean = keras.layers.Average(name="mean")(outputs)
     return keras.Model(inputs, mean, name=f"ensemble_of_{len(models)}")
+
+
+def member_name(i: int) -> str:
+    return f"member_{i}"

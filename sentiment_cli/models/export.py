@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from sentiment_cli.models.build import member_name
 from sentiment_cli.runtime.network import DTYPE, Ensemble, Network, network_of
 
 
@@ -22,10 +23,6 @@ def export(model, config) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
             members.append({"name": member.name, **network})
         return arrays, {"members": members, "combine": "mean"}
     return export_network(model, config)
-
-
-def member_name(i: int) -> str:
-    return f"member_{i}"
 
 
 def keras_members(model, config) -> list:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -117,3 +117,13 @@ def load_state(state: Path) -> tuple[object, dict, list | None]:
         with np.load(state / "best_weights.npz", allow_pickle=False) as arrays:
             best = [arrays[f"arr_{i}"] for i in range(len(arrays.files))]
     return model, progress, best
+
+
+@dataclass
+class Progress:
+    """Where fitting starts: epoch 0, or the state of an interrupted run."""
+
+    initial_epoch: int = 0
+    history: dict[str, list[float]] = field(default_factory=dict)
+    early_stopping: dict | None = None  # best, wait, best_epoch, best_weights
+    stopped: bool = False  # early stopping had already ended the interrupted run

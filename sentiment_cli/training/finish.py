@@ -3,14 +3,6 @@ folder."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from sentiment_cli.runtime.integrity import file_hash
-from sentiment_cli.training.prepare import Prepared, truncated
-
-if TYPE_CHECKING:
-    from sentiment_cli.training.fit import Progress
-
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -21,7 +13,9 @@ import numpy as np
 
 from sentiment_cli.config import Config, dump_config
 from sentiment_cli.runtime import model_folder
-from sentiment_cli.training.checkpoint import RunOptions
+from sentiment_cli.runtime.integrity import file_hash
+from sentiment_cli.training.checkpoint import Progress, RunOptions
+from sentiment_cli.training.prepare import Prepared, truncated
 
 Log = Callable[[str], None]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,21 +13,12 @@ import numpy as np
 from sentiment_cli.config import Config
 from sentiment_cli.models.build import ensemble_of
 from sentiment_cli.training import checkpoint as ckpt
+from sentiment_cli.training.checkpoint import Progress
 from sentiment_cli.training.finish import validate
 from sentiment_cli.training.prepare import Prepared, class_weights
 from sentiment_cli.training.start import new_model, pretrain_model
 
 Log = Callable[[str], None]
-
-
-@dataclass
-class Progress:
-    """Where fitting starts: epoch 0, or the state of an interrupted run."""
-
-    initial_epoch: int = 0
-    history: dict[str, list[float]] = field(default_factory=dict)
-    early_stopping: dict | None = None  # best, wait, best_epoch, best_weights
-    stopped: bool = False  # early stopping had already ended the interrupted run
 
 
 def model_and_progress(
