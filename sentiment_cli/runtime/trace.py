@@ -111,6 +111,16 @@ def member_steps(bundle: ModelDir, ids: np.ndarray, real: np.ndarray):
     return layer_traces, probs, _softmax(np.zeros_like(h[0]) @ kernel + bias)
 
 
+def kept_and_cut(tokens: list[str], typed: list[str], text_config):
+    """((tokens kept, their typed words), tokens cut) at ``max_length``, at the end
+    ``truncating`` drops."""
+    n_keep = min(len(tokens), text_config.max_length)
+    if text_config.truncating == "post":
+        return (tokens[:n_keep], typed[:n_keep]), tokens[n_keep:]
+    start = len(tokens) - n_keep
+    return (tokens[start:], typed[start:]), tokens[:start]
+
+
 def trace(bundle: ModelDir, text: str, gates: bool = False) -> dict[str, Any]:
     """{"tokens", "cut", "steps": [{"word", "token", "negated", "id", "oov",
     "probabilities", ...}], "final"}: ``word`` as typed, ``token`` as the model read it
@@ -124,19 +134,11 @@ def trace(bundle: ModelDir, text: str, gates: bool = False) -> dict[str, Any]:
         )
     text_config = config.text
     tokens = tokenize(text, text_config)
-    typed = typed_words(text, text_config)
-    n_keep = min(len(tokens), text_config.max_length)
-    if text_config.truncating == "post":
-        kept, cut = tokens[:n_keep], tokens[n_keep:]
-        kept_typed = typed[:n_keep]
-    else:
-        kept, cut = tokens[len(tokens) - n_keep :], tokens[: len(tokens) - n_keep]
-        kept_typed = typed[len(tokens) - n_keep :]
+    (kept, kept_typed), cut = kept_and_cut(tokens, typed_words(text, text_config), text_config)
     ids = bundle.vocab.encode_tokens([tokens], text_config).ids[0]
-    start = 0 if text_config.padding == "post" else text_config.max_length - n_keep
-    positions = list(range(start, start + n_keep))
+    start = 0 if text_config.padding == "post" else text_config.max_length - len(kept)
+    positions = list(range(start, start + len(kept)))
     real = ids != 0 if config.model.mask_padding else np.ones_like(ids, dtype=bool)
-
     networks = members(bundle.network)
     if gates and len(networks) > 1:
         raise SentimentError(

@@ -86,6 +86,14 @@ def tune_biases(model, config: Config, prepared: Prepared, before: dict[str, Any
     return after, tuning
 
 
+def adjust_decision(model, config: Config, prepared: Prepared, validation: dict, log: Log):
+    """The classifier's bias offsets, where configured (``train.tune_biases``,
+    ``train.class_weight: auto``); (validation metrics after, what each did)."""
+    validation, bias_tuning = tune_biases(model, config, prepared, validation, log)
+    validation, weighting = choose_weighting(model, config, prepared, validation, log)
+    return validation, {"bias_tuning": bias_tuning, "class_weighting": weighting}
+
+
 def choose_weighting(model, config: Config, prepared: Prepared, before: dict[str, Any], log: Log):
     """``train.class_weight: auto``: the model trains with balanced class weights; then
     the validation split decides between its decision as trained and the decision of
