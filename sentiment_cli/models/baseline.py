@@ -113,7 +113,7 @@ class Baseline:
                 idf, coef, intercept = arrays["idf"], arrays["coef"], arrays["intercept"]
             vocabulary = {str(k): int(v) for k, v in meta["vocabulary"].items()}
             labels = [str(label) for label in meta["labels"]]
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
             raise SentimentError(f"{folder}: baseline files cannot be read: {exc}") from None
         if idf.shape != (len(vocabulary),) or coef.shape[1] != len(vocabulary):
             raise SentimentError(f"{folder}: baseline vocabulary and weights do not match")

@@ -100,7 +100,7 @@ class Vocabulary:
         try:
             payload = json.loads(Path(path).read_text(encoding="utf-8"))
             tokens = payload["tokens"]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
             raise SentimentError(f"vocabulary {str(path)!r} cannot be read: {exc}") from None
         if not isinstance(tokens, list) or not set(map(type, tokens)) <= {str}:
             raise SentimentError(f"vocabulary {str(path)!r}: 'tokens' must be a list of strings")

@@ -199,8 +199,8 @@ def clear_checkpoint(checkpoint: Path, output_dir: Path, force: bool) -> None:
         return
     if not force and ckpt.last_state(checkpoint) is not None:
         raise SentimentError(
-            f"--output-dir {output_dir}: {checkpoint} holds an interrupted run; continue it "
-            f"with 'sentiment-cli train --resume {output_dir}', or use --force to start over"
+            f"--output-dir {output_dir}: {checkpoint} holds an interrupted run; continue it with "
+            f"'sentiment-cli train --resume --output-dir {output_dir}', or --force to start over"
         )
     shutil.rmtree(checkpoint)
 
