@@ -86,48 +86,6 @@ def tune_biases(model, config: Config, prepared: Prepared, before: dict[str, Any
     return after, tuning
 
 
-def adjust_decision(model, config: Config, prepared: Prepared, validation: dict, log: Log):
-    """The classifier's bias offsets, where configured (``train.tune_biases``,
-    ``train.class_weight: auto``); (validation metrics after, what each did)."""
-    validation, bias_tuning = tune_biases(model, config, prepared, validation, log)
-    validation, weighting = choose_weighting(model, config, prepared, validation, log)
-    return validation, {"bias_tuning": bias_tuning, "class_weighting": weighting}
-
-
-def choose_weighting(model, config: Config, prepared: Prepared, before: dict[str, Any], log: Log):
-    """``train.class_weight: auto``: the model trains with balanced class weights; then
-    the validation split decides between its decision as trained and the decision of
-    the unweighted posterior (``-log(weight)`` added to each class's logit), by macro-F1
-    (ties keep the balanced one). Balanced weights buy recall of rare classes with
-    accuracy and F1 where one class dominates; the user's own validation tweets say
-    which their domain wants. Returns the metrics after and what was chosen."""
-    from sentiment_cli.metrics import classification_metrics
-    from sentiment_cli.models.export import keras_members
-    from sentiment_cli.training.biases import add_to_biases, shifted
-    from sentiment_cli.training.prepare import class_weights
-
-    if config.train.class_weight != "auto":
-        return before, None
-    classes = prepared.splits.classes
-    weights = class_weights(prepared.real_train[0].labels, classes)
-    prior = -np.log(np.array([weights.get(i, 1.0) for i in range(len(classes))]))
-    networks = keras_members(model, config)
-    probs = [net.predict(prepared.x_val.ids, batch_size=256, verbose=0) for net in networks]
-    scores = {}
-    for name, offsets in (("balanced", np.zeros(len(classes))), ("prior", prior)):
-        predicted = [classes[i] for i in shifted(probs, offsets).argmax(axis=1)]
-        scores[name] = classification_metrics(prepared.splits.val.labels, predicted, classes)
-    chosen = "prior" if scores["prior"]["macro_f1"] > scores["balanced"]["macro_f1"] else "balanced"
-    if chosen == "prior":
-        add_to_biases(networks, prior)
-    log(
-        f"Class weighting chosen on the validation split: {chosen} (macro-F1 balanced "
-        f"{scores['balanced']['macro_f1']:.4f}, prior {scores['prior']['macro_f1']:.4f})"
-    )
-    choice = {"chosen": chosen, **{f"validation_{k}": v for k, v in scores.items()}}
-    return scores[chosen], choice
-
-
 def fit_baseline(config: Config, prepared: Prepared, log: Log):
     """The TF-IDF + logistic regression baseline on the same tokens, with its
     validation metrics in ``.validation``; None when config.train.baseline is off."""
@@ -140,8 +98,7 @@ def fit_baseline(config: Config, prepared: Prepared, log: Log):
     # The training tweets as given: augmentation teaches word order, which a bag of words
     # cannot use; the edited copies would only blur its word statistics.
     real, tokens = prepared.real_train
-    weighting = "balanced" if config.train.class_weight == "auto" else config.train.class_weight
-    baseline = Baseline.fit(tokens, real.labels, weighting, config.train.seed)
+    baseline = Baseline.fit(tokens, real.labels, config.train.class_weight, config.train.seed)
     probs = baseline.predict_proba(prepared.val_tokens)
     baseline.validation = classification_metrics(
         splits.val.labels, [baseline.labels[i] for i in probs.argmax(axis=1)], splits.classes

@@ -177,7 +177,7 @@ def loss_weights(config: Config, prepared: Prepared, log: Log):
     real_labels = prepared.real_train[0].labels
     classes = prepared.splits.classes
     weights = None
-    if config.train.class_weight in ("balanced", "auto"):
+    if config.train.class_weight == "balanced":
         weights = class_weights(real_labels, classes)
         log("Class weights: " + ", ".join(f"{c}={weights[i]:.3f}" for i, c in enumerate(classes)))
     if len(prepared.y_train) == len(real_labels):

@@ -98,7 +98,7 @@ def pretrain_model(model, config: Config, prepared: Prepared, verbose: int, log:
     pre = keras.Model(model.inputs, head(features), name="pretraining")
     compile_model(pre, config.train)
     weights = None
-    if config.train.class_weight in ("balanced", "auto"):
+    if config.train.class_weight == "balanced":
         weights = class_weights([names[i] for i in labels], names)
     started = time.perf_counter()
     with GracefulInterrupt() as interrupt:

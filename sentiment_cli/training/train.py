@@ -23,10 +23,10 @@ from sentiment_cli.text.vocabulary import Vocabulary
 from sentiment_cli.training import checkpoint as ckpt
 from sentiment_cli.training.checkpoint import RunOptions
 from sentiment_cli.training.finish import (
-    adjust_decision,
     data_summary,
     fit_baseline,
     fit_summary,
+    tune_biases,
     validate,
     write_model_dir,
 )
@@ -93,7 +93,7 @@ def train(
     )
     refuse_divergence(history, config, model, checkpoint)
     validation, best_epoch = validate(model, config, prepared, history, log)
-    validation, decision = adjust_decision(model, config, prepared, validation, log)
+    validation, bias_tuning = tune_biases(model, config, prepared, validation, log)
     baseline = fit_baseline(config, prepared, log)
     summary = {
         **data_summary(options, prepared, config),
@@ -101,7 +101,7 @@ def train(
         "total_parameters": int(model.count_params()),
         **fit_summary(history, best_epoch, config, resume, fit_seconds, progress, prepared),
         "validation": validation,
-        **decision,
+        "bias_tuning": bias_tuning,
         "members": members,
         "pretrained_embeddings": found,
         "baseline_fit_seconds": round(baseline.fit_seconds, 3) if baseline else None,
