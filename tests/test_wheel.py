@@ -3,6 +3,7 @@ empty folder far from the repository (configs, the tune space and the probes mus
 with the package)."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -17,7 +18,10 @@ pytestmark = pytest.mark.slow
 def installed(tmp_path_factory):
     """The sentiment-cli command of a fresh venv holding the wheel built from here."""
     base = tmp_path_factory.mktemp("wheel")
-    run = {"check": True, "capture_output": True, "text": True, "timeout": 900}
+    # Nothing of the checkout may leak in: no PYTHONPATH, and the build's egg-info in the
+    # source tree would make pip think the package is installed already.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    run = {"check": True, "capture_output": True, "text": True, "timeout": 900, "env": env}
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", str(ROOT), "-w", str(base)],
         **run,
@@ -25,8 +29,10 @@ def installed(tmp_path_factory):
     (wheel,) = base.glob("sentiment_cli-*.whl")
     subprocess.run([sys.executable, "-m", "venv", str(base / "venv")], **run)
     pip = base / "venv" / "bin" / "pip"
-    subprocess.run([str(pip), "install", "-q", f"{wheel}[tune]"], **run)
-    return base / "venv" / "bin" / "sentiment-cli"
+    subprocess.run([str(pip), "install", "-q", f"{wheel}[tune]"], cwd=base, **run)
+    command = base / "venv" / "bin" / "sentiment-cli"
+    assert command.exists(), "pip installed no sentiment-cli command"
+    return command
 
 
 def test_installed_tool_runs_every_workflow_from_an_empty_folder(installed, tmp_path):
@@ -34,6 +40,7 @@ def test_installed_tool_runs_every_workflow_from_an_empty_folder(installed, tmp_
         result = subprocess.run(
             [str(installed), *map(str, args)],
             cwd=tmp_path,
+            env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
             capture_output=True,
             text=True,
             timeout=600,
