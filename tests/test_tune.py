@@ -109,3 +109,17 @@ def test_tune_from_python_gives_what_the_command_gives(runner, tmp_path, files):
     assert (tmp_path / "py" / "weights.npz").read_bytes() == (
         tmp_path / "cli" / "weights.npz"
     ).read_bytes()
+
+
+def test_trials_that_fail_give_their_error_not_a_traceback(runner, tmp_path, files, monkeypatch):
+    from sentiment_cli.training import start
+
+    def broken(*args, **kwargs):
+        raise ValueError("a layer that cannot be built")
+
+    monkeypatch.setattr(start, "new_model", broken)
+    data, space = files
+    result = runner.invoke(cli, tune_args(data, tmp_path / "t", space, "--max-trials", "4"))
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "ValueError: a layer that cannot be built" in result.output
+    assert not (tmp_path / "t").exists()

@@ -167,17 +167,39 @@ def search(
         tuner_class, options = keras_tuner.Hyperband, {"max_epochs": config.train.epochs}
     else:
         tuner_class, options = keras_tuner.BayesianOptimization, {"max_trials": max_trials}
-    tuner = _time_boxed(tuner_class, deadline, max_trials)(hypermodel, **common, **options)
-    started = time.monotonic()
-    with _expected_noise_hidden():
-        tuner.search(verbose=0)
+    started, tuner = time.monotonic(), None
+    try:  # KerasTuner builds a first model already when it is made
+        tuner = _time_boxed(tuner_class, deadline, max_trials)(hypermodel, **common, **options)
+        with _expected_noise_hidden():
+            tuner.search(verbose=0)
+    except SentimentError:
+        raise
+    except Exception as exc:  # a trial's error, or KerasTuner giving up after several
+        first = str(exc).strip().splitlines()[:1] or [""]
+        detail = f"{type(exc).__name__}: {first[0][:200]}"
+        raise _failed(tuner) or SentimentError(f"tune: a trial failed with {detail}") from None
     trials = trial_rows(tuner, space)
     log(f"Search: {len(trials)} trial(s) in {time.monotonic() - started:.0f}s ({algorithm})")
     scored = [row for row in trials if row[OBJECTIVE] is not None]
     if not scored:
-        raise SentimentError("tune: no trial finished an epoch; give it more --max-minutes")
+        raise _failed(tuner) or SentimentError(
+            "tune: no trial finished an epoch; give it more --max-minutes"
+        )
     winner = max(scored, key=lambda row: row[OBJECTIVE])  # the first of equals
     return {"trial": winner["trial"], "values": {p.key: winner[p.key] for p in space}}, trials
+
+
+def _failed(tuner) -> SentimentError | None:
+    """The error of the trials that failed (KerasTuner keeps each one's traceback as its
+    message), or None when none did."""
+    trials = tuner.oracle.trials.values() if tuner is not None else []
+    failed = [t for t in trials if str(getattr(t, "status", "")) == "FAILED"]
+    if not failed:
+        return None
+    lines = (getattr(failed[0], "message", None) or "").strip().splitlines()
+    return SentimentError(
+        f"tune: {len(failed)} trial(s) failed; the first with: {lines[-1] if lines else '?'}"
+    )
 
 
 @dataclass
