@@ -2,7 +2,8 @@
 
 SHA-256 was measured against BLAKE2b on this project's 2-core machine: 1,320 MB/s
 against 466 MB/s (hashlib, 1 MiB blocks; CPUs with SHA extensions hash SHA-256 in
-hardware), so checking the 21 MB of a default model's weights costs about 16 ms.
+hardware): checking the files a default SemEval model's predict reads (22 MB) takes
+about 25 ms of a 0.45 s cold prediction.
 """
 
 from __future__ import annotations
@@ -13,15 +14,11 @@ from pathlib import Path
 from sentiment_cli.errors import SentimentError
 
 HASH = "sha256"
-BLOCK = 1 << 20
 
 
 def file_hash(path: Path) -> str:
-    digest = hashlib.new(HASH)
-    with open(path, "rb") as handle:
-        while block := handle.read(BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
+    with open(path, "rb") as handle:  # file_digest reads into one reused buffer
+        return hashlib.file_digest(handle, HASH).hexdigest()
 
 
 def describe(folder: Path, names: list[str]) -> dict[str, dict]:
