@@ -238,7 +238,7 @@ def check_model_dir(folder: Path, verify: list[str] | tuple = ()) -> dict:
 def read_config(folder: Path) -> Config:
     try:
         raw = yaml.safe_load((folder / CONFIG_FILE).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError, RecursionError) as exc:
+    except (OSError, ValueError, yaml.YAMLError, RecursionError) as exc:  # ValueError: not UTF-8
         raise SentimentError(
             f"model folder {folder}: {CONFIG_FILE} cannot be read: {type(exc).__name__}"
         ) from None
