@@ -35,7 +35,6 @@ def open_model(folder: str | Path, runtime: str = "numpy", warn=None) -> ModelDi
         bundle = read_model_dir(folder)
         bundle.keras = rebuild(bundle.config, bundle.network)
     else:
-        check_model_dir(folder, verify=[MODEL_FILE])
         keras_model = load_keras_model(folder / MODEL_FILE)
         network = None
         if version < 2:

@@ -54,7 +54,6 @@ HISTORY_FILE = "history.json"
 SUMMARY_FILE = "summary.json"
 DESCRIPTION = [CONFIG_FILE, LABELS_FILE, HISTORY_FILE, SUMMARY_FILE]
 PREDICTION = [WEIGHTS_FILE, NETWORK_FILE, VOCAB_FILE, *DESCRIPTION]  # what predict reads
-ALL = ("*",)  # check_model_dir(verify=ALL): every file of the manifest
 REQUIRED = {
     1: [MODEL_FILE, VOCAB_FILE, *DESCRIPTION],
     2: [MODEL_FILE, *PREDICTION],
@@ -198,8 +197,7 @@ class ModelDir:
 
 def check_model_dir(folder: Path, verify: list[str] | tuple = ()) -> dict:
     """Check the folder's layout, format version and the files ``verify`` names (their
-    sizes and hashes, from format version 3 on; ``ALL`` for every file the manifest
-    lists); return the manifest."""
+    sizes and hashes, from format version 3 on); return the manifest."""
     folder = Path(folder)
     if not folder.exists():
         raise SentimentError(
@@ -231,7 +229,7 @@ def check_model_dir(folder: Path, verify: list[str] | tuple = ()) -> dict:
                 f"model folder {folder}: {MANIFEST} lists no file sizes and hashes"
             )
         if verify:
-            integrity.verify(folder, files, None if verify == ALL else list(verify))
+            integrity.verify(folder, files, list(verify))
     return manifest
 
 

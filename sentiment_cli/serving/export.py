@@ -8,13 +8,13 @@ in Python: turn text into ids with the folder's ``vocab.json`` and ``config.yaml
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import warnings
 from pathlib import Path
 from typing import Any
 
 from sentiment_cli.errors import SentimentError
+from sentiment_cli.extras import require
 from sentiment_cli.models.keras_runtime import open_model
 from sentiment_cli.runtime.model_folder import check_model_dir
 
@@ -35,11 +35,7 @@ def export(model_dir: str | Path, fmt: str, output: str | Path, force: bool = Fa
             raise SentimentError(f"--output {output}: exists; use --force to replace it")
         check_replaceable(output, fmt)
     if fmt == "onnx":
-        missing = [name for name in ONNX_PACKAGES if importlib.util.find_spec(name) is None]
-        if missing:
-            raise SentimentError(
-                f"--format onnx needs {', '.join(missing)}: pip install 'sentiment-cli[onnx]'"
-            )
+        require("--format onnx", "onnx", *ONNX_PACKAGES)
     bundle = open_model(model_dir, runtime="keras")
     ids = sample_ids(bundle)
     from sentiment_cli.models.backend import filtered_stderr

@@ -163,12 +163,10 @@ def training_config(resume, data, config_path, overrides, val_data) -> Config | 
 
 
 def require_tensorboard(tensorboard) -> None:
-    import importlib.util
+    if tensorboard is not None:
+        from sentiment_cli.extras import require
 
-    if tensorboard is not None and importlib.util.find_spec("tensorboard") is None:
-        raise SentimentError(
-            "--tensorboard needs the tensorboard package: pip install 'sentiment-cli[tensorboard]'"
-        )
+        require("--tensorboard", "tensorboard", "tensorboard")
 
 
 def run_options(
