@@ -46,6 +46,9 @@ class TextConfig:
     split_hashtags: bool = True  # #blessed -> <hashtag> blessed
     reduce_elongations: bool = True  # soooooo -> sooo
     mark_negation: bool = True  # not good at all -> not good_NEG at_NEG all_NEG
+    # clause: to the clause's end; grammar: also ends at "couldn't be happier"-style
+    # degree words and wh-clauses, and "fails to" negates (text/negation.py)
+    negation_scope: Literal["clause", "grammar"] = "clause"
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,8 @@ class TrainConfig:
     augment_weight: float = 0.5  # weight of an augmented tweet in the loss (a real one: 1)
     members: int = 1  # >1: an ensemble of this many models (seeds seed, seed+1, ...), averaged
     tune_biases: bool = False  # shift the classifier's biases to maximize validation macro recall
+    # auto: mix the baseline into the model's probabilities, its weight chosen on validation
+    blend: Literal["none", "auto"] = "none"
 
 
 @dataclass(frozen=True)
@@ -268,7 +273,13 @@ def build_config(raw: Any, where: str) -> Config:
                 _check_initializer(dotted, converted, where)
             kwargs[key] = converted
         built[section_name] = cls(**kwargs)
-    return Config(**built)
+    config = Config(**built)
+    if config.train.blend != "none" and not config.train.baseline:
+        raise SentimentError(
+            f"{where}: train.blend: {config.train.blend} mixes in the bag-of-words baseline, "
+            f"so train.baseline must be true (or set train.blend: none)"
+        )
+    return config
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:

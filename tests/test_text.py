@@ -338,3 +338,33 @@ def test_the_trace_table_shows_typed_words_with_marks(runner, trained_model):
     assert result.exit_code == 0, result.output
     assert "NOT" in result.output and "bad¬" in result.output and "@anna" in result.output
     assert "_NEG" not in result.output and "<user>" not in result.output
+
+
+def _scope(text, rule):
+    config = TextConfig(negation_scope=rule)
+    return " ".join(tokenize(text, config))
+
+
+def test_grammar_scope_ends_where_a_negator_intensifies():
+    # A degree expression after "couldn't"/"never"/"no" reads "as X as can be".
+    assert _scope("couldn't be happier with it", "grammar") == "couldn't be_NEG happier with it"
+    assert _scope("could not have been more rude", "grammar").endswith("more rude")
+    assert _scope("never been so happy", "grammar") == "never been_NEG so happy"
+    assert _scope("no better way to start", "grammar") == "no better way to start"
+    # ... while a plain "not" still flips a comparative, and "no more" is an end.
+    assert _scope("not better than before", "grammar") == "not better_NEG than_NEG before_NEG"
+    assert _scope("no more pain", "grammar") == "no more_NEG pain_NEG"
+    assert _scope("not so good", "grammar") == "not so_NEG good_NEG"
+    # The clause rule marks to the clause's end, as every model before the rule did.
+    assert _scope("couldn't be happier", "clause") == "couldn't be_NEG happier_NEG"
+
+
+def test_grammar_scope_wh_clauses_and_implicative_verbs():
+    assert _scope("can't believe how good it was", "grammar") == (
+        "can't believe_NEG how good it was"
+    )
+    assert _scope("it never fails to amaze", "grammar") == "it never fails to amaze"
+    assert _scope("the app fails to load", "grammar") == "the app fails to_NEG load_NEG"
+    assert _scope("the app fails to load", "clause") == "the app fails to load"
+    # a curly apostrophe is still a negator that can intensify
+    assert _scope("I can’t be happier", "grammar").endswith("be_NEG happier")

@@ -22,7 +22,8 @@ from sentiment_cli.errors import SentimentError
 from sentiment_cli.io.readers import read_labelled
 from sentiment_cli.metrics import classification_metrics
 from sentiment_cli.models.keras_runtime import open_model
-from sentiment_cli.runtime.predict import predict_ids
+from sentiment_cli.runtime import bow
+from sentiment_cli.runtime.predict import baseline_part, predict_ids
 from sentiment_cli.text.negation import mark_negation
 from sentiment_cli.text.tokenizer import words
 
@@ -40,7 +41,6 @@ def order_experiment(
     label_column: str = "label",
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    from sentiment_cli.models.baseline import JSON_FILE, Baseline
 
     bundle = open_model(model_dir)
     data = read_labelled(data_path, text_column, label_column)
@@ -49,13 +49,18 @@ def order_experiment(
         raise SentimentError(
             f"{data_path}: label(s) {', '.join(map(repr, unknown))} are not known to the model"
         )
-    baseline = Baseline.load(Path(model_dir)) if (Path(model_dir) / JSON_FILE).exists() else None
+    found = (Path(model_dir) / bow.JSON_FILE).exists()
+    baseline = (bundle.bow or bow.BagOfWords.load(Path(model_dir))) if found else None
     config = bundle.config.text
     as_written = [words(text, config) for text in data.texts]
 
     def predictions(token_lists: list[list[str]]) -> dict[str, list[str]]:
-        marked = [mark_negation(t) if config.mark_negation else t for t in token_lists]
-        probs = predict_ids(bundle, bundle.vocab.encode_tokens(marked, config).ids)
+        marked = [
+            mark_negation(t, config.negation_scope) if config.mark_negation else t
+            for t in token_lists
+        ]
+        ids = bundle.vocab.encode_tokens(marked, config).ids
+        probs = predict_ids(bundle, ids, baseline_part(bundle, marked))
         out = {"model": [bundle.labels[i] for i in probs.argmax(axis=1)]}
         if baseline is not None:
             out["baseline"] = [baseline.labels[i] for i in baseline.predict_proba(marked).argmax(1)]

@@ -186,7 +186,7 @@ def load_tokenizer(config: TextConfig) -> None:
 def tokenize(text: str, config: TextConfig) -> list[str]:
     """Split one tweet into normalized tokens (negation scope marked, if configured)."""
     tokens = words(text, config)
-    return mark_negation(tokens) if config.mark_negation else tokens
+    return mark_negation(tokens, config.negation_scope) if config.mark_negation else tokens
 
 
 def text_limit(config: TextConfig) -> int:

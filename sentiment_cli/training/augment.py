@@ -23,7 +23,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from sentiment_cli.text.negation import CONTRASTS, ends_scope, is_negator
+from sentiment_cli.text.negation import CONTRASTS, NEGATED, Scope, ends_scope, is_negator
 from sentiment_cli.text.negation import mark_negation as mark
 
 NEGATORS = [
@@ -90,6 +90,7 @@ def negation_copies(
     count: int,
     rng: random.Random,
     mark_negation: bool = False,
+    scope_rule: Scope = "clause",
 ) -> tuple[list[list[str]], list[str]]:
     """``count`` negated sentiment clauses, half of them from positive tweets and half
     from negative ones, with a negator before the first sentiment word (the scope
@@ -109,8 +110,14 @@ def negation_copies(
         for i, start, end, first in picks:
             # One negator before the first sentiment word: its scope runs to the clause
             # end (a second one would cancel it).
-            words = [*tokens[i][start:first], *rng.choice(NEGATORS), *tokens[i][first:end]]
-            new_tokens.append(mark(words) if mark_negation else words)
+            negator = rng.choice(NEGATORS)
+            words = [*tokens[i][start:first], *negator, *tokens[i][first:end]]
+            marked = mark(words, scope_rule)
+            if not marked[first - start + len(negator)].endswith(NEGATED):
+                # The grammar keeps "never better" unflipped: negate it plainly instead.
+                words = [*tokens[i][start:first], "not", *tokens[i][first:end]]
+                marked = mark(words, scope_rule)
+            new_tokens.append(marked if mark_negation else words)
             new_labels.append(flip[side])
     return new_tokens, new_labels
 
@@ -147,6 +154,7 @@ def augment(
     contrast: float,
     seed: int,
     mark_negation: bool = False,
+    scope_rule: Scope = "clause",
 ) -> tuple[list[list[str]], list[str]]:
     """The extra (tokens, labels) to add to a training split; empty when both fractions
     are 0 or the labels are not named positive/negative."""
@@ -157,6 +165,8 @@ def augment(
     rng = random.Random(seed)
     found = sentiment_clauses(tokens, labels, vader_valences())
     n = len(tokens)
-    neg_tokens, neg_labels = negation_copies(tokens, found, int(negation * n), rng, mark_negation)
+    neg_tokens, neg_labels = negation_copies(
+        tokens, found, int(negation * n), rng, mark_negation, scope_rule
+    )
     con_tokens, con_labels = contrast_pairs(tokens, found, int(contrast * n), rng)
     return neg_tokens + con_tokens, neg_labels + con_labels

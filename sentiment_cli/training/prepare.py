@@ -213,6 +213,7 @@ def augmented(
         contrast=t.augment_contrast,
         seed=t.seed,
         mark_negation=config.text.mark_negation,
+        scope_rule=config.text.negation_scope,
     )
     if not tokens:
         return train_part, train_tokens
