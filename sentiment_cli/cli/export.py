@@ -44,3 +44,10 @@ def export_command(model_dir, fmt, output, force):
         f"{', '.join(result['output_probabilities']['labels'])}; largest difference from "
         f"Keras on {result['checked_rows']} rows: {result['max_difference_from_keras']:.1e}"
     )
+    if result["baseline_weight_not_exported"]:
+        click.echo(
+            f"Note: {model_dir} blends its bag-of-words baseline into predict's answers "
+            f"(weight {result['baseline_weight_not_exported']:.1f}, train.blend); the export "
+            f"holds the network alone, so its probabilities differ from predict's",
+            err=True,
+        )

@@ -289,12 +289,19 @@ def print_card(card: dict[str, Any], file: IO[str] | None = None) -> None:
         for key, change in card["config_changes"].items():
             changes.add_row(key, str(change["value"]), str(change["default"]))
         out.print(changes)
-    scores = table(["validation", "RNN", "bag-of-words"], "Validation")
+    blend = card.get("blend")
+    columns = ["validation", "RNN", "bag-of-words"]
+    if blend:
+        columns.append(f"blend ({blend['baseline_weight']:.1f} bag-of-words)")
+    scores = table(columns, "Validation")
     for key in ("n", "accuracy", "macro_recall", "macro_f1"):
-        model = (card["validation"] or {}).get(key)
-        base = (card["baseline_validation"] or {}).get(key)
-        scores.add_row(key, *(v if isinstance(v, str) else _cell(v) for v in (model, base)))
+        values = [(card["validation"] or {}).get(key), (card["baseline_validation"] or {}).get(key)]
+        if blend:
+            values.append(blend.get(key))
+        scores.add_row(key, *(v if isinstance(v, str) else _cell(v) for v in values))
     out.print(scores)
+    if blend:
+        out.print("predict answers with the blend (train.blend)")
     files = table(["file", "bytes"], f"Files (format version {card['format_version']})")
     for name, size in card["files"].items():
         files.add_row(name, f"{size:,}")

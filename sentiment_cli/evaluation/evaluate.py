@@ -13,8 +13,9 @@ from sentiment_cli.io.readers import LabelledData, read_labelled
 from sentiment_cli.metrics import classification_metrics
 from sentiment_cli.models.keras_runtime import open_model
 from sentiment_cli.resources import probes_file
+from sentiment_cli.runtime import bow
 from sentiment_cli.runtime.model_folder import ModelDir, check_model_dir
-from sentiment_cli.runtime.predict import predict_ids, predict_proba
+from sentiment_cli.runtime.predict import baseline_part, predict_ids, predict_proba
 from sentiment_cli.text.tokenizer import tokenize_all
 
 PROBES = probes_file()  # data/probes/probes.csv, shipped with the package
@@ -52,7 +53,7 @@ def score(
         )
     tokens = tokenize_all(data.texts, bundle.config.text)
     encoded = bundle.vocab.encode_tokens(tokens, bundle.config.text)
-    probs = predict_ids(bundle, encoded.ids)
+    probs = predict_ids(bundle, encoded.ids, baseline_part(bundle, tokens))
     predicted = [bundle.labels[i] for i in probs.argmax(axis=1)]
     metrics = classification_metrics(data.labels, predicted, bundle.labels)
     metrics["truncated"] = encoded.truncated
@@ -60,12 +61,10 @@ def score(
     metrics["model_dir"] = str(model_dir)
     metrics["data"] = str(data_path)
 
-    from sentiment_cli.models.baseline import JSON_FILE, Baseline
-
     metrics["baseline"] = None
     base_pred = None
-    if (Path(model_dir) / JSON_FILE).exists():
-        baseline = Baseline.load(Path(model_dir))
+    if (Path(model_dir) / bow.JSON_FILE).exists():
+        baseline = bundle.bow or bow.BagOfWords.load(Path(model_dir))
         base_pred = [baseline.labels[i] for i in baseline.predict_proba(tokens).argmax(axis=1)]
         metrics["baseline"] = classification_metrics(data.labels, base_pred, bundle.labels)
     if data.categories is not None:

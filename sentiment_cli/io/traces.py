@@ -66,6 +66,12 @@ def print_trace(labels: list[str], result: dict, gates: bool, file: IO[str] | No
         table.add_row(*row)
     out.print(table)
     notes = [f"final: {result['final']['label']}"]
+    if "network_final" in result:
+        notes.append(
+            f"blended with the bag-of-words baseline (weight "
+            f"{result['final']['baseline_weight']:.1f}); the network alone: "
+            f"{result['network_final']['label']}"
+        )
     if any(step.get("negated") for step in result["steps"]):
         notes.append("¬ in a negation's scope")
     if any(step["oov"] for step in result["steps"]):

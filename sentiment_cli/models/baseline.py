@@ -17,9 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from sentiment_cli.errors import SentimentError
+from sentiment_cli.runtime.bow import JSON_FILE, NPZ_FILE  # read there without scikit-learn
 
-JSON_FILE = "baseline.json"
-NPZ_FILE = "baseline.npz"
 NGRAM_RANGE = (1, 2)
 
 

@@ -85,6 +85,7 @@ def card(folder: str | Path) -> dict[str, Any]:
         "config_changes": config_changes(config),
         "validation": _headline(summary.get("validation")),
         "baseline_validation": _headline(summary.get("baseline_validation")),
+        "blend": _blend(summary.get("blend")),
         "format_version": integrity_report["format_version"],
         "files": integrity_report["files"],
         "integrity": {"ok": integrity_report["ok"], "problems": integrity_report["problems"]},
@@ -96,3 +97,11 @@ def _headline(metrics: Any) -> dict | None:
         return None
     keys = ("n", "accuracy", "macro_recall", "macro_f1")
     return {k: metrics.get(k) for k in keys}
+
+
+def _blend(blend: Any) -> dict | None:
+    """The baseline's weight in predict's answers and the validation metrics of the
+    blend (None where the model does not blend)."""
+    if not isinstance(blend, dict) or not blend.get("baseline_weight"):
+        return None
+    return {"baseline_weight": blend["baseline_weight"], **_headline(blend.get("validation"))}

@@ -193,6 +193,8 @@ class ModelDir:
     manifest: dict | None = None
     keras: Any = None
     keras_predict: Callable | None = None
+    bow: Any = None  # runtime.bow.BagOfWords, where the model blends its baseline in
+    blend_weight: float = 0.0  # the baseline's share of every probability (summary.json)
 
 
 def check_model_dir(folder: Path, verify: list[str] | tuple = ()) -> dict:
@@ -285,14 +287,47 @@ def read_model_dir(folder: str | Path, network=None) -> ModelDir:
             f"embedding expects {network.vocab_size}; the vocabulary does not belong to this "
             f"model"
         )
+    summary = read_json(folder, SUMMARY_FILE)
+    weight = blend_weight(folder, summary)
     return ModelDir(
         path=folder,
         vocab=vocab,
         config=config,
         labels=labels,
-        summary=read_json(folder, SUMMARY_FILE),
+        summary=summary,
         history=read_json(folder, HISTORY_FILE),
         network=network,
         format_version=version,
         manifest=manifest,
+        bow=read_baseline(folder, manifest, labels) if weight else None,
+        blend_weight=weight,
     )
+
+
+def blend_weight(folder: Path, summary: Any) -> float:
+    """The baseline's share in the model's probabilities: summary.json's
+    ``blend.baseline_weight`` (0 where the model was trained without ``train.blend``)."""
+    blend = summary.get("blend") if isinstance(summary, dict) else None
+    if blend is None:
+        return 0.0
+    weight = blend.get("baseline_weight") if isinstance(blend, dict) else None
+    if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 <= weight < 1:
+        raise SentimentError(
+            f"model folder {folder}: {SUMMARY_FILE}: blend.baseline_weight must be a number "
+            f"from 0 to below 1, got {weight!r}"
+        )
+    return float(weight)
+
+
+def read_baseline(folder: Path, manifest: dict, labels: list[str]):
+    """The blended baseline, its files checked against the manifest first."""
+    from sentiment_cli.runtime import bow
+
+    integrity.verify(folder, manifest.get("files", {}), bow.FILES)
+    baseline = bow.BagOfWords.load(folder)
+    if sorted(baseline.labels) != sorted(labels):
+        raise SentimentError(
+            f"model folder {folder}: the baseline predicts {baseline.labels} but "
+            f"{LABELS_FILE} lists {labels}; the baseline does not belong to this model"
+        )
+    return baseline

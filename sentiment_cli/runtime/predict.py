@@ -13,22 +13,41 @@ from dataclasses import dataclass
 import numpy as np
 
 from sentiment_cli.runtime.model_folder import ModelDir, read_model_dir
+from sentiment_cli.text.tokenizer import tokenize_all
 
 
 def predict_proba(bundle: ModelDir, texts: list[str]) -> np.ndarray:
     """(len(texts), n_labels) probabilities; rows follow ``bundle.labels``."""
     if not texts:
         return np.zeros((0, len(bundle.labels)), dtype="float32")
-    return predict_ids(bundle, bundle.vocab.encode(texts, bundle.config.text).ids)
+    tokens = tokenize_all(texts, bundle.config.text)
+    ids = bundle.vocab.encode_tokens(tokens, bundle.config.text).ids
+    return predict_ids(bundle, ids, baseline_part(bundle, tokens))
 
 
-def predict_ids(bundle: ModelDir, ids: np.ndarray) -> np.ndarray:
-    """Probabilities from the NumPy runtime, or from Keras with ``--runtime keras``."""
+def predict_ids(bundle: ModelDir, ids: np.ndarray, baseline=None) -> np.ndarray:
+    """Probabilities from the NumPy runtime, or from Keras with ``--runtime keras``;
+    with a blended model, mixed with ``baseline`` (``baseline_part`` of the same texts)."""
     if bundle.runtime == "numpy":
-        return bundle.network.predict_ids(ids)
-    if len(ids) == 0:
-        return np.zeros((0, len(bundle.labels)))
-    return bundle.keras_predict(ids)  # set by models.keras_runtime.open_model
+        probs = bundle.network.predict_ids(ids)
+    elif len(ids) == 0:
+        probs = np.zeros((0, len(bundle.labels)))
+    else:
+        probs = bundle.keras_predict(ids)  # set by models.keras_runtime.open_model
+    if bundle.bow is None:
+        return probs
+    if baseline is None:
+        raise ValueError("a blended model needs the baseline's probabilities of the texts")
+    weight = bundle.blend_weight
+    return ((1.0 - weight) * probs + weight * baseline).astype(probs.dtype)
+
+
+def baseline_part(bundle: ModelDir, tokens: list[list[str]]) -> np.ndarray | None:
+    """The bag-of-words probabilities a blended model mixes in (None when it blends
+    nothing), columns in the model's label order."""
+    if bundle.bow is None:
+        return None
+    return bundle.bow.aligned(tokens, bundle.labels)
 
 
 @dataclass
@@ -131,29 +150,31 @@ def _predict_chunks(bundle: ModelDir, chunks: Iterator[list[str]], workers: int)
     # them (measured: a third more CPU time for the same file, and a slower run).
     with threadpool_limits(limits=1, user_api="blas"):
         pairs = encode_in_workers(bundle, first, itertools.chain([second], chunks), workers)
-        for texts, ids in pairs:
-            yield Scored(texts, predict_ids(bundle, ids), bundle.labels)
+        for texts, (ids, baseline) in pairs:
+            yield Scored(texts, predict_ids(bundle, ids, baseline), bundle.labels)
 
 
-_WORKER_STATE: tuple | None = None  # (vocabulary, text config), inherited by forked workers
+_WORKER_STATE: ModelDir | None = None  # the model folder, inherited by forked workers
 
 
-def _encode(texts: list[str]) -> np.ndarray:
-    vocab, config = _WORKER_STATE
-    return vocab.encode(texts, config).ids
+def _encode(texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+    """The ids of ``texts``, and the baseline's probabilities where the model blends."""
+    bundle = _WORKER_STATE
+    tokens = tokenize_all(texts, bundle.config.text)
+    return bundle.vocab.encode_tokens(tokens, bundle.config.text).ids, baseline_part(bundle, tokens)
 
 
 def encode_in_workers(bundle: ModelDir, first: list[str], rest: Iterator[list[str]], workers):
-    """(texts, ids) per chunk, in order: ``first`` tokenized here while a pool of forked
-    processes starts on the ``rest``; at most two chunks per worker are in flight, so
-    memory stays bounded."""
+    """(texts, (ids, baseline probabilities or None)) per chunk, in order: ``first``
+    tokenized here while a pool of forked processes starts on the ``rest``; at most two
+    chunks per worker are in flight, so memory stays bounded."""
     import multiprocessing
     from collections import deque
 
     from sentiment_cli.text.tokenizer import load_tokenizer
 
     global _WORKER_STATE
-    _WORKER_STATE = (bundle.vocab, bundle.config.text)
+    _WORKER_STATE = bundle
     load_tokenizer(bundle.config.text)  # once, here: the forked workers inherit it
     gc.freeze()  # and what was made since: the workers never copy its pages for the collector
     with multiprocessing.get_context("fork").Pool(workers) as pool:

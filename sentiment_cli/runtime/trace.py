@@ -174,10 +174,34 @@ def trace(bundle: ModelDir, text: str, gates: bool = False) -> dict[str, Any]:
     else:  # nothing but padding: the classifier sees the empty read-out
         empty = np.mean([empty_probs for _, _, empty_probs in runs], axis=0)
         final = dict(zip(bundle.labels, map(float, empty), strict=True))
-    return {
+    result = {
         "text": text,
         "tokens": kept,
         "cut": cut,
         "steps": steps,
         "final": {"label": max(final, key=final.get), "probabilities": final},
     }
+    return with_blend(bundle, result, tokens)
+
+
+def with_blend(bundle: ModelDir, result: dict[str, Any], tokens: list[str]) -> dict[str, Any]:
+    """Where the model blends its baseline in, ``final`` becomes what predict answers
+    and the network's own read-out moves to ``network_final``."""
+    if bundle.bow is None:
+        return result
+    final = result["final"]["probabilities"]
+    mixed = blended(bundle, np.array([final[label] for label in bundle.labels]), tokens)
+    return {
+        **result,
+        "network_final": result["final"],
+        "final": {
+            "label": bundle.labels[int(mixed.argmax())],
+            "probabilities": dict(zip(bundle.labels, map(float, mixed), strict=True)),
+            "baseline_weight": bundle.blend_weight,
+        },
+    }
+
+
+def blended(bundle: ModelDir, network_probs: np.ndarray, tokens: list[str]) -> np.ndarray:
+    words = bundle.bow.aligned([tokens], bundle.labels)[0]
+    return (1.0 - bundle.blend_weight) * network_probs + bundle.blend_weight * words

@@ -86,6 +86,14 @@ def tune_biases(model, config: Config, prepared: Prepared, before: dict[str, Any
     return after, tuning
 
 
+def baseline_entries(baseline) -> dict[str, Any]:
+    """summary.json's entries for the baseline (None where none was fit)."""
+    return {
+        "baseline_fit_seconds": round(baseline.fit_seconds, 3) if baseline else None,
+        "baseline_validation": baseline.validation if baseline else None,
+    }
+
+
 def fit_baseline(config: Config, prepared: Prepared, log: Log):
     """The TF-IDF + logistic regression baseline on the same tokens, with its
     validation metrics in ``.validation``; None when config.train.baseline is off."""

@@ -21,8 +21,10 @@ from sentiment_cli.errors import SentimentError
 from sentiment_cli.runtime import model_folder
 from sentiment_cli.text.vocabulary import Vocabulary
 from sentiment_cli.training import checkpoint as ckpt
+from sentiment_cli.training.blend import choose_blend
 from sentiment_cli.training.checkpoint import RunOptions
 from sentiment_cli.training.finish import (
+    baseline_entries,
     data_summary,
     fit_baseline,
     fit_summary,
@@ -104,8 +106,8 @@ def train(
         "bias_tuning": bias_tuning,
         "members": members,
         "pretrained_embeddings": found,
-        "baseline_fit_seconds": round(baseline.fit_seconds, 3) if baseline else None,
-        "baseline_validation": baseline.validation if baseline else None,
+        **baseline_entries(baseline),
+        "blend": choose_blend(model, config, prepared, baseline, log),
     }
     write_model_dir(
         output_dir, model, config, prepared, history, baseline, summary, started, extra_files

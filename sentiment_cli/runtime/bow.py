@@ -1,0 +1,114 @@
+"""The bag-of-words baseline without scikit-learn: TF-IDF over word 1-2 grams and a
+logistic regression, computed in NumPy from ``baseline.json`` and ``baseline.npz``.
+
+``models/baseline.py`` fits the baseline with scikit-learn and writes the two files;
+this module reads them and computes the same probabilities (to ~1e-6), so a model that
+blends its baseline into its answers (``train.blend``) predicts without scikit-learn:
+for every 1- and 2-gram of the tokens in the vocabulary, ``1 + log(count)`` times its
+idf, the row scaled to unit length, then ``softmax(x @ coef.T + intercept)`` (the
+logistic function for two labels).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sentiment_cli.errors import SentimentError
+
+JSON_FILE = "baseline.json"
+NPZ_FILE = "baseline.npz"
+FILES = [JSON_FILE, NPZ_FILE]
+
+
+@dataclass(frozen=True)
+class BagOfWords:
+    vocabulary: dict[str, int]  # "word" or "word word" -> column
+    weights: np.ndarray  # (columns, classes): idf folded in, coef transposed
+    intercept: np.ndarray  # (classes,)
+    labels: list[str]
+    ngram_range: tuple[int, int]
+    idf: np.ndarray
+
+    @classmethod
+    def load(cls, folder: Path) -> BagOfWords:
+        folder = Path(folder)
+        try:
+            meta = json.loads((folder / JSON_FILE).read_text(encoding="utf-8"))
+            with np.load(folder / NPZ_FILE, allow_pickle=False) as arrays:
+                idf, coef, intercept = arrays["idf"], arrays["coef"], arrays["intercept"]
+            vocabulary = {str(k): int(v) for k, v in meta["vocabulary"].items()}
+            labels = [str(label) for label in meta["labels"]]
+            low, high = (int(n) for n in meta.get("ngram_range", (1, 2)))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+            raise SentimentError(f"{folder}: baseline files cannot be read: {exc}") from None
+        columns = len(vocabulary)
+        binary = len(labels) == 2 and coef.shape[0] == 1
+        if (
+            idf.shape != (columns,)
+            or coef.ndim != 2
+            or coef.shape[1] != columns
+            or coef.shape[0] != (1 if binary else len(labels))
+            or intercept.shape != (coef.shape[0],)
+            or not all(0 <= column < columns for column in vocabulary.values())
+        ):
+            raise SentimentError(f"{folder}: baseline vocabulary and weights do not match")
+        return cls(
+            vocabulary,
+            np.ascontiguousarray(coef.T, dtype=np.float64),
+            intercept.astype(np.float64),
+            labels,
+            (low, high),
+            idf.astype(np.float64),
+        )
+
+    def _grams(self, tokens: Sequence[str]) -> Counter:
+        low, high = self.ngram_range
+        if (low, high) == (1, 2):  # the usual case, built without slicing
+            grams = Counter(tokens)
+            grams.update(map(" ".join, zip(tokens, tokens[1:], strict=False)))
+            return grams
+        grams = Counter()
+        for n in range(low, high + 1):
+            grams.update(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+        return grams
+
+    def predict_proba(self, tokenized: Sequence[Sequence[str]]) -> np.ndarray:
+        """(len(tokenized), len(labels)) probabilities; columns follow ``labels``."""
+        rows: list[int] = []
+        columns: list[int] = []
+        counts: list[int] = []
+        get = self.vocabulary.get
+        for i, tokens in enumerate(tokenized):
+            for gram, count in self._grams(tokens).items():
+                column = get(gram)
+                if column is not None:
+                    rows.append(i)
+                    columns.append(column)
+                    counts.append(count)
+        n = len(tokenized)
+        row = np.asarray(rows, dtype=np.int64)
+        column = np.asarray(columns, dtype=np.int64)
+        values = (1.0 + np.log(np.asarray(counts, dtype=np.float64))) * self.idf[column]
+        norms = np.sqrt(np.bincount(row, weights=values * values, minlength=n))
+        values /= np.where(norms > 0, norms, 1.0)[row]
+        logits = np.tile(self.intercept, (n, 1))
+        contributions = values[:, None] * self.weights[column]
+        for c in range(logits.shape[1]):
+            logits[:, c] += np.bincount(row, weights=contributions[:, c], minlength=n)
+        if logits.shape[1] == 1:  # two labels: sklearn keeps one row of coefficients
+            positive = 1.0 / (1.0 + np.exp(-logits[:, 0]))
+            return np.stack([1.0 - positive, positive], axis=1)
+        logits -= logits.max(axis=1, keepdims=True)
+        e = np.exp(logits)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def aligned(self, tokenized: Sequence[Sequence[str]], labels: Sequence[str]) -> np.ndarray:
+        """Probabilities with columns in the order of ``labels`` (the model's)."""
+        order = [self.labels.index(label) for label in labels]
+        return self.predict_proba(tokenized)[:, order]

@@ -1,0 +1,137 @@
+"""train.blend: the bag-of-words baseline mixed into the model's answers, computed
+without scikit-learn at prediction time."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from sentiment_cli.cli import cli
+from tests.conftest import TWEETS, train_args, write_csv
+
+
+def _rehash(folder):
+    from sentiment_cli.runtime.integrity import describe
+
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["files"] = describe(folder, [n for n in manifest["files"] if (folder / n).exists()])
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+
+def _set_weight(folder, weight):
+    summary = json.loads((folder / "summary.json").read_text())
+    summary["blend"]["baseline_weight"] = weight
+    (folder / "summary.json").write_text(json.dumps(summary))
+    _rehash(folder)
+
+
+@pytest.fixture(scope="module")
+def blended(tmp_path_factory):
+    from click.testing import CliRunner
+
+    base = tmp_path_factory.mktemp("blend")
+    data = write_csv(base / "tweets.csv", TWEETS * 3)
+    out = base / "model"
+    args = train_args(data, out, "--set", "train.blend=auto")
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture
+def half(blended, tmp_path):
+    """A copy of the blended folder whose baseline weighs 0.5, whatever validation chose."""
+    copy = tmp_path / "model"
+    shutil.copytree(blended, copy)
+    _set_weight(copy, 0.5)
+    return copy
+
+
+@pytest.mark.parametrize("labels", [("negative", "neutral", "positive"), ("negative", "positive")])
+def test_the_numpy_baseline_computes_what_scikit_learn_does(tmp_path, labels):
+    from sentiment_cli.config import TextConfig
+    from sentiment_cli.models.baseline import Baseline
+    from sentiment_cli.runtime.bow import BagOfWords
+    from sentiment_cli.text.tokenizer import tokenize_all
+
+    rows = [(t, label) for t, label in TWEETS * 2 if label in labels]
+    tokens = tokenize_all([t for t, _ in rows], TextConfig())
+    fitted = Baseline.fit(tokens, [label for _, label in rows], "balanced", seed=0)
+    fitted.save(tmp_path)
+    unseen = tokenize_all(["never heard of it", "", "love love love the great day"], TextConfig())
+    queries = tokens + unseen
+    ours = BagOfWords.load(tmp_path).predict_proba(queries)
+    assert ours.shape == (len(queries), len(labels))
+    np.testing.assert_allclose(ours, fitted.predict_proba(queries), atol=1e-9)
+
+
+def test_blend_auto_records_the_weight_validation_chose(blended):
+    from sentiment_cli.training.blend import WEIGHTS
+
+    blend = json.loads((blended / "summary.json").read_text())["blend"]
+    scores = {float(w): f1 for w, f1 in blend["validation_macro_f1"].items()}
+    assert sorted(scores) == list(WEIGHTS)
+    best = max(scores.values())
+    assert blend["baseline_weight"] == min(w for w, f1 in scores.items() if f1 == best)
+    assert blend["validation"]["macro_f1"] == pytest.approx(best, abs=1e-6)
+
+
+def test_a_blended_folder_answers_with_the_mix_everywhere(runner, half):
+    from sentiment_cli.runtime.bow import BagOfWords
+    from sentiment_cli.runtime.model_folder import read_model_dir
+    from sentiment_cli.runtime.predict import predict_chunks
+    from sentiment_cli.text.tokenizer import tokenize_all
+
+    texts = ["not bad at all, really good", "worst day ever", "the bus leaves at 5"]
+    bundle = read_model_dir(half)
+    assert bundle.blend_weight == 0.5
+    tokens = tokenize_all(texts, bundle.config.text)
+    network = bundle.network.predict_ids(bundle.vocab.encode_tokens(tokens, bundle.config.text).ids)
+    words = BagOfWords.load(half).aligned(tokens, bundle.labels)
+    expected = 0.5 * network + 0.5 * words
+
+    result = runner.invoke(cli, ["predict", "--model-dir", str(half), "-f", "json", *texts])
+    assert result.exit_code == 0, result.output
+    got = [
+        [r["probabilities"][label] for label in bundle.labels] for r in json.loads(result.output)
+    ]
+    np.testing.assert_allclose(got, expected, atol=1e-6)
+    # forked workers compute the baseline's share as this process does
+    chunks = list(predict_chunks(bundle, [texts[:1], texts[1:2], texts[2:]], workers=2))
+    np.testing.assert_allclose(np.vstack([c.probabilities for c in chunks]), expected, atol=1e-6)
+
+    traced = runner.invoke(
+        cli, ["predict", "--model-dir", str(half), "--trace", "-f", "json", texts[0]]
+    )
+    assert traced.exit_code == 0, traced.output
+    final = json.loads(traced.output)["final"]
+    assert final["baseline_weight"] == 0.5
+    assert [final["probabilities"][label] for label in bundle.labels] == pytest.approx(
+        expected[0], abs=1e-6
+    )
+    info = runner.invoke(cli, ["info", str(half)])
+    assert "blend (0.5 bag-of-words)" in info.output
+
+
+def test_a_blended_folder_with_a_bad_weight_or_baseline_is_refused(runner, half):
+    (half / "baseline.npz").write_bytes(b"not a zip")
+    result = runner.invoke(cli, ["predict", "--model-dir", str(half), "good"])
+    assert result.exit_code != 0 and "baseline.npz" in result.output
+    assert "Traceback" not in result.output
+    _rehash(half)  # consistent with the manifest, but not a baseline
+    result = runner.invoke(cli, ["predict", "--model-dir", str(half), "good"])
+    assert result.exit_code != 0 and "baseline files cannot be read" in result.output
+    _set_weight(half, 1.5)
+    result = runner.invoke(cli, ["predict", "--model-dir", str(half), "good"])
+    assert result.exit_code != 0 and "blend.baseline_weight" in result.output
+
+
+def test_blend_without_the_baseline_is_refused_naming_both_keys(runner, tiny_csv, tmp_path):
+    args = train_args(
+        tiny_csv, tmp_path / "m", "--set", "train.blend=auto", "--set", "train.baseline=false"
+    )
+    result = runner.invoke(cli, args)
+    assert result.exit_code != 0
+    assert "train.blend" in result.output and "train.baseline" in result.output
+    assert not (tmp_path / "m").exists()
