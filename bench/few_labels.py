@@ -12,7 +12,7 @@ seed, and score the model and its baseline on one split:
 
     python bench/few_labels.py NAME [--split val|test] [--sizes 250,500,2000,5000,all]
                                [--seeds 42,43,44] [--encoder DIR] [--set KEY=VALUE ...]
-                               [--skew negative=0.63]
+                               [--skew negative=0.63] [--plot FILE.png]
 
 Each run holds its own validation out of its N rows (``train.validation_split``), as a
 user with N labels would; ``--split val`` (TSE's held-out 10%, the default) is for
@@ -130,6 +130,61 @@ def medians(rows: list[dict]) -> list[dict]:
     return table
 
 
+def curve(
+    name: str,
+    split: str = "val",
+    sizes: str = "250,500,2000,5000,all",
+    seeds: str = "42,43,44",
+    encoder: Path = ENCODER,
+    overrides: list[str] | None = None,
+    skew: str | None = None,
+) -> dict:
+    """Train and score every (size, seed); {"runs": [...], "medians": [...]}. Each run is
+    also appended to results.jsonl and printed as it ends."""
+    if not (encoder / "encoder.json").exists():
+        raise SystemExit(
+            f"few_labels: no encoder at {encoder}; build it with "
+            f"python bench/build_encoder.py --domains semeval --out {encoder}"
+        )
+    files = tse_files()
+    overrides = ["train.tune_biases=false", f"model.encoder={encoder}", *(overrides or [])]
+    WORK.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for size in sizes.split(","):
+        for seed in (int(s) for s in seeds.split(",")):
+            row = run(name, size, seed, files, split, overrides, skew)
+            rows.append(row)
+            with open(WORK / "results.jsonl", "a") as handle:
+                handle.write(json.dumps(row) + "\n")
+            print(json.dumps(row), flush=True)
+    table = medians(rows)
+    for line in table:
+        print(json.dumps({"median": line}), flush=True)
+    return {"name": name, "split": split, "skew": skew, "runs": rows, "medians": table}
+
+
+def plot(table: list[dict], path: Path, title: str) -> None:
+    """Macro-F1 and accuracy against the number of labelled tweets, model and baseline
+    (medians over seeds), one panel each."""
+    sys.path.insert(0, str(ROOT))
+    from sentiment_cli.plots import pyplot, save
+
+    plt = pyplot()
+    sizes = [line["size"] for line in table]
+    x = range(len(sizes))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, metric in zip(axes, ("macro_f1", "accuracy"), strict=True):
+        for side, label in (("model", "RNN (sentiment-cli)"), ("baseline", "bag-of-words")):
+            ax.plot(x, [line[side][metric] for line in table], marker="o", label=label)
+        ax.set_xticks(list(x), sizes)
+        ax.set_xlabel("labelled tweets of the new domain")
+        ax.set_ylabel(metric.replace("_", "-"))
+        ax.grid(alpha=0.3)
+    axes[0].legend()
+    fig.suptitle(title)
+    save(fig, path)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("name")
@@ -139,26 +194,13 @@ def main() -> None:
     parser.add_argument("--encoder", type=Path, default=ENCODER)
     parser.add_argument("--set", dest="overrides", action="append", default=[])
     parser.add_argument("--skew", default=None, metavar="LABEL=SHARE")
+    parser.add_argument("--plot", type=Path, default=None, help="PNG of the medians")
     args = parser.parse_args()
-
-    if not (args.encoder / "encoder.json").exists():
-        raise SystemExit(
-            f"few_labels: no encoder at {args.encoder}; build it with "
-            f"python bench/build_encoder.py --domains semeval --out {args.encoder}"
-        )
-    files = tse_files()
-    overrides = ["train.tune_biases=false", f"model.encoder={args.encoder}", *args.overrides]
-    WORK.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for size in args.sizes.split(","):
-        for seed in (int(s) for s in args.seeds.split(",")):
-            row = run(args.name, size, seed, files, args.split, overrides, args.skew)
-            rows.append(row)
-            with open(WORK / "results.jsonl", "a") as handle:
-                handle.write(json.dumps(row) + "\n")
-            print(json.dumps(row), flush=True)
-    for line in medians(rows):
-        print(json.dumps({"median": line}), flush=True)
+    result = curve(
+        args.name, args.split, args.sizes, args.seeds, args.encoder, args.overrides, args.skew
+    )
+    if args.plot:
+        plot(result["medians"], args.plot, f"Few labels of a new domain (TSE {args.split})")
 
 
 if __name__ == "__main__":

@@ -431,6 +431,9 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--skip-configs", action="store_true")
     parser.add_argument("--skip-scale", action="store_true", help="no 100k / 1M-row predict")
+    parser.add_argument(
+        "--skip-few-labels", action="store_true", help="no new-domain learning curve"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
     parser.add_argument("--work-dir", type=Path, default=ROOT / "bench" / "runs")
     parser.add_argument(
@@ -490,10 +493,32 @@ def main() -> None:
             row["baseline"] = scores(metrics["baseline"])
             results["configs"].append(row)
 
+    if not args.skip_few_labels and not args.limit:
+        results["few_labels"] = few_labels_curve(seeds)
+
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print_table(results)
     print(f"[bench] wrote {args.out}")
+
+
+FEW_LABELS_PLOT = ROOT / "docs" / "few_labels.png"
+
+
+def few_labels_curve(seeds: list[int]) -> dict:
+    """The new-domain curve (bench/few_labels.py) on TSE's test split, from an encoder
+    that never read TSE (built first when absent, about 3 minutes), with its plot."""
+    import few_labels
+
+    if not (few_labels.ENCODER / "encoder.json").exists():
+        print(f"[bench] building the encoder without TSE: {few_labels.ENCODER}", flush=True)
+        build = [sys.executable, str(ROOT / "bench" / "build_encoder.py"), "--domains", "semeval"]
+        subprocess.run([*build, "--out", str(few_labels.ENCODER)], check=True)
+    print("[bench] few labels of a new domain: TSE test, 250 to all", flush=True)
+    result = few_labels.curve("bench", "test", seeds=",".join(map(str, seeds)))
+    title = f"Few labels of a new domain (TSE test, median of {len(seeds)} seeds)"
+    few_labels.plot(result["medians"], FEW_LABELS_PLOT, title)
+    return {"plot": str(FEW_LABELS_PLOT.relative_to(ROOT)), **result}
 
 
 def remeasure(args) -> None:
@@ -543,6 +568,7 @@ def print_table(results: dict) -> None:
         print(f"probe accuracy (median over seeds): {'category':<18} {'RNN':>6} {'BoW':>6}")
         for category, row in med["probes"].items():
             print(f"{'':>36}{category:<18} {row['model']:>6.3f} {row['baseline']:>6.3f}")
+    print_few_labels(results.get("few_labels"))
     s = results["speed"]
     print(
         f"\nSpeed and memory (each its own process; VADER on the same input):\n"
@@ -597,3 +623,16 @@ def print_table(results: dict) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def print_few_labels(curve: dict | None) -> None:
+    if not curve:
+        return
+    print(f"\nFew labels of a new domain (TSE {curve['split']}, medians over seeds)")
+    print(f"{'tweets':>7} {'macro_f1':>9} {'BoW':>7} {'accuracy':>9} {'BoW':>7}")
+    for line in curve["medians"]:
+        m, b = line["model"], line["baseline"]
+        print(
+            f"{line['size']:>7} {m['macro_f1']:>9.4f} {b['macro_f1']:>7.4f} "
+            f"{m['accuracy']:>9.4f} {b['accuracy']:>7.4f}"
+        )
