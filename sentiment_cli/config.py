@@ -84,7 +84,8 @@ class TrainConfig:
     class_weight: Literal["none", "balanced"] = "balanced"  # weigh rare classes up
     early_stopping_patience: int = 2  # epochs without improvement of `monitor` before stopping
     reduce_lr_factor: float = 1.0  # <1: multiply the rate by this when `monitor` stops improving
-    monitor: Literal["val_loss", "val_macro_recall"] = "val_loss"  # what early stopping follows
+    # what early stopping (and the best epoch) follows
+    monitor: Literal["val_loss", "val_macro_recall", "val_macro_f1"] = "val_loss"
     checkpoint: bool = True  # save a resumable checkpoint after every epoch
     baseline: bool = True  # also fit the TF-IDF + logistic regression baseline
     pretrain_data: str | None = None  # CSV of (noisily) labelled tweets to pretrain on first

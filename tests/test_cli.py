@@ -356,3 +356,16 @@ def test_reduce_lr_factor_lowers_the_rate_after_an_epoch_without_improvement(
         assert rates[epoch + 1] == pytest.approx(expected, rel=1e-5), (epoch, rates, scores)
         best = max(best, scores[epoch])
     assert rates[-1] < rates[0]  # the run did plateau
+
+
+def test_early_stopping_can_follow_validation_macro_f1(runner, tiny_csv, tmp_path):
+    out = tmp_path / "m"
+    extra = ["--set", "train.epochs=3", "--set", "train.early_stopping_patience=3"]
+    result = runner.invoke(
+        cli, train_args(tiny_csv, out, *extra, "--set", "train.monitor=val_macro_f1")
+    )
+    assert result.exit_code == 0, result.output
+    scores = json.loads((out / "history.json").read_text())["val_macro_f1"]
+    assert len(scores) == 3 and all(0 <= s <= 1 for s in scores)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["best_epoch"] == scores.index(max(scores)) + 1

@@ -17,26 +17,23 @@ from sentiment_cli.training.checkpoint import write_state
 
 
 class MacroRecall(keras.callbacks.Callback):
-    """Adds ``val_macro_recall`` to the epoch logs (the SemEval-2017 headline metric),
-    so early stopping can follow what the benchmark rewards."""
+    """Adds ``val_macro_recall`` (the SemEval-2017 headline metric) and ``val_macro_f1``
+    to the epoch logs, so early stopping can follow what the benchmark rewards."""
 
     def __init__(self, x_val: np.ndarray, y_val: np.ndarray, n_classes: int):
         super().__init__()
         self.x_val, self.y_val, self.n_classes = x_val, y_val, n_classes
 
     def on_epoch_end(self, epoch, logs=None):
-        from sklearn.metrics import recall_score
+        from sklearn.metrics import f1_score, recall_score
 
-        probs = self.model.predict(self.x_val, batch_size=512, verbose=0)
-        recall = recall_score(
-            self.y_val,
-            probs.argmax(axis=1),
-            labels=list(range(self.n_classes)),
-            average="macro",
-            zero_division=0,
-        )
+        predicted = self.model.predict(self.x_val, batch_size=512, verbose=0).argmax(axis=1)
+        labels = list(range(self.n_classes))
         if logs is not None:
-            logs["val_macro_recall"] = float(recall)
+            for key, score in (("val_macro_recall", recall_score), ("val_macro_f1", f1_score)):
+                logs[key] = float(
+                    score(self.y_val, predicted, labels=labels, average="macro", zero_division=0)
+                )
 
 
 class ResumableEarlyStopping(keras.callbacks.EarlyStopping):

@@ -143,7 +143,7 @@ def fit_callbacks(config, prepared, progress, checkpoint, tensorboard, log) -> l
 
     # A NaN or infinite loss ends the run at once; train() then refuses to write it.
     callbacks = [backend.keras().callbacks.TerminateOnNaN()]
-    if t.monitor == "val_macro_recall":
+    if t.monitor in ("val_macro_recall", "val_macro_f1"):
         n_classes = len(prepared.splits.classes)
         callbacks.append(MacroRecall(prepared.x_val.ids, prepared.y_val, n_classes))
     if t.reduce_lr_factor < 1:
