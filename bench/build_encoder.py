@@ -125,6 +125,7 @@ def main() -> None:
     with np.load(model_dir / "weights.npz") as weights:
         arrays = {"embedding": weights["embedding"][keep]}
         arrays.update({f"rnn.{r}": weights[f"rnn.forward.{r}"] for r in encoder.RECURRENT})
+        arrays.update({f"classifier.{n}": weights[f"classifier.{n}"] for n in encoder.HEAD})
     summary = json.loads((model_dir / "summary.json").read_text(encoding="utf-8"))
 
     def name(path: Path) -> str:
@@ -142,6 +143,7 @@ def main() -> None:
         "human_labelled": [name(p) for p in human],
         "human_labelled_rows": rows,
         "never_read": "validation and test splits",
+        "labels": json.loads((model_dir / "labels.json").read_text(encoding="utf-8")),
         "text": config.to_dict()["text"],
         "model": config.to_dict()["model"],
         "best_epoch": summary["best_epoch"],

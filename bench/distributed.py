@@ -47,7 +47,7 @@ def train_steps(data_path: str, steps: int, global_batch: int, seed: int) -> lis
     labels = label_ids(data.labels, classes)
     keras.utils.set_random_seed(seed)  # every worker starts from the same weights
     with strategy.scope():
-        model, _ = start_model(config, vocab, len(classes), lambda message: None)
+        model, _ = start_model(config, vocab, list(classes), lambda message: None)
         optimizer = keras.optimizers.Adam(
             learning_rate=config.train.learning_rate, clipnorm=config.train.clipnorm
         )

@@ -151,3 +151,46 @@ def test_default_model_starts_from_the_shipped_encoder(runner, tmp_path):
     summary = json.loads((tmp_path / "m" / "summary.json").read_text())
     coverage = summary["pretrained_embeddings"]
     assert coverage["found"] > 20_000 and coverage["recurrent_layer"] is True
+
+
+def test_the_whole_network_transfers_when_the_labels_are_the_encoders(runner, tmp_path):
+    """model.encoder_classifier: the classifier starts from the encoder's columns of the
+    model's labels (a subset here); labels the encoder does not know start it fresh."""
+    from sentiment_cli.cli import cli
+    from sentiment_cli.runtime.model_folder import read_model_dir
+
+    rows = [(t, label) for t, label in TWEETS * 2 if label != "neutral"]
+    data = write_csv(tmp_path / "d.csv", rows)
+    assert runner.invoke(cli, train_args(data, tmp_path / "source")).exit_code == 0
+    tokens = json.loads((tmp_path / "source" / "vocab.json").read_text())["tokens"][2:]
+    with np.load(tmp_path / "source" / "weights.npz") as w:
+        arrays = {f"rnn.{r}": w[f"rnn.forward.{r}"] for r in encoder.RECURRENT}
+        arrays["embedding"] = w["embedding"][2:]
+    head = np.arange(12, dtype=np.float32).reshape(4, 3) / 10
+    arrays.update({"classifier.kernel": head, "classifier.bias": np.array([0.1, 0.2, 0.3])})
+    spec = {"model": {"cell": "lstm", "units": 4}, "labels": ["negative", "neutral", "positive"]}
+    encoder.write(tmp_path / "enc", tokens, arrays, spec)
+    encoder.load_encoder.cache_clear()
+
+    start = ["--set", f"model.encoder={tmp_path / 'enc'}", "--set", "train.learning_rate=1e-9"]
+    start += ["--set", "model.encoder_classifier=true", "--set", "train.class_weight=none"]
+    result = runner.invoke(
+        cli, [a for a in train_args(data, tmp_path / "m", *start) if a != "--quiet"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "The classifier starts from the encoder's too (negative, positive)" in result.output
+    weights = read_model_dir(tmp_path / "m").network.arrays
+    np.testing.assert_allclose(weights["classifier.kernel"], head[:, [0, 2]], atol=1e-4)
+    np.testing.assert_allclose(weights["classifier.bias"], [0.1, 0.3], atol=1e-4)
+
+    other = write_csv(
+        tmp_path / "o.csv", [(t, "joy" if label == "positive" else label) for t, label in rows]
+    )
+    result = runner.invoke(
+        cli, [a for a in train_args(other, tmp_path / "o", *start) if a != "--quiet"]
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        "The classifier starts fresh: the labels ['joy', 'negative'] are not all among"
+        in result.output
+    )

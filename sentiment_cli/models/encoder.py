@@ -8,11 +8,16 @@ An encoder is a folder (``ENCODERS`` holds the one shipped with the tool, built 
   model settings it was trained with;
 - ``weights.npz``: ``embedding`` (one row per token of ``encoder.json``'s list),
   ``rnn.kernel``, ``rnn.recurrent_kernel`` and ``rnn.bias`` (the recurrent layer, named
-  by role as in ``runtime.py``).
+  by role as in ``runtime.py``), and ``classifier.kernel`` and ``classifier.bias`` (the
+  classifier of ``encoder.json``'s ``labels``; encoders built before it have none).
 
 A new model's vocabulary is its own training tokens plus the encoder's; the encoder's
 words start from its vectors, the others start fresh. The recurrent layer starts from
-the encoder's when its cell, width and input size match the model's first layer.
+the encoder's when its cell, width and input size match the model's first layer; the
+classifier starts from the encoder's too (``model.encoder_classifier``) when, besides,
+the model reads out the last state of one layer and its labels are among the
+encoder's (negative / neutral / positive, or some of them): the whole network is then
+transferred, and the run fine-tunes a working sentiment classifier.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ SPEC_FILE = "encoder.json"
 WEIGHTS_FILE = "weights.npz"
 FORMAT = 1
 RECURRENT = ("kernel", "recurrent_kernel", "bias")
+HEAD = ("kernel", "bias")
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,7 @@ class Encoder:
     tokens: tuple[str, ...]
     embedding: np.ndarray  # (len(tokens), dim), float32
     recurrent: tuple[np.ndarray, ...]  # kernel, recurrent_kernel, bias
+    classifier: tuple[np.ndarray, np.ndarray] | None = None  # kernel, bias (spec's labels)
 
     @property
     def dim(self) -> int:
@@ -76,6 +83,9 @@ def load_encoder(name: str) -> Encoder:
         with np.load(folder / WEIGHTS_FILE) as arrays:
             embedding = arrays["embedding"].astype(np.float32)
             recurrent = tuple(arrays[f"rnn.{role}"].astype(np.float32) for role in RECURRENT)
+            classifier = None
+            if "classifier.kernel" in arrays.files:
+                classifier = tuple(arrays[f"classifier.{n}"].astype(np.float32) for n in HEAD)
     except (OSError, ValueError, KeyError) as exc:
         raise SentimentError(f"model.encoder {name!r} ({folder}) cannot be read: {exc}") from None
     if spec.get("format") != FORMAT:
@@ -89,7 +99,15 @@ def load_encoder(name: str) -> Encoder:
             f"model.encoder {name!r} ({folder}): {len(tokens)} tokens but "
             f"{len(embedding)} embedding rows"
         )
-    return Encoder(name, spec, tokens, embedding, recurrent)
+    labels = spec.get("labels")
+    if classifier is not None and (
+        not isinstance(labels, list) or classifier[0].shape[1:] != (len(labels),)
+    ):
+        raise SentimentError(
+            f"model.encoder {name!r} ({folder}): its classifier does not match the labels "
+            f"of {SPEC_FILE}"
+        )
+    return Encoder(name, spec, tokens, embedding, recurrent, classifier)
 
 
 def usable(model: ModelConfig, log) -> Encoder | None:
@@ -128,12 +146,36 @@ def recurrent_start(encoder: Encoder, cell: str, units: int, input_dim: int):
     return list(encoder.recurrent)
 
 
+def classifier_start(encoder: Encoder, config, classes: list[str]):
+    """[kernel, bias] of the encoder's classifier for ``classes`` (its columns in the
+    model's label order), or None with the reason where it does not fit."""
+    m = config.model
+    if not m.encoder_classifier:
+        return None, "model.encoder_classifier is false"
+    if encoder.classifier is None:
+        return None, "the encoder has no classifier (built before it was kept)"
+    if m.pooling != "last" or m.layers != 1 or m.bidirectional:
+        return None, "it reads out the last state of one unidirectional layer only"
+    labels = encoder.spec["labels"]
+    if not set(classes) <= set(labels):
+        return None, f"the labels {classes} are not all among its {labels}"
+    kernel, bias = encoder.classifier
+    if kernel.shape[0] != m.units:
+        return None, f"its input is {kernel.shape[0]} wide, model.units is {m.units}"
+    columns = [labels.index(label) for label in classes]
+    return [kernel[:, columns], bias[columns]], None
+
+
 def write(folder: Path, tokens: list[str], arrays: dict[str, np.ndarray], spec: dict) -> None:
     """Write an encoder folder: the embedding in float16 (it is a starting point, and
     half the size), the recurrent layer in float32."""
     folder.mkdir(parents=True, exist_ok=True)
     payload = {"embedding": arrays["embedding"].astype(np.float16)}
     payload.update({f"rnn.{role}": arrays[f"rnn.{role}"].astype(np.float32) for role in RECURRENT})
+    if "classifier.kernel" in arrays:
+        payload.update(
+            {f"classifier.{n}": arrays[f"classifier.{n}"].astype(np.float32) for n in HEAD}
+        )
     np.savez_compressed(folder / WEIGHTS_FILE, **payload)
     spec = {"format": FORMAT, **spec, "tokens": tokens}
     (folder / SPEC_FILE).write_text(json.dumps(spec, ensure_ascii=False, indent=1), "utf-8")

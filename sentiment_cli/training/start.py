@@ -17,12 +17,12 @@ def new_model(config: Config, prepared: Prepared, log: Log):
     """Build (``start_model``) and compile the model."""
     from sentiment_cli.models.build import compile_model
 
-    model, found = start_model(config, prepared.vocab, len(prepared.splits.classes), log)
+    model, found = start_model(config, prepared.vocab, prepared.splits.classes, log)
     compile_model(model, config.train)
     return model, found
 
 
-def start_model(config: Config, vocab: Vocabulary, n_classes: int, log: Log):
+def start_model(config: Config, vocab: Vocabulary, classes: list[str], log: Log):
     """(the model before training, pretrained-vector coverage): built, started from the
     pretrained vectors or encoder where configured, with lexicon coverage reported."""
     from sentiment_cli.models.build import build_model, rnn_layer_names
@@ -36,17 +36,33 @@ def start_model(config: Config, vocab: Vocabulary, n_classes: int, log: Log):
             f"Lexicon: {rated} of {len(vocab) - 2} vocabulary tokens rated by VADER "
             f"(its entries are in the vocabulary even when training never saw them)"
         )
-    embedding_matrix, found, recurrent = pretrained_start(config, vocab, lexicon, log)
+    embedding_matrix, found, recurrent, encoder = pretrained_start(config, vocab, lexicon, log)
     subwords = None
     if config.model.subwords:
         from sentiment_cli.text.vocabulary import subword_table
 
         subwords = subword_table(vocab.tokens, config.model.subwords)
-    model = build_model(config, len(vocab), n_classes, embedding_matrix, lexicon, subwords)
+    model = build_model(config, len(vocab), len(classes), embedding_matrix, lexicon, subwords)
     if recurrent is not None:
         layer = model.get_layer(rnn_layer_names(config)[0])
         (layer.forward_layer if config.model.bidirectional else layer).set_weights(recurrent)
+        found["classifier"] = start_classifier(model, encoder, config, classes, log)
     return model, found
+
+
+def start_classifier(model, encoder, config: Config, classes: list[str], log: Log) -> bool:
+    """The whole network transferred: the classifier starts from the encoder's where it
+    fits (``model.encoder_classifier``); whether it did."""
+    from sentiment_cli.models.encoder import classifier_start
+
+    head, why_not = classifier_start(encoder, config, classes)
+    if head is None:
+        if config.model.encoder_classifier:
+            log(f"The classifier starts fresh: {why_not}")
+        return False
+    model.get_layer("classifier").set_weights(head)
+    log(f"The classifier starts from the encoder's too ({', '.join(classes)})")
+    return True
 
 
 def pretrained_start(config: Config, vocab: Vocabulary, lexicon, log: Log):
@@ -64,12 +80,12 @@ def pretrained_start(config: Config, vocab: Vocabulary, lexicon, log: Log):
             + (f" (model.encoder {m.encoder!r} not used)" if m.encoder else "")
         )
         found = {"source": m.embeddings_file, "found": pretrained.found}
-        return pretrained.matrix, {**found, "vocabulary": pretrained.total}, None
+        return pretrained.matrix, {**found, "vocabulary": pretrained.total}, None, None
     from sentiment_cli.models.encoder import embedding_matrix, recurrent_start, usable
 
     encoder = usable(m, log)
     if encoder is None:
-        return None, None, None
+        return None, None, None, None
     matrix, known = embedding_matrix(encoder, vocab, config.train.seed)
     input_dim = m.embedding_dim + (lexicon.shape[1] if lexicon is not None else 0)
     recurrent = recurrent_start(encoder, m.cell, m.units, input_dim)
@@ -79,7 +95,7 @@ def pretrained_start(config: Config, vocab: Vocabulary, lexicon, log: Log):
         + ("from it" if recurrent is not None else "fresh (its cell, width or input differ)")
     )
     found = {"source": f"encoder {m.encoder}", "found": known, "vocabulary": len(vocab) - 2}
-    return matrix, {**found, "recurrent_layer": recurrent is not None}, recurrent
+    return matrix, {**found, "recurrent_layer": recurrent is not None}, recurrent, encoder
 
 
 def pretrain_model(model, config: Config, prepared: Prepared, verbose: int, log: Log) -> None:
