@@ -228,3 +228,19 @@ def test_a_shipped_config_is_found_by_name_from_anywhere(runner, tmp_path, monke
     assert bad.exit_code == 1
     assert "--config 'grv': no such file, and not a shipped config" in bad.output
     assert "did you mean 'gru'?" in bad.output
+
+
+def test_a_folder_from_before_negation_scope_keeps_the_clause_scope(folder):
+    """A model is read with the tokenizer it was trained with: a config.yaml without
+    text.negation_scope (written before it existed) means the clause rule."""
+    import yaml
+
+    from sentiment_cli.runtime.model_folder import read_config
+
+    config = yaml.safe_load((folder / "config.yaml").read_text())
+    del config["text"]["negation_scope"]
+    (folder / "config.yaml").write_text(yaml.safe_dump(config))
+    assert read_config(folder).text.negation_scope == "clause"
+    config["text"]["negation_scope"] = "grammar"
+    (folder / "config.yaml").write_text(yaml.safe_dump(config))
+    assert read_config(folder).text.negation_scope == "grammar"

@@ -242,6 +242,9 @@ def read_config(folder: Path) -> Config:
         raise SentimentError(
             f"model folder {folder}: {CONFIG_FILE} cannot be read: {type(exc).__name__}"
         ) from None
+    if isinstance(raw, dict) and isinstance(raw.get("text"), dict):
+        # Folders written before text.negation_scope existed marked to the clause's end.
+        raw = {**raw, "text": {"negation_scope": "clause", **raw["text"]}}
     return build_config(raw, f"model folder {folder}: {CONFIG_FILE}")
 
 
