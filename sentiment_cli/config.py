@@ -48,7 +48,7 @@ class TextConfig:
     mark_negation: bool = True  # not good at all -> not good_NEG at_NEG all_NEG
     # clause: to the clause's end; grammar: also ends at "couldn't be happier"-style
     # degree words and wh-clauses, and "fails to" negates (text/negation.py)
-    negation_scope: Literal["clause", "grammar"] = "clause"
+    negation_scope: Literal["clause", "grammar"] = "grammar"
 
 
 @dataclass(frozen=True)

@@ -368,3 +368,9 @@ def test_grammar_scope_wh_clauses_and_implicative_verbs():
     assert _scope("the app fails to load", "clause") == "the app fails to load"
     # a curly apostrophe is still a negator that can intensify
     assert _scope("I can’t be happier", "grammar").endswith("be_NEG happier")
+
+
+def test_grammar_scope_can_not_get_enough():
+    assert _scope("can't get enough of this song", "grammar") == "can't get_NEG enough of this song"
+    assert _scope("I could not thank you enough", "grammar").endswith("thank_NEG you_NEG enough")
+    assert _scope("never enough time", "grammar") == "never enough_NEG time_NEG"

@@ -5,9 +5,9 @@ Two scopes are offered (``text.negation_scope``):
 - ``clause``: every word from the negator to the clause's end is marked.
 - ``grammar``: the same, but the scope also ends where English grammar says a negator
   stops flipping: at a degree expression after a negator that can intensify ("couldn't
-  be happier", "never been so happy", "no better way"), at a wh-clause ("can't believe
-  how good"), and a negative-implicative verb counts as a negator ("never fails to
-  amaze" reads like a double negative).
+  be happier", "never been so happy", "no better way", "can't get enough"), at a
+  wh-clause ("can't believe how good"), and a negative-implicative verb counts as a
+  negator ("never fails to amaze" reads like a double negative).
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ COMPARATIVES = frozenset(
     "dirtier healthier richer safer kinder bigger worser lazier nastier".split()
 )
 DEGREE_AFTER_NEVER = frozenset("so such this that".split())  # "never been so happy"
+QUANTIFIERS = frozenset("never no nothing nobody none".split())  # "never enough" is a lack
 WH_WORDS = frozenset("how what why".split())  # "can't believe how good it was"
 
 
@@ -86,6 +87,8 @@ def _degree(tokens: Sequence[str], i: int, negator: str) -> bool:
     token = tokens[i]
     if token in COMPARATIVES:
         return not (token == "more" and tokens[i - 1] in ("no", "nothing"))
+    if token == "enough":  # "can't get enough", "couldn't thank you enough"
+        return negator not in QUANTIFIERS
     return negator == "never" and token in DEGREE_AFTER_NEVER
 
 
