@@ -68,7 +68,7 @@ class ModelConfig:
     embeddings_file: str | None = None  # GloVe/word2vec text file: "word v1 v2 ..."
     embeddings_trainable: bool = True  # fine-tune pretrained vectors (or keep them frozen)
     encoder: str | None = "tweets"  # pretrained tweet encoder to start from (null: random)
-    encoder_classifier: bool = False  # also start the classifier from the encoder's, if it fits
+    encoder_classifier: bool = True  # also start the classifier from the encoder's, if it fits
     lexicon: Literal["none", "vader"] = "vader"  # add each token's VADER valence as a feature
     subwords: int = 0  # >0: hash buckets of character n-grams added to each word's vector
 
