@@ -434,6 +434,9 @@ def main() -> None:
     parser.add_argument(
         "--skip-few-labels", action="store_true", help="no new-domain learning curve"
     )
+    parser.add_argument(
+        "--skip-speed", action="store_true", help="no speed, memory and serve measurements"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
     parser.add_argument("--work-dir", type=Path, default=ROOT / "bench" / "runs")
     parser.add_argument(
@@ -466,16 +469,17 @@ def main() -> None:
     first = domains[0]
     median_seed = results["domains"][first]["median"]["seed"]
     median_dir = work / f"{first}-default-seed{median_seed}"
-    print("[bench] speed and memory, next to VADER", flush=True)
-    results["speed"] = speed(median_dir, files[first]["test"])
-    results["speed"].update(serve_load(median_dir))
+    if not args.skip_speed:
+        print("[bench] speed and memory, next to VADER", flush=True)
+        results["speed"] = speed(median_dir, files[first]["test"])
+        results["speed"].update(serve_load(median_dir))
+        median_run = next(r for r in results["domains"][first]["runs"] if r["seed"] == median_seed)
+        results["speed"]["train_tweets_per_second"] = median_run["train_tweets_per_second"]
+        results["speed"]["train_peak_rss_mib"] = median_run["train_peak_rss_mib"]
     if not args.skip_scale and not args.limit:
         results["scale"] = scale_predict(median_dir, work)
         results["scale"]["ray"] = ray_vs_plain(median_dir, work)
         results["scale"]["train"] = scale_train(work, files[first]["val"])
-    median_run = next(r for r in results["domains"][first]["runs"] if r["seed"] == median_seed)
-    results["speed"]["train_tweets_per_second"] = median_run["train_tweets_per_second"]
-    results["speed"]["train_peak_rss_mib"] = median_run["train_peak_rss_mib"]
 
     results["configs"] = []
     if not args.skip_configs:
@@ -495,11 +499,31 @@ def main() -> None:
 
     if not args.skip_few_labels and not args.limit:
         results["few_labels"] = few_labels_curve(seeds)
+    carry_over(results, args.out)
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print_table(results)
     print(f"[bench] wrote {args.out}")
+
+
+def carry_over(results: dict, previous_path: Path) -> None:
+    """The sections this run skipped (--skip-speed, --skip-scale, --skip-configs,
+    --skip-few-labels), kept from the previous results file and listed under
+    ``carried_over`` so that no reader takes them for this run's."""
+    if not previous_path.exists():
+        return
+    previous = json.loads(previous_path.read_text())
+    kept = []
+    for key in ("speed", "scale", "configs", "few_labels"):
+        if not results.get(key) and previous.get(key):
+            results[key] = previous[key]
+            kept.append(key)
+    if kept:
+        results["carried_over"] = {
+            "sections": kept,
+            "from": "the previous bench/results.json (not measured in this run)",
+        }
 
 
 FEW_LABELS_PLOT = ROOT / "docs" / "few_labels.png"
