@@ -137,6 +137,10 @@ def test_shipped_encoder_is_small_clean_and_the_default():
     assert not any("val.csv" in s or "test.csv" in s for s in sources)
     # Its recurrent layer fits the default model: embedding + 2 lexicon features in.
     assert encoder.recurrent_start(enc, default.cell, default.units, 100 + 2) is not None
+    # ... and so does its classifier, for the labels of the shared sentiment sets.
+    assert enc.spec["labels"] == ["negative", "neutral", "positive"]
+    head, why_not = encoder.classifier_start(enc, Config(), ["negative", "positive"])
+    assert why_not is None and head[0].shape == (default.units, 2)
 
 
 def test_default_model_starts_from_the_shipped_encoder(runner, tmp_path):
@@ -148,9 +152,13 @@ def test_default_model_starts_from_the_shipped_encoder(runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert "Encoder 'tweets': " in result.output
     assert "the first recurrent layer starts from it" in result.output
+    assert "The classifier starts from the encoder's too (negative, neutral, positive)" in (
+        result.output
+    )
     summary = json.loads((tmp_path / "m" / "summary.json").read_text())
     coverage = summary["pretrained_embeddings"]
     assert coverage["found"] > 20_000 and coverage["recurrent_layer"] is True
+    assert coverage["classifier"] is True
 
 
 def test_the_whole_network_transfers_when_the_labels_are_the_encoders(runner, tmp_path):
