@@ -39,7 +39,7 @@ def sources(distant_only: bool, domains: list[str]) -> tuple[Path, list[Path]]:
     """(the distant-supervision CSV, the human-labelled training CSVs of ``domains``)."""
     from types import SimpleNamespace
 
-    from run import domain_files  # bench/run.py: the splits `make bench` uses
+    from domains import domain_files  # bench/domains.py, beside this script
 
     distant = SHARED / "sentiment140_distant" / "train.csv"
     if not distant.exists():

@@ -44,7 +44,7 @@ def tse_files() -> dict[str, Path]:
     """TSE's train (90%), val (10%, seed 0) and test CSVs, as `make bench` splits them."""
     from types import SimpleNamespace
 
-    from run import domain_files  # bench/run.py, beside this script
+    from domains import domain_files  # bench/domains.py, beside this script
 
     args = SimpleNamespace(
         data_dir=SHARED / "semeval2017", tse_dir=SHARED / "tweet_sentiment_extraction", limit=None

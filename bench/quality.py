@@ -29,10 +29,10 @@ PROBES = ROOT / "data" / "probes" / "probes.csv"
 
 def domains() -> dict[str, tuple[Path, Path]]:
     """name -> (train CSV, validation CSV): the splits `make bench` uses
-    (``run.domain_files``)."""
+    (``domains.domain_files``)."""
     from types import SimpleNamespace
 
-    from run import domain_files  # bench/run.py, beside this script
+    from domains import domain_files  # bench/domains.py, beside this script
 
     args = SimpleNamespace(
         data_dir=SHARED / "semeval2017", tse_dir=SHARED / "tweet_sentiment_extraction", limit=None

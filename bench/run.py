@@ -30,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from domains import domain_files  # bench/domains.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
 DEFAULT_DATA = SHARED / "semeval2017"
@@ -81,16 +83,6 @@ def run(args: list[str], log_path: Path | None = None) -> dict:
     return result
 
 
-def limited(path: Path, limit: int | None, work: Path) -> Path:
-    if not limit:
-        return path
-    import pandas as pd
-
-    target = work / f"{path.parent.name}-{path.stem}-{limit}.csv"
-    pd.read_csv(path, dtype=str, keep_default_na=False).head(limit).to_csv(target, index=False)
-    return target
-
-
 def evaluate(model_dir: Path, test: Path) -> dict:
     result = run(["evaluate", "--model-dir", str(model_dir), str(test), "--format", "json"])
     return json.loads(result["output"][result["output"].index("{") :])
@@ -128,36 +120,6 @@ def train(data: Path, val: Path, out: Path, config: str | None, seed: int, logs:
 
 def scores(metrics: dict) -> dict:
     return {key: metrics[key] for key in METRICS}
-
-
-def domain_files(name: str, args, work: Path) -> dict[str, Path]:
-    """train / val / test CSVs of a domain (TSE's val: 10% of train, seed 0)."""
-    if name == "semeval":
-        files = {n: args.data_dir / f"{n}.csv" for n in ("train", "val", "test")}
-    else:
-        source = args.tse_dir
-        files = {"train": source / "train.csv", "test": source / "test.csv"}
-        missing = [str(p) for p in files.values() if not p.exists()]
-        if missing:
-            raise SystemExit(f"bench: {', '.join(missing)} not found; pass --tse-dir")
-        split_dir = work / "tse-split"
-        if not (split_dir / "val.csv").exists():
-            from sentiment_cli.io.splits import split_file
-
-            split_file(limited(files["train"], args.limit, work), split_dir, 0.1, 0)
-            (split_dir / "test.csv").rename(split_dir / "val.csv")
-        return {
-            "train": split_dir / "train.csv",
-            "val": split_dir / "val.csv",
-            "test": limited(files["test"], args.limit, work),
-        }
-    missing = [str(p) for p in files.values() if not p.exists()]
-    if missing:
-        raise SystemExit(
-            f"bench: the SemEval-2017 data is not here ({', '.join(missing)}); "
-            f"pass --data-dir or set SEMEVAL_DIR"
-        )
-    return {n: limited(p, args.limit, work) for n, p in files.items()}
 
 
 def probe_scores(model_dir: Path) -> dict:

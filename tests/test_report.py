@@ -9,6 +9,7 @@ import pytest
 from sentiment_cli.cli import cli
 from sentiment_cli.config import TextConfig
 from sentiment_cli.models.baseline import Baseline
+from sentiment_cli.runtime.bow import BagOfWords
 from sentiment_cli.text.tokenizer import tokenize_all
 from tests.conftest import TWEETS, train_args
 
@@ -86,14 +87,14 @@ def test_baseline_saves_as_plain_data_and_reloads_identically(tmp_path, monkeypa
 
     monkeypatch.setattr(pickle, "load", refuse)
     monkeypatch.setattr(pickle, "loads", refuse)
-    loaded = Baseline.load(tmp_path)
+    loaded = BagOfWords.load(tmp_path)  # how every command reads it
     np.testing.assert_allclose(loaded.predict_proba(tokens), expected, atol=1e-12)
 
     code = (
-        "import sys, json; from sentiment_cli.models.baseline import Baseline;"
+        "import sys, json; from sentiment_cli.runtime.bow import BagOfWords;"
         "from sentiment_cli.config import TextConfig;"
         "from sentiment_cli.text.tokenizer import tokenize_all;"
-        "b = Baseline.load(sys.argv[1]);"
+        "b = BagOfWords.load(sys.argv[1]);"
         "tokens = tokenize_all(json.loads(sys.argv[2]), TextConfig());"
         "print(json.dumps(b.predict_proba(tokens).tolist()))"
     )
@@ -119,7 +120,7 @@ def test_baseline_npz_with_pickled_objects_is_refused(tmp_path):
         intercept=np.zeros(3),
     )
     with pytest.raises(SentimentError, match="baseline files cannot be read"):
-        Baseline.load(tmp_path)
+        BagOfWords.load(tmp_path)
 
 
 def test_baseline_can_be_turned_off(runner, tiny_csv, tmp_path):

@@ -3,7 +3,8 @@
 It sees the same tokens as the RNN but not their order beyond bigrams, so the gap
 between the two is what word order is worth on the user's data. Stored as JSON (the
 n-gram vocabulary and labels) and NPZ (idf, coefficients) -- plain data, nothing
-executes when it is loaded.
+executes when it is loaded. It is fit here, with scikit-learn; every command reads it
+back with ``runtime/bow.py``, which computes the same probabilities without it.
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sentiment_cli.errors import SentimentError
-from sentiment_cli.runtime.bow import JSON_FILE, NPZ_FILE  # read there without scikit-learn
+from sentiment_cli.runtime.bow import JSON_FILE, NPZ_FILE  # runtime.bow reads them, without sklearn
 
 NGRAM_RANGE = (1, 2)
 
@@ -99,27 +99,3 @@ class Baseline:
             coef=self.classifier.coef_,
             intercept=self.classifier.intercept_,
         )
-
-    @classmethod
-    def load(cls, folder: Path) -> Baseline:
-        from sklearn.linear_model import LogisticRegression
-
-        folder = Path(folder)
-        try:
-            meta = json.loads((folder / JSON_FILE).read_text(encoding="utf-8"))
-            # allow_pickle=False: an NPZ that holds pickled objects is refused.
-            with np.load(folder / NPZ_FILE, allow_pickle=False) as arrays:
-                idf, coef, intercept = arrays["idf"], arrays["coef"], arrays["intercept"]
-            vocabulary = {str(k): int(v) for k, v in meta["vocabulary"].items()}
-            labels = [str(label) for label in meta["labels"]]
-        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
-            raise SentimentError(f"{folder}: baseline files cannot be read: {exc}") from None
-        if idf.shape != (len(vocabulary),) or coef.shape[1] != len(vocabulary):
-            raise SentimentError(f"{folder}: baseline vocabulary and weights do not match")
-        vectorizer = _vectorizer(vocabulary, meta.get("ngram_range", NGRAM_RANGE))
-        vectorizer.idf_ = idf
-        classifier = LogisticRegression()
-        classifier.classes_ = np.array(labels, dtype=object)
-        classifier.coef_ = coef
-        classifier.intercept_ = intercept
-        return cls(vectorizer, classifier, labels, float(meta.get("fit_seconds", 0.0)))
