@@ -607,10 +607,6 @@ def print_table(results: dict) -> None:
             )
 
 
-if __name__ == "__main__":
-    main()
-
-
 def print_few_labels(curve: dict | None) -> None:
     if not curve:
         return
@@ -622,3 +618,7 @@ def print_few_labels(curve: dict | None) -> None:
             f"{line['size']:>7} {m['macro_f1']:>9.4f} {b['macro_f1']:>7.4f} "
             f"{m['accuracy']:>9.4f} {b['accuracy']:>7.4f}"
         )
+
+
+if __name__ == "__main__":
+    main()
