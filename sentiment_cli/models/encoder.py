@@ -168,7 +168,7 @@ def classifier_start(encoder: Encoder, config, classes: list[str]):
 
 def write(folder: Path, tokens: list[str], arrays: dict[str, np.ndarray], spec: dict) -> None:
     """Write an encoder folder: the embedding in float16 (it is a starting point, and
-    half the size), the recurrent layer in float32."""
+    half the size), the recurrent layer and the classifier (where given) in float32."""
     folder.mkdir(parents=True, exist_ok=True)
     payload = {"embedding": arrays["embedding"].astype(np.float16)}
     payload.update({f"rnn.{role}": arrays[f"rnn.{role}"].astype(np.float32) for role in RECURRENT})
