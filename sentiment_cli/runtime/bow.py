@@ -26,6 +26,11 @@ NPZ_FILE = "baseline.npz"
 FILES = [JSON_FILE, NPZ_FILE]
 
 
+def mix(network: np.ndarray, baseline: np.ndarray, weight: float) -> np.ndarray:
+    """A blended model's probabilities: ``(1 - weight) * network + weight * baseline``."""
+    return (1.0 - weight) * network + weight * baseline
+
+
 @dataclass(frozen=True)
 class BagOfWords:
     vocabulary: dict[str, int]  # "word" or "word word" -> column

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sentiment_cli.runtime.bow import mix
 from sentiment_cli.runtime.model_folder import ModelDir, read_model_dir
 from sentiment_cli.text.tokenizer import tokenize_all
 
@@ -38,8 +39,7 @@ def predict_ids(bundle: ModelDir, ids: np.ndarray, baseline=None) -> np.ndarray:
         return probs
     if baseline is None:
         raise ValueError("a blended model needs the baseline's probabilities of the texts")
-    weight = bundle.blend_weight
-    return ((1.0 - weight) * probs + weight * baseline).astype(probs.dtype)
+    return mix(probs, baseline, bundle.blend_weight).astype(probs.dtype)
 
 
 def baseline_part(bundle: ModelDir, tokens: list[list[str]]) -> np.ndarray | None:

@@ -15,6 +15,7 @@ import numpy as np
 
 from sentiment_cli.cells import CELLS
 from sentiment_cli.errors import SentimentError
+from sentiment_cli.runtime.bow import mix
 from sentiment_cli.runtime.model_folder import ModelDir
 from sentiment_cli.runtime.network import members
 from sentiment_cli.runtime.network import softmax as _softmax
@@ -204,4 +205,4 @@ def with_blend(bundle: ModelDir, result: dict[str, Any], tokens: list[str]) -> d
 
 def blended(bundle: ModelDir, network_probs: np.ndarray, tokens: list[str]) -> np.ndarray:
     words = bundle.bow.aligned([tokens], bundle.labels)[0]
-    return (1.0 - bundle.blend_weight) * network_probs + bundle.blend_weight * words
+    return mix(network_probs, words, bundle.blend_weight)

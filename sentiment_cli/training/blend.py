@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sentiment_cli.config import Config
+from sentiment_cli.runtime.bow import mix
 
 WEIGHTS = tuple(round(0.1 * i, 1) for i in range(10))  # 0.0 .. 0.9
 
@@ -31,7 +32,7 @@ def choose_blend(model, config: Config, prepared, baseline, log: Callable[[str],
     words = baseline.predict_proba(prepared.val_tokens)[:, order]
 
     def metrics(weight: float) -> dict:
-        mixed = (1.0 - weight) * network + weight * words
+        mixed = mix(network, words, weight)
         return classification_metrics(truth, [classes[i] for i in mixed.argmax(axis=1)], classes)
 
     scores = {weight: metrics(weight) for weight in WEIGHTS}
