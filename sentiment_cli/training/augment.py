@@ -7,7 +7,8 @@ tokens, with labels that follow from the edit:
 - negation: a positive or negative tweet whose sentiment words (VADER |valence| >= 1.5)
   all agree with its label, and that holds no negator or "but", gives the clause of its
   first sentiment word with a negator inserted before that word ("loved the show" ->
-  "never loved the show"); the label flips (positive <-> negative; a negated
+  "never loved the show"; the negators range from "not" and "n't" to "no one",
+  "nothing" and "without"); the label flips (positive <-> negative; a negated
   negative reads as positive, as in "not bad").
 - contrast: two such sentiment clauses of opposite polarity, from two tweets, joined
   by a contrastive connective ("A , but B", "although A , B"); the label is the second
@@ -39,6 +40,15 @@ NEGATORS = [
     ["not", "even"],
     ["hardly"],
     ["no", "longer"],
+    # Quantifiers and "without": in tweets they are mostly negative words themselves
+    # ("no one cares", "nothing works"), so a network that never sees them negate a
+    # negative word reads "no one would call it weak" as negative.
+    ["no"],
+    ["nothing"],
+    ["nobody"],
+    ["without"],
+    ["no", "one"],
+    ["none"],
 ]
 CONNECTIVES = [[",", "but"], [".", "but"], [",", "however"], ["but"], [".", "still"], [",", "yet"]]
 CONCESSIVES = [["although"], ["though"], ["even", "though"], ["while"]]
