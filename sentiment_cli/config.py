@@ -92,6 +92,7 @@ class TrainConfig:
     pretrain_data: str | None = None  # CSV of (noisily) labelled tweets to pretrain on first
     pretrain_epochs: int = 1  # epochs on pretrain_data before training on the real labels
     augment_negation: float = 0.1  # add this fraction of negated clauses (label flipped)
+    augment_negated_negatives: float = 0.67  # share of those negating a negative ("not bad")
     augment_contrast: float = 0.1  # add this fraction of "A, but B" pairs (label of B)
     augment_weight: float = 0.5  # weight of an augmented tweet in the loss (a real one: 1)
     members: int = 1  # >1: an ensemble of this many models (seeds seed, seed+1, ...), averaged
@@ -136,6 +137,7 @@ RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
     "train.reduce_lr_factor": (0, 1, False, True),
     "train.pretrain_epochs": (1, None, True, True),
     "train.augment_negation": (0, 1, True, True),
+    "train.augment_negated_negatives": (0, 1, True, True),
     "train.augment_contrast": (0, 1, True, True),
     "train.augment_weight": (0, 1, False, True),
     "train.members": (1, 100, True, True),

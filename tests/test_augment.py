@@ -4,6 +4,8 @@ import random
 
 import pytest
 
+from sentiment_cli.config import Config, TrainConfig
+from sentiment_cli.io.readers import LabelledData
 from sentiment_cli.text.lexicon import vader_valences
 from sentiment_cli.text.negation import NEGATED
 from sentiment_cli.training.augment import (
@@ -13,6 +15,7 @@ from sentiment_cli.training.augment import (
     negation_copies,
     sentiment_clauses,
 )
+from sentiment_cli.training.prepare import augmented
 
 TWEETS = [
     ("i loved the show . see you on friday", "positive"),
@@ -55,7 +58,7 @@ def test_negated_copies_flip_the_label_and_keep_only_the_clause(found):
         TOKENS, found, 200, random.Random(0), mark_negation=True, scope_rule="grammar"
     )
     assert len(tokens) == 200
-    # As many negated negatives (read as positive) as negated positives.
+    # As many negated negatives (read as positive) as negated positives, by default.
     assert labels.count("positive") == labels.count("negative") == 100
     valences = vader_valences()
     for copy, label in zip(tokens, labels, strict=True):
@@ -66,6 +69,26 @@ def test_negated_copies_flip_the_label_and_keep_only_the_clause(found):
         assert "friday" not in plain and "again" not in plain  # the clause only
         # The sentiment word is inside the scope, so the network reads it negated.
         assert any(t.endswith(NEGATED) and t.removesuffix(NEGATED) in valences for t in copy)
+
+
+def test_the_share_of_negated_negatives_is_set(found):
+    _, labels = negation_copies(TOKENS, found, 300, random.Random(0), negated_negatives=0.67)
+    assert labels.count("positive") == 201 and labels.count("negative") == 99
+
+
+def test_training_takes_the_share_from_the_config():
+    texts = [" ".join(words) for words in TOKENS] * 25
+    data = LabelledData(texts=texts, labels=LABELS * 25, dropped=0, path="train.csv")
+    for share in (0.5, 0.8):
+        config = Config(
+            train=TrainConfig(
+                augment_negation=0.5, augment_contrast=0.0, augment_negated_negatives=share
+            )
+        )
+        part, _ = augmented(data, TOKENS * 25, config, log=lambda message: None)
+        added = part.labels[len(data) :]
+        # 100 negated copies, the share of them negated negatives (labelled positive).
+        assert len(added) == 100 and added.count("positive") == int(100 * share)
 
 
 def test_every_kind_of_negator_negates_a_negative_word(found):

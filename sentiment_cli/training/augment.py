@@ -101,22 +101,27 @@ def negation_copies(
     rng: random.Random,
     mark_negation: bool = False,
     scope_rule: Scope = "clause",
+    negated_negatives: float = 0.5,
 ) -> tuple[list[list[str]], list[str]]:
-    """``count`` negated sentiment clauses, half of them from positive tweets and half
-    from negative ones, with a negator before the first sentiment word (the scope
-    marked, when the tokenizer marks it). Only the clause is kept, so the rest of the
-    tweet (its topic) is not taught with the opposite label."""
+    """``count`` negated sentiment clauses, the share ``negated_negatives`` of them from
+    negative tweets (read as positive, "not bad") and the rest from positive ones, with
+    a negator before the first sentiment word (the scope marked, when the tokenizer
+    marks it). Only the clause is kept, so the rest of the tweet (its topic) is not
+    taught with the opposite label."""
     flip = {"positive": "negative", "negative": "positive"}
-    # As many negated negatives as negated positives: negators occur mostly in negative
-    # tweets, and a network that learns "negator means negative" misreads "not bad".
+    # At least as many negated negatives as negated positives: negators occur mostly in
+    # negative tweets, and a network that learns "negator means negative" misreads
+    # "not bad".
     if not all(found.values()):
         return [], []
+    from_negative = int(count * negated_negatives)
+    sizes = {"negative": from_negative, "positive": count - from_negative}
     new_tokens, new_labels = [], []
     for side, clauses_of_side in found.items():
         # Without replacement while the clauses last; past that a clause comes back with
         # another negator drawn.
-        picks = rng.sample(clauses_of_side, min(count // 2, len(clauses_of_side)))
-        picks += rng.choices(clauses_of_side, k=count // 2 - len(picks))
+        picks = rng.sample(clauses_of_side, min(sizes[side], len(clauses_of_side)))
+        picks += rng.choices(clauses_of_side, k=sizes[side] - len(picks))
         for i, start, end, first in picks:
             # One negator before the first sentiment word: its scope runs to the clause
             # end (a second one would cancel it).
@@ -165,6 +170,7 @@ def augment(
     seed: int,
     mark_negation: bool = False,
     scope_rule: Scope = "clause",
+    negated_negatives: float = 0.5,
 ) -> tuple[list[list[str]], list[str]]:
     """The extra (tokens, labels) to add to a training split; empty when both fractions
     are 0 or the labels are not named positive/negative."""
@@ -176,7 +182,7 @@ def augment(
     found = sentiment_clauses(tokens, labels, vader_valences())
     n = len(tokens)
     neg_tokens, neg_labels = negation_copies(
-        tokens, found, int(negation * n), rng, mark_negation, scope_rule
+        tokens, found, int(negation * n), rng, mark_negation, scope_rule, negated_negatives
     )
     con_tokens, con_labels = contrast_pairs(tokens, found, int(contrast * n), rng)
     return neg_tokens + con_tokens, neg_labels + con_labels

@@ -210,6 +210,7 @@ def augmented(
         train_tokens,
         train_part.labels,
         negation=t.augment_negation,
+        negated_negatives=t.augment_negated_negatives,
         contrast=t.augment_contrast,
         seed=t.seed,
         mark_negation=config.text.mark_negation,
