@@ -42,6 +42,10 @@ def test_predict_batch_keeps_the_index_and_names_a_missing_column(trained_model)
     assert result["text"].tolist() == ["so happy", "so sad"]
     with pytest.raises(SentimentError, match="no column 'text'; the columns are 'tweet'"):
         model.predict_batch(frame)
+    # A list of texts is not a frame whose columns are the texts: it is pointed to predict.
+    for not_a_frame in (["so happy", "so sad"], "so happy", {"text": ["so happy"]}):
+        with pytest.raises(TypeError, match="takes a pandas DataFrame.*use predict"):
+            model.predict_batch(not_a_frame)
 
 
 def test_a_model_pickles_as_its_folder_and_reloads(trained_model):

@@ -60,9 +60,17 @@ class Model:
         """Score a DataFrame's ``text_column``; returns the same columns as ``predict``
         (its index follows ``frame``'s). A missing value (None, NaN) is scored as an
         empty text, as ``predict --input`` scores an empty CSV field; other values are
-        read as text (``str``)."""
+        read as text (``str``). Anything but a DataFrame is a ``TypeError`` (a list of
+        texts goes to ``predict``)."""
+        import pandas as pd
+
         from sentiment_cli.io.readers import check_column
 
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError(
+                f"predict_batch takes a pandas DataFrame with a {text_column!r} column, not "
+                f"{type(frame).__name__}; for a string or a list of texts use predict(texts)"
+            )
         check_column(frame, text_column, "predict_batch", "text_column=")
         result = self.predict(frame[text_column].fillna("").astype(str).tolist())
         result.index = frame.index
