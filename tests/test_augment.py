@@ -10,6 +10,7 @@ from sentiment_cli.text.lexicon import vader_valences
 from sentiment_cli.text.negation import NEGATED
 from sentiment_cli.training.augment import (
     NEGATORS,
+    STRONG,
     augment,
     contrast_pairs,
     negation_copies,
@@ -24,6 +25,7 @@ TWEETS = [
     ("the food was awful", "negative"),
     ("i hate mondays", "negative"),
     ("terrible service , again", "negative"),
+    ("such a boring lecture", "negative"),  # a milder word: VADER -1.3
     ("the bus leaves at nine", "neutral"),
     ("not great , but i loved it", "positive"),  # negation and contrast: never edited
 ]
@@ -50,7 +52,7 @@ def negator_of(copy: list[str]) -> tuple[str, ...]:
 def test_only_clean_sentiment_tweets_are_edited(found):
     edited = {i for side in found.values() for i, *_ in side}
     # Not the neutral tweet, not the one that already negates and contrasts.
-    assert edited == {0, 1, 2, 3, 4, 5}
+    assert edited == {0, 1, 2, 3, 4, 5, 6}
 
 
 def test_negated_copies_flip_the_label_and_keep_only_the_clause(found):
@@ -63,7 +65,9 @@ def test_negated_copies_flip_the_label_and_keep_only_the_clause(found):
     valences = vader_valences()
     for copy, label in zip(tokens, labels, strict=True):
         plain = [t.removesuffix(NEGATED) for t in copy]
-        rated = [valences[t] for t in plain if abs(valences.get(t, 0)) >= 1.5]
+        negators = {word for negator in NEGATORS for word in negator}
+        words = [t for t in plain if t not in negators]
+        rated = [valences[t] for t in words if abs(valences.get(t, 0)) >= STRONG]
         # A positive clause negated is negative and the other way round.
         assert rated and all((v > 0) == (label == "negative") for v in rated), copy
         assert "friday" not in plain and "again" not in plain  # the clause only
@@ -87,8 +91,10 @@ def test_training_takes_the_share_from_the_config():
         )
         part, _ = augmented(data, TOKENS * 25, config, log=lambda message: None)
         added = part.labels[len(data) :]
-        # 100 negated copies, the share of them negated negatives (labelled positive).
-        assert len(added) == 100 and added.count("positive") == int(100 * share)
+        # Half as many negated copies as tweets, the share of them negated negatives
+        # (labelled positive).
+        copies = int(0.5 * len(data))
+        assert len(added) == copies and added.count("positive") == int(copies * share)
 
 
 def test_every_kind_of_negator_negates_a_negative_word(found):
@@ -100,6 +106,16 @@ def test_every_kind_of_negator_negates_a_negative_word(found):
     # Quantifiers and "without", not only "not" and "n't": "no one would call it weak".
     assert {("no", "one"), ("nothing",), ("nobody",), ("without",)} <= set(negated_negatives)
     assert {("not",), ("never",), ("don't",)} <= set(negated_negatives)
+
+
+def test_milder_sentiment_words_are_negated_too(found):
+    # "not a boring moment" is a negated negative as much as "not a terrible one".
+    tokens, labels = negation_copies(
+        TOKENS, found, 500, random.Random(5), mark_negation=True, scope_rule="grammar"
+    )
+    assert {label for copy, label in zip(tokens, labels, strict=True) if "boring_NEG" in copy} == {
+        "positive"
+    }
 
 
 def test_a_degree_word_the_grammar_keeps_unflipped_is_negated_with_not(found):
@@ -124,7 +140,7 @@ def test_contrast_pairs_take_the_label_of_the_second_clause(found):
     tokens, labels = contrast_pairs(TOKENS, found, 100, random.Random(4))
     assert labels.count("positive") == labels.count("negative") == 50
     for copy, label in zip(tokens, labels, strict=True):
-        last_rated = [valences[t] for t in copy if abs(valences.get(t, 0)) >= 1.5][-1]
+        last_rated = [valences[t] for t in copy if abs(valences.get(t, 0)) >= STRONG][-1]
         assert (last_rated > 0) == (label == "positive"), copy
 
 
@@ -135,6 +151,7 @@ def test_nothing_is_added_without_positive_and_negative_labels():
 
 def test_augment_adds_the_requested_fractions_and_is_reproducible():
     first = augment(TOKENS * 25, LABELS * 25, negation=0.2, contrast=0.1, seed=7)
-    assert len(first[0]) == int(0.2 * 200) + int(0.1 * 200)
+    n = len(TOKENS) * 25
+    assert len(first[0]) == int(0.2 * n) + int(0.1 * n)
     assert augment(TOKENS * 25, LABELS * 25, negation=0.2, contrast=0.1, seed=7) == first
     assert augment(TOKENS * 25, LABELS * 25, negation=0.2, contrast=0.1, seed=8) != first

@@ -4,7 +4,7 @@ Few training tweets negate a sentiment word, so a network can score well while t
 "not good" like "good". These rules make edited copies of real training tweets, on their
 tokens, with labels that follow from the edit:
 
-- negation: a positive or negative tweet whose sentiment words (VADER |valence| >= 1.5)
+- negation: a positive or negative tweet whose sentiment words (VADER |valence| >= 1.0)
   all agree with its label, and that holds no negator or "but", gives the clause of its
   first sentiment word with a negator inserted before that word ("loved the show" ->
   "never loved the show"; the negators range from "not" and "n't" to "no one",
@@ -52,7 +52,10 @@ NEGATORS = [
 ]
 CONNECTIVES = [[",", "but"], [".", "but"], [",", "however"], ["but"], [".", "still"], [",", "yet"]]
 CONCESSIVES = [["although"], ["though"], ["even", "though"], ["while"]]
-STRONG = 1.5  # |VADER valence| of the words that carry a tweet's polarity
+# |VADER valence| of the words that carry a tweet's polarity. 1.0 and not 1.5, so that the
+# copies also negate milder words ("complaint" -1.2, "boring" -1.3, "bored" -1.1): on
+# SemEval validation, 3 seeds, negated negatives 0.912 -> 0.925, macro recall level.
+STRONG = 1.0
 
 
 def _has_negation_or_contrast(tokens: Sequence[str]) -> bool:
