@@ -24,6 +24,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
+from sentiment_cli.config import TrainConfig
 from sentiment_cli.text.negation import CONTRASTS, NEGATED, Scope, ends_scope, is_negator
 from sentiment_cli.text.negation import mark_negation as mark
 
@@ -50,6 +51,7 @@ NEGATORS = [
     ["no", "one"],
     ["none"],
 ]
+DEFAULT_SHARE = TrainConfig.augment_negated_negatives  # of the negated copies, from negatives
 CONNECTIVES = [[",", "but"], [".", "but"], [",", "however"], ["but"], [".", "still"], [",", "yet"]]
 CONCESSIVES = [["although"], ["though"], ["even", "though"], ["while"]]
 # |VADER valence| of the words that carry a tweet's polarity. 1.0 and not 1.5, so that the
@@ -104,7 +106,7 @@ def negation_copies(
     rng: random.Random,
     mark_negation: bool = False,
     scope_rule: Scope = "clause",
-    negated_negatives: float = 0.5,
+    negated_negatives: float = DEFAULT_SHARE,
 ) -> tuple[list[list[str]], list[str]]:
     """``count`` negated sentiment clauses, the share ``negated_negatives`` of them from
     negative tweets (read as positive, "not bad") and the rest from positive ones, with
@@ -173,7 +175,7 @@ def augment(
     seed: int,
     mark_negation: bool = False,
     scope_rule: Scope = "clause",
-    negated_negatives: float = 0.5,
+    negated_negatives: float = DEFAULT_SHARE,
 ) -> tuple[list[list[str]], list[str]]:
     """The extra (tokens, labels) to add to a training split; empty when both fractions
     are 0 or the labels are not named positive/negative."""
