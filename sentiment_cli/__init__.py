@@ -9,8 +9,9 @@ from sentiment_cli.version import __version__
 __all__ = ["__version__", "load_model"]
 
 
-def load_model(path, runtime: str = "numpy"):
-    """Load a model folder: ``load_model(DIR).predict(texts)`` returns a DataFrame."""
+def load_model(path=None, runtime: str = "numpy"):
+    """Load a model folder: ``load_model(DIR).predict(texts)`` returns a DataFrame;
+    ``load_model()`` loads the built-in model shipped in the package."""
     from sentiment_cli.serving.api import load_model as load
 
     return load(path, runtime)

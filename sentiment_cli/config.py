@@ -97,8 +97,8 @@ class TrainConfig:
     augment_weight: float = 0.5  # weight of an augmented tweet in the loss (a real one: 1)
     members: int = 1  # >1: an ensemble of this many models (seeds seed, seed+1, ...), averaged
     tune_biases: bool = False  # shift the classifier's biases to maximize validation macro recall
-    # auto: mix the baseline into the model's probabilities, its weight chosen on validation
-    blend: Literal["none", "auto"] = "none"
+    calibrate: Literal["none", "temperature"] = "temperature"  # logits / T fitted on validation
+    blend: Literal["none", "auto"] = "none"  # auto: mix in the baseline, weight by validation
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Files shipped with the tool: the configs, the tune search space and the probes.
+"""Files shipped with the tool: the configs, the tune search space, the probes and the
+built-in model.
 
 In a checkout they are the repository's top-level ``configs/`` and ``data/probes/``. A
 wheel carries those same files inside the package (``pyproject.toml`` maps the folders
@@ -25,3 +26,9 @@ def configs_dir() -> Path:
 
 def probes_file() -> Path:
     return _installed_or_checkout("_probes", "data/probes") / "probes.csv"
+
+
+def builtin_model_dir() -> Path:
+    """The model folder shipped inside the package (``bench/build_builtin.py`` builds
+    it): what every command and ``load_model()`` use when no model folder is given."""
+    return PACKAGE / "builtin"

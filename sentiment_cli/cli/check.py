@@ -4,25 +4,26 @@ and which configs ship with the tool."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import click
 
-from sentiment_cli.cli.options import format_option, handle_errors
+from sentiment_cli.cli.options import format_option, handle_errors, model_dir_argument
 from sentiment_cli.errors import SentimentError
 
 
 @click.command()
-@click.argument("model_dir", type=click.Path(path_type=Path))
+@model_dir_argument
 @format_option(["table", "json"])
 @handle_errors
 def info(model_dir, fmt):
-    """Show what the model in MODEL_DIR is: labels, cell and widths, vocabulary,
-    parameters, training data, config changes from the defaults, validation metrics of
-    the model and its baseline, format, files and whether they are intact.
+    """Show what the model in MODEL_DIR (default: the built-in model) is: labels, cell
+    and widths, vocabulary, parameters, training data, config changes from the defaults,
+    validation metrics of the model and its baseline, calibration, format, files and
+    whether they are intact.
 
     \b
     Example:
+        sentiment-cli info
         sentiment-cli info runs/lstm
         sentiment-cli info runs/lstm --format json
     """
@@ -37,14 +38,16 @@ def info(model_dir, fmt):
 
 
 @click.command()
-@click.argument("model_dir", type=click.Path(path_type=Path))
+@model_dir_argument
 @handle_errors
 def check(model_dir):
-    """Verify every file of MODEL_DIR against the sizes and SHA-256 hashes its manifest
-    recorded; exit 1 naming each damaged, missing or unlisted file.
+    """Verify every file of MODEL_DIR (default: the built-in model) against the sizes and
+    SHA-256 hashes its manifest recorded; exit 1 naming each damaged, missing or
+    unlisted file.
 
     \b
     Example:
+        sentiment-cli check
         sentiment-cli check runs/lstm
     """
     from sentiment_cli.runtime.card import check as check_folder

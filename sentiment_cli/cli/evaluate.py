@@ -11,6 +11,7 @@ from sentiment_cli.cli.options import (
     column_options,
     format_option,
     handle_errors,
+    min_confidence_option,
     model_dir_option,
     report_dir_option,
     runtime_option,
@@ -23,7 +24,8 @@ from sentiment_cli.cli.options import (
 @column_options
 @format_option(["table", "json"])
 @report_dir_option(
-    "Also write metrics.json, confusion_matrix.png, learning_curves.png, errors.csv "
+    "Also write metrics.json, confusion_matrix.png, learning_curves.png, reliability.png, "
+    "errors.csv "
     "and report.md here (one sub-folder per model when several)."
 )
 @click.option(
@@ -31,19 +33,29 @@ from sentiment_cli.cli.options import (
     is_flag=True,
     help="Score the average of the --model-dir models' probabilities as one model.",
 )
+@min_confidence_option(
+    "Also report the rows answered at this confidence: their share (coverage) and "
+    "accuracy, next to all rows'."
+)
 @runtime_option
 @handle_errors
-def evaluate(model_dir, data, text_column, label_column, fmt, report_dir, ensemble, runtime):
+def evaluate(
+    model_dir, data, text_column, label_column, fmt, report_dir, ensemble, min_confidence, runtime
+):
     """Score a model (and its bag-of-words baseline) on DATA, a labelled CSV.
 
     Accuracy, macro precision / recall / F1, macro_recall (the SemEval-2017 headline),
     f1_pn (mean F1 of positive and negative), per-class scores and the confusion
-    matrix. With several --model-dir, the models are shown side by side.
+    matrix; and how far the probabilities can be trusted: ece (expected calibration
+    error, 15 bins), brier and log_loss, lower is better. With several --model-dir, the
+    models are shown side by side; without one, the built-in model is scored.
 
     \b
     Example:
+        sentiment-cli evaluate test.csv
         sentiment-cli evaluate --model-dir runs/lstm test.csv
         sentiment-cli evaluate --model-dir runs/lstm test.csv --format json
+        sentiment-cli evaluate --model-dir runs/lstm test.csv --min-confidence 0.8
         sentiment-cli evaluate --model-dir runs/lstm test.csv --report-dir reports/lstm
         sentiment-cli evaluate --model-dir runs/rnn --model-dir runs/lstm test.csv
         sentiment-cli evaluate --model-dir runs/s1 --model-dir runs/s2 --ensemble test.csv
@@ -58,6 +70,7 @@ def evaluate(model_dir, data, text_column, label_column, fmt, report_dir, ensemb
         text_column=text_column,
         label_column=label_column,
         runtime=runtime,
+        min_confidence=min_confidence,
     )
     if report_dir is not None:
         from sentiment_cli.evaluation.report import write_reports

@@ -132,16 +132,35 @@ def runtime_option(func):
     )(func)
 
 
+def builtin_if_missing(ctx, param, value):
+    """No model folder given: the model shipped inside the package
+    (``resources.builtin_model_dir``)."""
+    from sentiment_cli.resources import builtin_model_dir
+
+    if value is None:
+        return builtin_model_dir()
+    if value == ():
+        return (builtin_model_dir(),)
+    return value
+
+
 def model_dir_option(multiple: bool = False):
     return click.option(
         "--model-dir",
         "model_dir",
-        required=True,
         multiple=multiple,
         type=click.Path(path_type=Path),
+        callback=builtin_if_missing,
         help="Model folder written by 'sentiment-cli train'"
-        + (" (repeat to compare several models)." if multiple else "."),
+        + (" (repeat to compare several models)" if multiple else "")
+        + "; default: the built-in model.",
     )
+
+
+def model_dir_argument(func):
+    return click.argument(
+        "model_dir", required=False, type=click.Path(path_type=Path), callback=builtin_if_missing
+    )(func)
 
 
 def int_list(ctx, param, value):
@@ -179,3 +198,13 @@ class FiniteFloatRange(click.FloatRange):
         if not math.isfinite(number):
             self.fail(f"{value!r} is not a finite number", param, ctx)
         return number
+
+
+def min_confidence_option(help_text: str):
+    return click.option(
+        "--min-confidence",
+        type=FiniteFloatRange(0.0, 1.0),
+        default=None,
+        metavar="P",
+        help=help_text,
+    )

@@ -10,6 +10,7 @@ from sentiment_cli.cli.options import (
     format_option,
     handle_errors,
     log,
+    min_confidence_option,
     model_dir_option,
     runtime_option,
 )
@@ -50,6 +51,10 @@ from sentiment_cli.errors import SentimentError
     help="Write the results to FILE (complete or not at all) instead of stdout; "
     "FILE.parquet writes Parquet.",
 )
+@min_confidence_option(
+    "Answer 'uncertain' where the top probability is below P (the probabilities are "
+    "still given); the model's probabilities are calibrated on its validation split."
+)
 @click.option("--trace", is_flag=True, help="Show the prediction after every word.")
 @click.option("--gates", is_flag=True, help="With the trace, show the cell's gates per word.")
 @runtime_option
@@ -69,13 +74,20 @@ from sentiment_cli.errors import SentimentError
 )
 @click.option("--force", is_flag=True, help="With --engine ray: replace an existing --output.")
 @handle_errors
-def predict(model_dir, texts, input_path, fmt, output, trace, gates, engine, **options):
+def predict(
+    model_dir, texts, input_path, fmt, output, min_confidence, trace, gates, engine, **options
+):
     """Predict the sentiment of TEXTS, or of every text in --input.
 
     Prints each text's label and the probability of every label.
 
+    Without --model-dir, the built-in model answers (three classes, trained on the
+    SemEval-2017 and Tweet Sentiment Extraction training splits).
+
     \b
     Example:
+        sentiment-cli predict "I love this" "worst day ever"
+        sentiment-cli predict --min-confidence 0.8 "meh, it was fine I guess"
         sentiment-cli predict --model-dir runs/lstm "I love this" "worst day ever"
         sentiment-cli predict --model-dir runs/lstm --input tweets.csv -f csv -o out.csv
         cat tweets.txt | sentiment-cli predict --model-dir runs/lstm -i - -f jsonl
@@ -93,6 +105,10 @@ def predict(model_dir, texts, input_path, fmt, output, trace, gates, engine, **o
     cell did at each word: LSTM forget / input / output gate means and the cell-state
     norm ‖C_t‖, GRU update / reset gates, SimpleRNN state norm.
     """
+    if min_confidence is not None and (trace or gates or engine == "ray"):
+        raise SentimentError(
+            "--min-confidence answers local predictions, not --trace, --gates or --engine ray"
+        )
     if engine == "ray":
         from sentiment_cli.serving.ray_engine import predict_files
 
@@ -106,27 +122,28 @@ def predict(model_dir, texts, input_path, fmt, output, trace, gates, engine, **o
     if (trace or gates) and fmt not in ("table", "json"):
         raise SentimentError(f"--trace prints --format table or json, not {fmt}")
     from sentiment_cli.cli.render import progress_bar
-    from sentiment_cli.io.streams import iter_texts
     from sentiment_cli.models.keras_runtime import open_model
     from sentiment_cli.runtime.predict import predict_to, trace_to
 
     # The input is opened first: a missing file is refused before the model loads.
     bar = progress_bar(input_path)
-    chunks = (
-        [list(texts)]
-        if texts
-        else iter_texts(
-            input_path,
-            options["text_column"],
-            options["input_format"],
-            progress=bar and bar.advance,
-        )
-    )
+    chunks = input_chunks(texts, input_path, options, bar)
     folder = open_model(model_dir, runtime=options["runtime"])
     if trace or gates:
         trace_to(folder, chunks, fmt, output, gates)
     elif bar is None:
-        predict_to(folder, chunks, fmt, output)
+        predict_to(folder, chunks, fmt, output, min_confidence)
     else:
         with bar:
-            predict_to(folder, chunks, fmt, output)
+            predict_to(folder, chunks, fmt, output, min_confidence)
+
+
+def input_chunks(texts, input_path, options: dict, bar):
+    """The texts to score, in chunks: the arguments as one, or --input's, read as they
+    are needed (advancing the progress bar, where there is one)."""
+    from sentiment_cli.io.streams import iter_texts
+
+    if texts:
+        return [list(texts)]
+    column, fmt = options["text_column"], options["input_format"]
+    return iter_texts(input_path, column, fmt, progress=bar and bar.advance)

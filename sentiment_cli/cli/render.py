@@ -14,6 +14,7 @@ import click
 from sentiment_cli.io.tables import (
     OVERALL,
     PER_CLASS_HEADER,
+    abstention_line,
     console,
     fmt,
     overall_rows,
@@ -54,6 +55,8 @@ def print_evaluation(metrics: dict[str, Any], file: IO[str] | None = None) -> No
     for row in rows:
         overall.add_row(*row)
     out.print(overall)
+    if abstention_line(metrics):
+        out.print(abstention_line(metrics))
 
     per_class = table(PER_CLASS_HEADER, "Per class (RNN)")
     for row in per_class_rows(metrics):
@@ -81,9 +84,9 @@ def print_comparison(all_metrics: list[dict[str, Any]], file: IO[str] | None = N
         f"{all_metrics[0]['n']} tweets of {all_metrics[0]['data']}",
     )
     for key in OVERALL:
-        row = [key, *(fmt(m[key]) for m in all_metrics)]
+        row = [key, *(fmt(m.get(key)) for m in all_metrics)]
         if base:
-            row.append(fmt(base[key]))
+            row.append(fmt(base.get(key)))
         shown.add_row(*row)
     out.print(shown)
 

@@ -16,16 +16,19 @@ def serve(model_dir, host, port):
     """Serve a model over HTTP: a JSON API and a page to try it (the [serve] extra).
 
     \b
-    POST /predict  {"texts": [...], "trace": false}: what predict --format json prints;
-                   "trace": true adds the prediction after every word
+    POST /predict  {"texts": [...], "trace": false, "min_confidence": null}: what
+                   predict --format json prints; "trace": true adds the prediction
+                   after every word; "min_confidence": P answers "uncertain" below P
     GET  /health   {"status": "ok", "model": ..., "labels": [...]}
     GET  /         a page: type a tweet, see its label, probabilities and trace
 
     At most 1000 texts and 1 MB per request; a bad request gets a 4xx answer with
-    {"error": ...}. Listens on 127.0.0.1 unless --host says otherwise.
+    {"error": ...}. Listens on 127.0.0.1 unless --host says otherwise. Without
+    --model-dir, the built-in model is served.
 
     \b
     Example:
+        sentiment-cli serve
         sentiment-cli serve --model-dir runs/lstm --port 8080
         curl -d '{"texts": ["not bad at all"]}' localhost:8080/predict
     """

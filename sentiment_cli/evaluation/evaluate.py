@@ -10,7 +10,7 @@ import numpy as np
 
 from sentiment_cli.errors import SentimentError
 from sentiment_cli.io.readers import LabelledData, read_labelled
-from sentiment_cli.metrics import classification_metrics
+from sentiment_cli.metrics import abstention, classification_metrics, probability_metrics
 from sentiment_cli.models.keras_runtime import open_model
 from sentiment_cli.resources import probes_file
 from sentiment_cli.runtime import bow
@@ -38,9 +38,13 @@ def score(
     label_column: str = "label",
     category_column: str = "category",
     runtime: str = "numpy",
+    min_confidence: float | None = None,
 ) -> Evaluation:
-    """Score the model and its baseline; a ``category_column`` in the CSV (the probe
-    suite has one) adds accuracy per category under ``categories``."""
+    """Score the model and its baseline: labels, and how far the probabilities can be
+    trusted (ECE, Brier score, log-loss). A ``category_column`` in the CSV (the probe
+    suite has one) adds accuracy per category under ``categories``; ``min_confidence``
+    adds what answering only the rows at least that confident gives, under
+    ``abstention``."""
     # Both inputs are checked before the model loads.
     check_model_dir(Path(model_dir))
     data = read_labelled(data_path, text_column, label_column, category_column)
@@ -55,7 +59,7 @@ def score(
     encoded = bundle.vocab.encode_tokens(tokens, bundle.config.text)
     probs = predict_ids(bundle, encoded.ids, baseline_part(bundle, tokens))
     predicted = [bundle.labels[i] for i in probs.argmax(axis=1)]
-    metrics = classification_metrics(data.labels, predicted, bundle.labels)
+    metrics = graded(data.labels, predicted, probs, bundle.labels)
     metrics["truncated"] = encoded.truncated
     metrics["rows_dropped"] = data.dropped
     metrics["model_dir"] = str(model_dir)
@@ -65,11 +69,32 @@ def score(
     base_pred = None
     if (Path(model_dir) / bow.JSON_FILE).exists():
         baseline = bundle.bow or bow.BagOfWords.load(Path(model_dir))
-        base_pred = [baseline.labels[i] for i in baseline.predict_proba(tokens).argmax(axis=1)]
-        metrics["baseline"] = classification_metrics(data.labels, base_pred, bundle.labels)
+        base_probs = baseline.aligned(tokens, bundle.labels)
+        base_pred = [bundle.labels[i] for i in base_probs.argmax(axis=1)]
+        metrics["baseline"] = graded(data.labels, base_pred, base_probs, bundle.labels)
     if data.categories is not None:
         metrics["categories"] = category_accuracy(data, predicted, base_pred)
-    return Evaluation(metrics, bundle, data, predicted, probs)
+    evaluation = Evaluation(metrics, bundle, data, predicted, probs)
+    return abstaining(evaluation, min_confidence)
+
+
+def graded(truth: list[str], predicted: list[str], probs, labels: list[str]) -> dict[str, Any]:
+    """The metrics of the labels, and of the probabilities behind them."""
+    return {
+        **classification_metrics(truth, predicted, labels),
+        **probability_metrics(truth, probs, labels),
+    }
+
+
+def abstaining(evaluation: Evaluation, min_confidence: float | None) -> Evaluation:
+    """``evaluation`` with ``abstention`` in its metrics (coverage and the accuracy of
+    the rows answered at ``min_confidence``); unchanged without one."""
+    if min_confidence is not None:
+        truth, labels = evaluation.data.labels, evaluation.bundle.labels
+        evaluation.metrics["abstention"] = abstention(
+            truth, evaluation.probabilities, labels, min_confidence
+        )
+    return evaluation
 
 
 def category_accuracy(
@@ -132,7 +157,7 @@ def score_ensemble(
         members.append(predict_proba(bundle, first.data.texts))
     probs = np.mean(members, axis=0)
     predicted = [labels[i] for i in probs.argmax(axis=1)]
-    metrics = classification_metrics(first.data.labels, predicted, labels)
+    metrics = graded(first.data.labels, predicted, probs, labels)
     for key in ("truncated", "rows_dropped", "data", "baseline"):
         metrics[key] = first.metrics[key]
     metrics["model_dir"] = f"ensemble of {len(model_dirs)}"
@@ -148,15 +173,18 @@ def evaluate_models(
     text_column: str = "text",
     label_column: str = "label",
     runtime: str = "numpy",
+    min_confidence: float | None = None,
 ) -> list[Evaluation]:
     """What ``evaluate`` reports: one evaluation per model folder, or one of their
-    average with ``ensemble``."""
+    average with ``ensemble``; ``min_confidence`` as in ``score``."""
     columns = {"text_column": text_column, "label_column": label_column, "runtime": runtime}
     if ensemble:
         if len(model_dirs) < 2:
             raise SentimentError("--ensemble needs at least two --model-dir")
-        return [score_ensemble(list(model_dirs), data_path, **columns)]
-    return [score(d, data_path, **columns) for d in model_dirs]
+        evaluations = [score_ensemble(list(model_dirs), data_path, **columns)]
+    else:
+        evaluations = [score(d, data_path, **columns) for d in model_dirs]
+    return [abstaining(e, min_confidence) for e in evaluations]
 
 
 def evaluate(

@@ -1,5 +1,6 @@
 """The evaluation report folder: metrics.json, confusion_matrix.png, learning_curves.png,
-errors.csv and report.md (which embeds the rest and reads well on GitHub)."""
+reliability.png, errors.csv and report.md (which embeds the rest and reads well on
+GitHub)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,18 @@ import pandas as pd
 
 from sentiment_cli.evaluation.evaluate import Evaluation
 from sentiment_cli.io.atomic import writing
-from sentiment_cli.io.tables import PER_CLASS_HEADER, overall_rows, per_class_rows, short_names
+from sentiment_cli.io.tables import (
+    PER_CLASS_HEADER,
+    abstention_line,
+    overall_rows,
+    per_class_rows,
+    short_names,
+)
 
 METRICS_FILE = "metrics.json"
 CONFUSION_FILE = "confusion_matrix.png"
 CURVES_FILE = "learning_curves.png"
+RELIABILITY_FILE = "reliability.png"
 ERRORS_FILE = "errors.csv"
 REPORT_FILE = "report.md"
 
@@ -81,6 +89,60 @@ def plot_learning_curves(history: dict[str, list[float]], path: Path) -> None:
     save(fig, path)
 
 
+def plot_reliability(evaluation: Evaluation, path: Path) -> None:
+    """Left, the reliability diagram: accuracy against confidence per bin of the top
+    probability (on the diagonal, p means what it says). Right, abstaining: the accuracy
+    of the rows answered against their share, as the threshold rises."""
+    from sentiment_cli.metrics import coverage_curve, reliability
+    from sentiment_cli.plots import pyplot, save
+
+    plt = pyplot()
+    truth, labels = evaluation.data.labels, evaluation.bundle.labels
+    probs, metrics = evaluation.probabilities, evaluation.metrics
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.3))
+    bins = reliability(truth, probs, labels)
+    left.plot([0, 1], [0, 1], ":", color="grey", label="calibrated")
+    left.bar(
+        [b["low"] for b in bins],
+        [b["accuracy"] for b in bins],
+        width=[b["high"] - b["low"] for b in bins],
+        align="edge",
+        alpha=0.6,
+        edgecolor="black",
+        label="accuracy in the bin",
+    )
+    left.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], "o-", ms=3)
+    left.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence (top probability)", ylabel="accuracy")
+    ece = metrics.get("ece")
+    left.set_title("Reliability" + ("" if ece is None else f" (ECE {ece:.3f})"))
+    left.legend(loc="upper left")
+    curve = [row for row in coverage_curve(truth, probs, labels) if row["answered"]]
+    right.plot([r["coverage"] for r in curve], [r["accuracy_answered"] for r in curve], "o-")
+    for row in curve[::4]:
+        right.annotate(
+            f"≥{row['min_confidence']:.2f}",
+            (row["coverage"], row["accuracy_answered"]),
+            textcoords="offset points",
+            xytext=(4, 4),
+            fontsize=8,
+        )
+    chosen = metrics.get("abstention")
+    if chosen and chosen["accuracy_answered"] is not None:
+        right.plot(
+            chosen["coverage"],
+            chosen["accuracy_answered"],
+            "s",
+            color="red",
+            label=f"--min-confidence {chosen['min_confidence']:g}",
+        )
+        right.legend(loc="lower left")
+    right.set(xlim=(0, 1.02), xlabel="coverage (share of rows answered)", ylabel="accuracy")
+    right.set_title("Abstaining below a confidence")
+    right.invert_xaxis()
+    right.grid(alpha=0.3)
+    save(fig, path)
+
+
 def errors_frame(evaluation: Evaluation) -> pd.DataFrame:
     """Misclassified texts, most confident mistakes first."""
     probs = evaluation.probabilities
@@ -141,6 +203,10 @@ def markdown(metrics: dict, errors: pd.DataFrame, has_curves: bool) -> str:
         f"![Confusion matrix]({CONFUSION_FILE})",
         "",
     ]
+    parts += ["## Probabilities", ""]
+    if metrics.get("abstention"):
+        parts += [abstention_line(metrics), ""]
+    parts += [f"![Reliability and abstaining]({RELIABILITY_FILE})", ""]
     if has_curves:
         parts += ["## Learning curves", "", f"![Learning curves]({CURVES_FILE})", ""]
     parts += [
@@ -179,6 +245,7 @@ def _write_report(evaluation: Evaluation, report_dir: Path) -> Path:
     (report_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     cm = metrics["confusion_matrix"]
     plot_confusion_matrix(cm["labels"], cm["matrix"], report_dir / CONFUSION_FILE)
+    plot_reliability(evaluation, report_dir / RELIABILITY_FILE)
     history = evaluation.bundle.history
     has_curves = bool(history.get("loss"))
     if has_curves:

@@ -7,7 +7,9 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
+# The labels' metrics, then the probabilities' (lower is better for these three).
 OVERALL = ["accuracy", "macro_precision", "macro_recall", "macro_f1", "f1_pn"]
+OVERALL += ["ece", "brier", "log_loss"]
 
 
 def console(file: IO[str] | None = None):
@@ -49,11 +51,24 @@ def overall_rows(metrics: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     header = ["metric", "RNN"] + (["bag-of-words", "RNN − BoW"] if base else [])
     rows = []
     for key in OVERALL:
-        row = [key, fmt(metrics[key])]
+        row = [key, fmt(metrics.get(key))]
         if base:
-            row += [fmt(base[key]), diff(metrics[key], base[key])]
+            row += [fmt(base.get(key)), diff(metrics.get(key), base.get(key))]
         rows.append(row)
     return header, rows
+
+
+def abstention_line(metrics: dict[str, Any]) -> str | None:
+    """What ``--min-confidence`` gave, in one sentence; None without it."""
+    a = metrics.get("abstention")
+    if not a:
+        return None
+    answered = "–" if a["accuracy_answered"] is None else f"{a['accuracy_answered']:.4f}"
+    return (
+        f"At --min-confidence {a['min_confidence']:g}: {a['answered']:,} of "
+        f"{a['answered'] + a['abstained']:,} rows answered (coverage {a['coverage']:.1%}), "
+        f"accuracy {answered} (all rows {a['accuracy_all']:.4f}); the rest are 'uncertain'"
+    )
 
 
 PER_CLASS_HEADER = ["label", "precision", "recall", "f1", "support"]

@@ -50,17 +50,43 @@ def baseline_part(bundle: ModelDir, tokens: list[list[str]]) -> np.ndarray | Non
     return bundle.bow.aligned(tokens, bundle.labels)
 
 
+UNCERTAIN = "uncertain"  # the answer where the top probability is below min_confidence
+
+
+def check_min_confidence(min_confidence: float | None, labels: list[str]) -> None:
+    """Refuse a threshold outside [0, 1], or one whose answer could not be told apart
+    from a label of the model."""
+    from sentiment_cli.errors import SentimentError
+
+    if min_confidence is None:
+        return
+    if not 0.0 <= min_confidence <= 1.0:  # False for NaN
+        raise SentimentError(f"min_confidence must be from 0 to 1, got {min_confidence!r}")
+    if UNCERTAIN in labels:
+        raise SentimentError(
+            f"the model has a label {UNCERTAIN!r}, so min_confidence's answer {UNCERTAIN!r} "
+            f"would be ambiguous; filter on the probabilities instead"
+        )
+
+
 @dataclass
 class Scored:
-    """Texts with their probabilities (columns follow ``labels``)."""
+    """Texts with their probabilities (columns follow ``labels``). With
+    ``min_confidence``, a text whose top probability is below it is answered
+    ``UNCERTAIN`` (its probabilities are kept)."""
 
     texts: list[str]
     probabilities: np.ndarray
     labels: list[str]
+    min_confidence: float | None = None
 
     @property
     def predicted(self) -> list[str]:
-        return [self.labels[i] for i in self.probabilities.argmax(axis=1)]
+        top = [self.labels[i] for i in self.probabilities.argmax(axis=1)]
+        if self.min_confidence is None:
+            return top
+        sure = self.probabilities.max(axis=1) >= self.min_confidence
+        return [label if ok else UNCERTAIN for label, ok in zip(top, sure, strict=True)]
 
     def columns(self) -> list[str]:
         """The CSV header: text, label, p_<label> for every label."""
@@ -90,8 +116,9 @@ class Scored:
         return pd.DataFrame(list(self.rows()), columns=self.columns())
 
 
-def score_texts(bundle: ModelDir, texts: list[str]) -> Scored:
-    return Scored(list(texts), predict_proba(bundle, list(texts)), bundle.labels)
+def score_texts(bundle: ModelDir, texts: list[str], min_confidence: float | None = None) -> Scored:
+    probabilities = predict_proba(bundle, list(texts))
+    return Scored(list(texts), probabilities, bundle.labels, min_confidence)
 
 
 def predict_chunks(
@@ -197,13 +224,18 @@ def predict(model_dir: str, texts: list[str]):
     return score_texts(read_model_dir(model_dir), texts).frame()
 
 
-def predict_to(folder: ModelDir, chunks, fmt: str, output) -> None:
+def predict_to(
+    folder: ModelDir, chunks, fmt: str, output, min_confidence: float | None = None
+) -> None:
     """``predict``: read -> tokenize -> score -> write, one batch at a time; the writer
-    receives scored batches and never runs the model."""
+    receives scored batches and never runs the model. With ``min_confidence``, a text
+    less sure than that is answered ``UNCERTAIN``."""
     from sentiment_cli.io.writers import prediction_writer
 
+    check_min_confidence(min_confidence, folder.labels)
     with prediction_writer(fmt, output, folder.labels) as write:
         for scored in predict_chunks(folder, chunks):
+            scored.min_confidence = min_confidence
             write(scored)
 
 

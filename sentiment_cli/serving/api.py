@@ -2,7 +2,7 @@
 
     from sentiment_cli import load_model
 
-    model = load_model("runs/lstm")
+    model = load_model("runs/lstm")                       # load_model(): the built-in one
     model.predict(["not bad at all", "worst day ever"])    # DataFrame: text, label, p_<label>
     model.predict_batch(frame, text_column="tweet")       # for map_batches-style callers
 
@@ -18,14 +18,22 @@ from pathlib import Path
 
 from sentiment_cli.models.keras_runtime import open_model
 from sentiment_cli.runtime.model_folder import ModelDir
-from sentiment_cli.runtime.predict import Scored, predict_chunks, score_texts
+from sentiment_cli.runtime.predict import (
+    Scored,
+    check_min_confidence,
+    predict_chunks,
+    score_texts,
+)
 
 
 class Model:
     """A loaded model folder."""
 
-    def __init__(self, path: str | Path, runtime: str = "numpy"):
-        self.path = Path(path)
+    def __init__(self, path: str | Path | None = None, runtime: str = "numpy"):
+        from sentiment_cli.resources import builtin_model_dir
+
+        # Absolute, so that a pickled Model loads in another working directory.
+        self.path = builtin_model_dir() if path is None else Path(path).absolute()
         self.runtime = runtime
         self.bundle: ModelDir = open_model(self.path, runtime=runtime)
 
@@ -33,9 +41,11 @@ class Model:
     def labels(self) -> list[str]:
         return list(self.bundle.labels)
 
-    def predict(self, texts: Iterable[str] | str):
+    def predict(self, texts: Iterable[str] | str, min_confidence: float | None = None):
         """A DataFrame with the columns of ``predict --format csv``: text, label and
-        p_<label> for every label of the model, one row per text, in order.
+        p_<label> for every label of the model, one row per text, in order. With
+        ``min_confidence``, a text whose top probability is below it is labelled
+        ``"uncertain"`` (its probabilities are kept).
 
         ``texts`` is one string or an iterable of strings. Anything else is refused
         before scoring, with a ``TypeError`` naming the first bad item's position and
@@ -54,7 +64,8 @@ class Model:
                 f"texts[{bad}] is {type(texts[bad]).__name__} {texts[bad]!r:.40}, not str; "
                 f"every text must be a string (decode bytes, fill or drop missing values)"
             )
-        return score_texts(self.bundle, texts).frame()
+        check_min_confidence(min_confidence, self.bundle.labels)
+        return score_texts(self.bundle, texts, min_confidence).frame()
 
     def predict_batch(self, frame, text_column: str = "text"):
         """Score a DataFrame's ``text_column``; returns the same columns as ``predict``
@@ -88,6 +99,7 @@ class Model:
         return f"Model({str(self.path)!r}, labels={self.labels})"
 
 
-def load_model(path: str | Path, runtime: str = "numpy") -> Model:
-    """Load a model folder written by ``sentiment-cli train``."""
+def load_model(path: str | Path | None = None, runtime: str = "numpy") -> Model:
+    """Load a model folder written by ``sentiment-cli train``; without one, the built-in
+    model shipped in the package."""
     return Model(path, runtime)

@@ -1,7 +1,9 @@
 """An HTTP JSON API over a model folder (Starlette on uvicorn, the ``[serve]`` extra).
 
-    POST /predict   {"texts": [...], "trace": false}  ->  what ``predict --format json``
-                    prints; with "trace": true each result also has the per-word trace
+    POST /predict   {"texts": [...], "trace": false, "min_confidence": null}  ->  what
+                    ``predict --format json`` prints; with "trace": true each result also
+                    has the per-word trace; with "min_confidence": P a text whose top
+                    probability is below P is labelled "uncertain"
     GET  /health    {"status": "ok", "model": DIR, "labels": [...]}
     GET  /          a small page: type a tweet, see its label, probabilities and the
                     prediction after every word
@@ -31,8 +33,9 @@ class BadRequest(Exception):
         self.status, self.message = status, message
 
 
-def parse_request(body: bytes) -> tuple[list[str], bool]:
-    """(texts, trace) from a request body, or BadRequest saying what is wrong."""
+def parse_request(body: bytes) -> tuple[list[str], bool, float | None]:
+    """(texts, trace, min_confidence) from a request body, or BadRequest saying what is
+    wrong."""
     try:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -51,13 +54,20 @@ def parse_request(body: bytes) -> tuple[list[str], bool]:
         raise BadRequest(413, f"at most {MAX_TEXTS} texts per request, got {len(texts)}")
     if not isinstance(trace, bool):
         raise BadRequest(422, '"trace" must be true or false')
+    min_confidence = payload.get("min_confidence")
+    if min_confidence is not None and (
+        isinstance(min_confidence, bool)
+        or not isinstance(min_confidence, int | float)
+        or not 0 <= min_confidence <= 1
+    ):
+        raise BadRequest(422, '"min_confidence" must be a number from 0 to 1, or null')
     for i, text in enumerate(texts):
         if not text.isascii():
             try:
                 text.encode("utf-8")
             except UnicodeEncodeError:
                 raise BadRequest(422, f"item {i} holds a lone surrogate, not text") from None
-    return texts, trace
+    return texts, trace, min_confidence
 
 
 async def read_body(request) -> bytes:
@@ -88,14 +98,14 @@ def create_app(model_dir: str | Path):
     from starlette.responses import HTMLResponse, JSONResponse
     from starlette.routing import Route
 
-    from sentiment_cli.runtime.predict import score_texts
+    from sentiment_cli.runtime.predict import check_min_confidence, score_texts
     from sentiment_cli.runtime.trace import trace as trace_of
 
     bundle = open_model(model_dir)
     score_texts(bundle, ["warm up"])  # loads the tokenizer before the first request
 
-    def answer(texts: list[str], trace: bool) -> list[dict]:
-        records = score_texts(bundle, texts).records()
+    def answer(texts: list[str], trace: bool, min_confidence: float | None) -> list[dict]:
+        records = score_texts(bundle, texts, min_confidence).records()
         if trace:
             for record in records:
                 record["trace"] = trace_of(bundle, record["text"])
@@ -105,15 +115,17 @@ def create_app(model_dir: str | Path):
 
     async def predict(request: Request):
         try:
-            texts, trace = parse_request(await read_body(request))
+            texts, trace, min_confidence = parse_request(await read_body(request))
+            check_min_confidence(min_confidence, bundle.labels)
             if sum(map(len, texts)) <= INLINE_CHARS and not trace:
                 # A few short texts score in well under a millisecond: a thread hop costs more.
-                return JSONResponse(answer(texts, trace))
+                return JSONResponse(answer(texts, trace, min_confidence))
             if pending["count"] >= MAX_PENDING:
                 raise BadRequest(503, f"busy: {MAX_PENDING} requests are being scored; retry")
             pending["count"] += 1
             try:  # off the event loop: /health and small requests keep answering
-                return JSONResponse(await run_in_threadpool(answer, texts, trace))
+                reply = await run_in_threadpool(answer, texts, trace, min_confidence)
+                return JSONResponse(reply)
             finally:
                 pending["count"] -= 1
         except BadRequest as exc:

@@ -86,6 +86,45 @@ def tune_biases(model, config: Config, prepared: Prepared, before: dict[str, Any
     return after, tuning
 
 
+def calibrate(model, config: Config, prepared: Prepared, log: Log) -> dict[str, Any] | None:
+    """``train.calibrate``: divide the classifier's logits by the temperature that fits
+    the validation split best (``calibrate.py``); summary.json's ``calibration`` entry,
+    None where it is off or the split is too small to fit on."""
+    from sentiment_cli.metrics import probability_metrics
+    from sentiment_cli.models.export import keras_members
+    from sentiment_cli.training.calibrate import (
+        MIN_VALIDATION,
+        divide_classifier,
+        fit_temperature,
+        soften,
+    )
+
+    if config.train.calibrate == "none":
+        return None
+    y = prepared.y_val
+    if len(y) < MIN_VALIDATION:
+        log(f"Probabilities not calibrated: fewer than {MIN_VALIDATION} validation tweets")
+        return None
+    classes = prepared.splits.classes
+    truth = prepared.splits.val.labels
+    networks = keras_members(model, config)
+    probs = [net.predict(prepared.x_val.ids, batch_size=256, verbose=0) for net in networks]
+    temperature = fit_temperature(probs, y)
+    before = probability_metrics(truth, soften(probs, 1.0), classes)
+    after = probability_metrics(truth, soften(probs, temperature), classes)
+    divide_classifier(networks, temperature)
+    log(
+        f"Probabilities calibrated on the validation split: temperature {temperature:.2f}, "
+        f"ECE {before['ece']:.3f} -> {after['ece']:.3f} (fitted on this split, so optimistic)"
+    )
+    return {
+        "method": "temperature",
+        "temperature": round(temperature, 6),
+        "validation_before": before,
+        "validation_after": after,
+    }
+
+
 def baseline_entries(baseline) -> dict[str, Any]:
     """summary.json's entries for the baseline (None where none was fit)."""
     return {

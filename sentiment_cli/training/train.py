@@ -25,6 +25,7 @@ from sentiment_cli.training.blend import choose_blend
 from sentiment_cli.training.checkpoint import RunOptions
 from sentiment_cli.training.finish import (
     baseline_entries,
+    calibrate,
     data_summary,
     fit_baseline,
     fit_summary,
@@ -84,8 +85,7 @@ def train(
     check_initializers(config)  # a bad initializer fails before the slow tokenizing
     vocab = resumed_vocabulary(checkpoint, splits, output_dir) if resume else None
     prepared = prepare(splits, config, *columns, log, vocab, cache_dir(output_dir))
-    # Seeds Python, NumPy and TensorFlow: same data + config + seed -> same weights.
-    keras.utils.set_random_seed(config.train.seed)
+    keras.utils.set_random_seed(config.train.seed)  # same data + config + seed: same weights
     model, progress, found = model_and_progress(config, prepared, checkpoint, resume, verbose, log)
     if not resume and config.train.checkpoint:
         ckpt.start(checkpoint, options, config, prepared.vocab, prepared.splits.classes)
@@ -104,6 +104,7 @@ def train(
         **fit_summary(history, best_epoch, config, resume, fit_seconds, progress, prepared),
         "validation": validation,
         "bias_tuning": bias_tuning,
+        "calibration": calibrate(model, config, prepared, log),  # before the blend's choice
         "members": members,
         "pretrained_embeddings": found,
         **baseline_entries(baseline),
