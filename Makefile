@@ -1,5 +1,6 @@
 # sentiment-cli: two commands on a fresh machine with Python 3.11.
-#   make demo   set up .venv, train on data/sample_tweets.csv, evaluate, predict
+#   make demo   set up .venv, predict with the built-in model, then train on
+#               data/sample_tweets.csv, evaluate, predict
 #   make test   set up .venv and run the test suite
 
 PYTHON ?= python3.11
@@ -8,17 +9,21 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO := runs/demo
 
-.PHONY: demo test test-slow lint bench probes encoder clean
+.PHONY: demo test test-slow lint bench probes encoder builtin clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 
+# setuptools notes on every editable install of a package beside its sources that such
+# folders may shadow it ("Editable installation", a UserWarning): not a problem here, so
+# not shown. A plain `pip install .` prints no warning (tests/test_wheel.py checks).
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	PYTHONWARNINGS=ignore::UserWarning $(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
 demo: $(STAMP)
+	$(BIN)/sentiment-cli predict "I love it" "worst. day. ever." "not bad at all"
 	$(BIN)/sentiment-cli split data/sample_tweets.csv --output-dir $(DEMO)/data --test-size 0.2
 	$(BIN)/sentiment-cli train $(DEMO)/data/train.csv --output-dir $(DEMO)/model --force
 	$(BIN)/sentiment-cli evaluate --model-dir $(DEMO)/model $(DEMO)/data/test.csv
@@ -54,6 +59,11 @@ probes: $(STAMP)
 # Rebuild sentiment_cli/encoders/tweets (needs ../shared/data; about 3 minutes on 2 cores).
 encoder: $(STAMP)
 	$(BIN)/python bench/build_encoder.py
+
+# Rebuild sentiment_cli/builtin, the model used when no model folder is given (needs
+# ../shared/data; about 9 minutes on 2 cores).
+builtin: $(STAMP)
+	$(BIN)/python bench/build_builtin.py
 
 clean:
 	rm -rf runs site .pytest_cache .ruff_cache

@@ -1,0 +1,121 @@
+"""Build the model shipped inside the package: `make builtin`.
+
+``predict``, ``evaluate``, ``serve``, ``info``, ``check`` and ``load_model()`` use it when
+no model folder is given. It is the default config trained on the training splits of the
+shared human-labelled domains only: SemEval-2017's train.csv and the 90% of Tweet
+Sentiment Extraction's train.csv that `make bench` trains on (seed 0). No validation or
+test split is read: the run holds its own validation split out of those rows
+(``train.validation_split``) for early stopping and for the temperature that calibrates
+its probabilities. The folder is written to ``sentiment_cli/builtin`` (a model folder
+like any other, ``docs/model-folder.md``), with summary.json naming the sources instead
+of this machine's paths.
+
+The package carries it, so it must stay under 10 MiB. The trained folder holds the
+words of its training data (``text.max_tokens``, ranked by count: the first ids) and
+then the encoder's and the lexicon's words that training never saw; the embedding of
+those ~52k ids in float32 is 21 MB. The built-in model keeps the first ``--max-vocab``
+ids (the training vocabulary; later ids read as out-of-vocabulary) and leaves out the
+bag-of-words baseline (7 MB; ``evaluate`` then shows the model alone). What the
+pruning costs is measured with ``--keep-full DIR``, which also writes the unpruned
+folder there (see docs/benchmark.md).
+
+    python bench/build_builtin.py [--out sentiment_cli/builtin] [--seed 42]
+                                  [--max-vocab 20000] [--keep-full DIR] [--reuse]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "bench" / "runs" / "builtin"
+sys.path.insert(0, str(ROOT / "bench"))
+
+SOURCES = (
+    "semeval2017/train.csv + tweet_sentiment_extraction/train.csv (the 90% `make bench` "
+    "trains on, seed 0); no validation or test split"
+)
+MAX_BYTES = 10 * 1024 * 1024  # the package carries it: the issue's bound
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "sentiment_cli" / "builtin")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--max-vocab", type=int, default=20_000)
+    parser.add_argument("--keep-full", type=Path, default=None)
+    parser.add_argument("--reuse", action="store_true", help="prune the last trained folder")
+    args = parser.parse_args()
+
+    from build_encoder import concatenate, sources  # bench/build_encoder.py, beside this
+
+    from sentiment_cli.config import load_config
+    from sentiment_cli.runtime import model_folder
+    from sentiment_cli.training.train import train
+
+    started = time.perf_counter()
+    WORK.mkdir(parents=True, exist_ok=True)
+    trained = WORK / "model"
+    if not args.reuse:
+        _, human = sources(False, ["semeval", "tse"])
+        data = WORK / "train.csv"
+        concatenate(human, data)
+        config = load_config(None, [f"train.seed={args.seed}", "train.checkpoint=false"])
+        train(data, trained, config, force=True, verbose=0)
+    if args.keep_full:
+        model_folder.write_model_dir(args.keep_full, lambda folder: copy(trained, folder, None))
+    model_folder.write_model_dir(args.out, lambda folder: copy(trained, folder, args.max_vocab))
+    size = sum(p.stat().st_size for p in args.out.iterdir())
+    print(
+        f"build_builtin: {args.out} holds {size / 2**20:.1f} MiB "
+        f"({time.perf_counter() - started:.0f}s)"
+    )
+    if size > MAX_BYTES:
+        raise SystemExit(f"build_builtin: {args.out} is over {MAX_BYTES / 2**20:.0f} MiB")
+
+
+def copy(trained: Path, folder: Path, max_vocab: int | None) -> None:
+    """The trained folder's files into ``folder`` (whose manifest is written after):
+    summary.json naming the sources; with ``max_vocab``, the vocabulary and the
+    embedding's rows cut to the first ``max_vocab`` ids and no baseline."""
+    import numpy as np
+
+    from sentiment_cli.runtime import bow, model_folder
+    from sentiment_cli.runtime.network import WEIGHTS_FILE
+
+    summary = json.loads((trained / model_folder.SUMMARY_FILE).read_text(encoding="utf-8"))
+    summary.update(
+        train_data=SOURCES,
+        train_data_sha256=None,
+        built_by="make builtin (python bench/build_builtin.py)",
+    )
+    skip = {model_folder.MANIFEST, model_folder.SUMMARY_FILE}
+    if max_vocab is not None:
+        skip |= {model_folder.VOCAB_FILE, WEIGHTS_FILE, *bow.FILES}
+        vocab = json.loads((trained / model_folder.VOCAB_FILE).read_text(encoding="utf-8"))
+        summary.update(
+            vocabulary_size=min(max_vocab, len(vocab["tokens"])),
+            vocabulary_pruned_from=len(vocab["tokens"]),
+            baseline_fit_seconds=None,
+            baseline_validation=None,
+        )
+        vocab["tokens"] = vocab["tokens"][:max_vocab]
+        model_folder.write_json(folder / model_folder.VOCAB_FILE, vocab)
+        with np.load(trained / WEIGHTS_FILE) as weights:
+            arrays = {name: weights[name] for name in weights.files}
+        for name in ("embedding", "lexicon"):
+            arrays[name] = arrays[name][:max_vocab]
+        np.savez(folder / WEIGHTS_FILE, **arrays)
+    for path in sorted(trained.iterdir()):
+        if path.name not in skip:
+            shutil.copyfile(path, folder / path.name)
+    model_folder.write_json(folder / model_folder.SUMMARY_FILE, summary)
+
+
+if __name__ == "__main__":
+    main()
