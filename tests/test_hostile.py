@@ -195,3 +195,103 @@ def test_the_page_escapes_the_labels_it_embeds(trained_model, tmp_path):
     lone = client.post("/predict", content=b'{"texts": ["\\ud800"]}')
     assert lone.status_code == 422 and "lone surrogate" in lone.json()["error"]
     assert "alert" not in tiny_sets()[0]
+
+
+# Model folders whose manifest is consistent but whose content is hostile: anyone who
+# shares a folder can rewrite its manifest too.
+
+
+def copied(trained_model, tmp_path):
+    folder = tmp_path / "model"
+    shutil.copytree(trained_model, folder)
+    return folder
+
+
+def remanifest(folder, names=None):
+    """The manifest rewritten to vouch for the folder's files as they are now (or for
+    ``names``, as given, whether they exist or not)."""
+    from sentiment_cli.runtime.integrity import describe
+
+    manifest = json.loads((folder / "manifest.json").read_text())
+    real = [n for n in manifest["files"] if (folder / n).is_file()]
+    manifest["files"] = describe(folder, real)
+    for name in names or []:
+        manifest["files"].setdefault(name, {"bytes": 1, "sha256": "0" * 64})
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_a_weights_file_that_inflates_past_its_size_is_refused(runner, trained_model, tmp_path):
+    import zipfile
+
+    import numpy as np
+
+    folder = copied(trained_model, tmp_path)
+    with np.load(folder / "weights.npz") as stored:
+        arrays = {name: stored[name] for name in stored.files}
+    rows = 200 * 2**20 // (4 * arrays["embedding"].shape[1])  # 200 MiB of zeros
+    with zipfile.ZipFile(folder / "weights.npz", "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, array in arrays.items():
+            if name != "embedding":
+                with archive.open(f"{name}.npy", "w") as member:
+                    np.lib.format.write_array(member, array)
+        with archive.open("embedding.npy", "w", force_zip64=True) as member:
+            header = {"descr": "<f4", "fortran_order": False, "shape": (rows, 8)}
+            np.lib.format.write_array_header_1_0(member, header)
+            zeros = bytes(1 << 20)
+            for _ in range(200):
+                member.write(zeros)
+    assert (folder / "weights.npz").stat().st_size < 2**20
+    remanifest(folder)
+    result = runner.invoke(cli, ["predict", "--model-dir", str(folder), "hello"])
+    refused(result, "once inflated, more than the")
+
+
+def test_optional_files_are_checked_and_never_block(runner, trained_model, tiny_csv, tmp_path):
+    import numpy as np
+
+    folder = copied(trained_model, tmp_path)
+    with np.load(folder / "baseline.npz") as stored:
+        arrays = {name: stored[name] for name in stored.files}
+    arrays["coef"] = -arrays["coef"]  # a baseline that answers the opposite
+    np.savez(folder / "baseline.npz", **arrays)
+    evaluate = ["evaluate", "--model-dir", str(folder), str(tiny_csv)]
+    refused(runner.invoke(cli, evaluate), "baseline.npz was changed after the model")
+    (folder / "baseline.json").unlink()
+    os.mkfifo(folder / "baseline.json")  # reading it would wait for a writer forever
+    remanifest(folder, ["baseline.json"])
+    refused(runner.invoke(cli, evaluate), "baseline.json is not a regular file")
+
+
+def test_a_manifest_never_leads_outside_the_folder(runner, trained_model, tmp_path):
+    folder = copied(trained_model, tmp_path)
+    (tmp_path / "secret.txt").write_text("not yours")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["files"]["../secret.txt"] = {"bytes": 9, "sha256": "0" * 64}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    for command in (["check", str(folder)], ["predict", "--model-dir", str(folder), "hi"]):
+        result = runner.invoke(cli, command)
+        refused(result, "lists '../secret.txt', which is not a file name inside the folder")
+        assert "9 bytes" not in result.output
+
+
+@pytest.mark.parametrize(
+    "key, value, command",
+    [
+        ("units", 8, ["--runtime", "keras"]),
+        ("embedding_dim", 16, ["--runtime", "keras"]),
+        ("pooling", "max", ["--trace"]),
+        ("cell", "gru", []),
+    ],
+)
+def test_a_config_that_disagrees_with_the_weights_is_refused(
+    runner, trained_model, tmp_path, key, value, command
+):
+    import yaml
+
+    folder = copied(trained_model, tmp_path)
+    config = yaml.safe_load((folder / "config.yaml").read_text())
+    config["model"][key] = value
+    (folder / "config.yaml").write_text(yaml.safe_dump(config))
+    remanifest(folder)
+    result = runner.invoke(cli, ["predict", "--model-dir", str(folder), *command, "not bad"])
+    refused(result, f"config.yaml says model.{key} is {value!r} but network.json")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from sentiment_cli.metrics import abstention, classification_metrics, probabilit
 from sentiment_cli.models.keras_runtime import open_model
 from sentiment_cli.resources import probes_file
 from sentiment_cli.runtime import bow
-from sentiment_cli.runtime.model_folder import ModelDir, check_model_dir
+from sentiment_cli.runtime.model_folder import ModelDir, check_model_dir, read_baseline
 from sentiment_cli.runtime.predict import baseline_part, predict_ids, predict_proba
 from sentiment_cli.text.tokenizer import tokenize_all
 
@@ -67,8 +68,8 @@ def score(
 
     metrics["baseline"] = None
     base_pred = None
-    if (Path(model_dir) / bow.JSON_FILE).exists():
-        baseline = bundle.bow or bow.BagOfWords.load(Path(model_dir))
+    baseline = stored_baseline(bundle)
+    if baseline is not None:
         base_probs = baseline.aligned(tokens, bundle.labels)
         base_pred = [bundle.labels[i] for i in base_probs.argmax(axis=1)]
         metrics["baseline"] = graded(data.labels, base_pred, base_probs, bundle.labels)
@@ -76,6 +77,18 @@ def score(
         metrics["categories"] = category_accuracy(data, predicted, base_pred)
     evaluation = Evaluation(metrics, bundle, data, predicted, probs)
     return abstaining(evaluation, min_confidence)
+
+
+def stored_baseline(bundle: ModelDir):
+    """The folder's bag-of-words baseline (its files checked against the manifest
+    first), or None where it has none."""
+    if bundle.bow is not None:
+        return bundle.bow
+    if not os.path.lexists(bundle.path / bow.JSON_FILE):
+        return None
+    if bundle.format_version >= 3:
+        return read_baseline(bundle.path, bundle.manifest, bundle.labels)
+    return bow.BagOfWords.load(bundle.path)
 
 
 def graded(truth: list[str], predicted: list[str], probs, labels: list[str]) -> dict[str, Any]:

@@ -43,6 +43,9 @@ class BagOfWords:
     @classmethod
     def load(cls, folder: Path) -> BagOfWords:
         folder = Path(folder)
+        odd = next((name for name in FILES if not (folder / name).is_file()), None)
+        if odd is not None:  # missing, or a FIFO or a device, which could hang a read
+            raise SentimentError(f"{folder}: baseline file {odd} is missing or not a regular file")
         try:
             meta = json.loads((folder / JSON_FILE).read_text(encoding="utf-8"))
             with np.load(folder / NPZ_FILE, allow_pickle=False) as arrays:

@@ -39,6 +39,9 @@ def problems(folder: Path, files: dict[str, dict], names: list[str] | None = Non
             found.append(f"{name} is not listed in the manifest")
             continue
         path = folder / name
+        if path.exists() and not path.is_file():
+            found.append(f"{name} is not a regular file")
+            continue
         if not path.is_file():
             found.append(f"{name} is missing")
             continue

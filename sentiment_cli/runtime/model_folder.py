@@ -168,6 +168,8 @@ def _write_model_dir(output_dir: Path, write: Callable[[Path], None]) -> Path:
 
 
 def read_json(folder: Path, name: str) -> Any:
+    if (folder / name).exists() and not (folder / name).is_file():  # a FIFO would hang
+        raise SentimentError(f"model folder {folder}: {name} is not a regular file")
     try:
         return json.loads((folder / name).read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError) as exc:
@@ -230,9 +232,26 @@ def check_model_dir(folder: Path, verify: list[str] | tuple = ()) -> dict:
             raise SentimentError(
                 f"model folder {folder}: {MANIFEST} lists no file sizes and hashes"
             )
+        outside = next((name for name in files if not is_plain_name(name)), None)
+        if outside is not None:
+            raise SentimentError(
+                f"model folder {folder}: {MANIFEST} lists {outside!r}, which is not a file "
+                f"name inside the folder; nothing outside a model folder is read"
+            )
         if verify:
             integrity.verify(folder, files, list(verify))
     return manifest
+
+
+def is_plain_name(name: object) -> bool:
+    """Whether ``name`` names a file directly inside a folder (no path, no '..')."""
+    return (
+        isinstance(name, str)
+        and name not in ("", ".", "..")
+        and "/" not in name
+        and "\\" not in name
+        and "\0" not in name
+    )
 
 
 def read_config(folder: Path) -> Config:
@@ -290,6 +309,7 @@ def read_model_dir(folder: str | Path, network=None) -> ModelDir:
             f"embedding expects {network.vocab_size}; the vocabulary does not belong to this "
             f"model"
         )
+    check_agreement(folder, config, network)
     summary = read_json(folder, SUMMARY_FILE)
     weight = blend_weight(folder, summary)
     return ModelDir(
@@ -305,6 +325,44 @@ def read_model_dir(folder: str | Path, network=None) -> ModelDir:
         bow=read_baseline(folder, manifest, labels) if weight else None,
         blend_weight=weight,
     )
+
+
+def check_agreement(folder: Path, config: Config, network) -> None:
+    """config.yaml against network.json and weights.npz: the Keras model is rebuilt from
+    the first and the trace reads the config's pooling, so they must describe one
+    network; a disagreement is refused, naming the key."""
+    from sentiment_cli.runtime.network import members
+
+    m, t = config.model, config.train
+    nets = members(network)
+    found = {
+        "train.members": (t.members, len(nets)),
+        "text.max_length": (config.text.max_length, network.spec.get("max_length")),
+    }
+    for net in nets:
+        spec, layers, arrays = net.spec, net.spec["recurrent"], net.arrays
+        units = arrays[f"{layers[0]['name']}.forward.recurrent_kernel"].shape[0]
+        found.update(
+            {
+                "model.cell": (m.cell, ",".join(sorted({str(e.get("cell")) for e in layers}))),
+                "model.layers": (m.layers, len(layers)),
+                "model.units": (m.units, units),
+                "model.bidirectional": (m.bidirectional, spec["bidirectional"]),
+                "model.pooling": (m.pooling, spec["pooling"]),
+                "model.mask_padding": (m.mask_padding, spec["mask_padding"]),
+                "model.embedding_dim": (m.embedding_dim, arrays["embedding"].shape[1]),
+                "model.lexicon": (m.lexicon != "none", "lexicon" in spec["inputs"]),
+            }
+        )
+    # An older network.json may not record max_length: None is not a disagreement.
+    wrong = [key for key, (said, built) in found.items() if built is not None and said != built]
+    if wrong:
+        key = wrong[0]
+        raise SentimentError(
+            f"model folder {folder}: {CONFIG_FILE} says {key} is {found[key][0]!r} but "
+            f"{NETWORK_FILE} / {WEIGHTS_FILE} hold {found[key][1]!r}; the files do not belong "
+            f"together"
+        )
 
 
 def blend_weight(folder: Path, summary: Any) -> float:

@@ -64,6 +64,14 @@ def read_weights(path: Path) -> dict[str, np.ndarray]:
     change under a running process.)"""
     arrays = {}
     with zipfile.ZipFile(path) as archive, open(path, "rb") as raw:
+        # np.savez stores arrays as they are: together they cannot outgrow the file (whose
+        # size the manifest vouches for). A compressed member could inflate to any size.
+        inflated, size = sum(info.file_size for info in archive.infolist()), path.stat().st_size
+        if inflated > size:
+            raise ValueError(
+                f"its arrays would take {inflated:,} bytes once inflated, more than the "
+                f"{size:,} bytes of the file; model folders store arrays uncompressed"
+            )
         for info in archive.infolist():
             name = info.filename.removesuffix(".npy")
             mapped = _mapped(path, raw, info) if info.file_size > MAP_BYTES else None
@@ -94,6 +102,8 @@ def _mapped(path: Path, raw, info: zipfile.ZipInfo) -> np.ndarray | None:
         shape, fortran, dtype = np.lib.format.read_array_header_2_0(raw)
     if dtype.hasobject:
         return None
+    if int(np.prod(shape, dtype=np.int64)) * dtype.itemsize > info.file_size:
+        raise ValueError(f"{info.filename}'s header claims more data than the member holds")
     order = "F" if fortran else "C"
     return np.memmap(path, dtype=dtype, mode="r", offset=raw.tell(), shape=shape, order=order)
 
