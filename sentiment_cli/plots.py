@@ -40,3 +40,9 @@ def grouped_bars(ax, names: list[str], series: dict, ylabel: str, title: str) ->
     ax.set_ylim(0, 1)
     ax.set_title(title)
     ax.legend()
+
+
+def literal(text: str) -> str:
+    """``text`` drawn as it is: matplotlib reads "$...$" as TeX (a label "$_$" would fail
+    to parse), so each "$" is escaped."""
+    return str(text).replace("$", r"\$")

@@ -295,3 +295,66 @@ def test_a_config_that_disagrees_with_the_weights_is_refused(
     remanifest(folder)
     result = runner.invoke(cli, ["predict", "--model-dir", str(folder), *command, "not bad"])
     refused(result, f"config.yaml says model.{key} is {value!r} but network.json")
+
+
+# Terminal and markup injection: tweets, labels and paths are shown as they are.
+
+ODD_LABELS = ["[/b]", "$_$", "a|b\x1b[31m"]
+
+
+@pytest.fixture
+def odd_model(trained_model, tmp_path):
+    """The tiny model in a folder named like markup, its labels renamed to ODD_LABELS."""
+    folder = tmp_path / "[/b][red]x"
+    shutil.copytree(trained_model, folder)
+    (folder / "labels.json").write_text(json.dumps(ODD_LABELS))
+    baseline = json.loads((folder / "baseline.json").read_text())
+    baseline["labels"] = ODD_LABELS
+    (folder / "baseline.json").write_text(json.dumps(baseline))
+    remanifest(folder)
+    return folder
+
+
+def test_markup_and_escape_sequences_are_shown_as_text(runner, odd_model, tmp_path):
+    tweet = "[red]alert[/red] \x1b[2J :smile: \u202egnp.exe"
+    for args in ([], ["--trace"], ["--gates"]):
+        result = runner.invoke(cli, ["predict", "--model-dir", str(odd_model), *args, tweet])
+        assert result.exit_code == 0, result.output
+        assert "\x1b" not in result.output and "\u202e" not in result.output
+        assert "[red]alert[/red]" in result.output and "\\x1b" in result.output
+    info = runner.invoke(cli, ["info", str(odd_model)])
+    assert info.exit_code == 0, info.output
+    assert "[/b][red]x" in info.output and "\x1b" not in info.output
+    assert "a|b\\x1b[31m" in info.output
+
+
+def test_odd_labels_survive_evaluate_and_its_report(runner, odd_model, tmp_path):
+    rows = [(text, ODD_LABELS[i % 3]) for i, (text, _) in enumerate(TWEETS)]
+    data = write_csv(tmp_path / "odd.csv", rows)
+    report = tmp_path / "report"
+    args = ["evaluate", "--model-dir", str(odd_model), str(data), "--report-dir", str(report)]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "[/b]" in result.output
+    assert (report / "confusion_matrix.png").stat().st_size > 0
+    text = (report / "report.md").read_text()
+    assert "a\\|b\\x1b[31m" in text and "\x1b" not in text
+    import re
+
+    tables, current = [], []
+    for line in text.splitlines() + [""]:
+        if line.startswith("|"):
+            current.append(len(re.findall(r"(?<!\\)\|", line)))
+        elif current:
+            tables, current = [*tables, current], []
+    assert len(tables) >= 3 and all(len(set(cells)) == 1 for cells in tables), tables
+
+
+def test_a_file_name_that_is_not_utf8_is_shown_escaped(runner, trained_model, tmp_path):
+    odd = tmp_path / os.fsdecode(b"caf\xe9.csv")  # Latin-1 bytes: not UTF-8
+    write_csv(odd, TWEETS * 2)
+    result = runner.invoke(cli, ["evaluate", "--model-dir", str(trained_model), str(odd)])
+    assert result.exit_code == 0, result.output
+    assert "caf\\udce9.csv" in result.output
+    result = runner.invoke(cli, ["split", str(odd), "-o", str(tmp_path / "s")])
+    assert result.exit_code == 0, result.output

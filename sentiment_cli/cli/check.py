@@ -3,11 +3,15 @@ and which configs ship with the tool."""
 
 from __future__ import annotations
 
-import json
-
 import click
 
-from sentiment_cli.cli.options import format_option, handle_errors, model_dir_argument
+from sentiment_cli.cli.options import (
+    echo_json,
+    format_option,
+    handle_errors,
+    model_dir_argument,
+    say,
+)
 from sentiment_cli.errors import SentimentError
 
 
@@ -32,7 +36,7 @@ def info(model_dir, fmt):
 
     result = card(model_dir)
     if fmt == "json":
-        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+        echo_json(result)
     else:
         print_card(result)
 
@@ -54,12 +58,12 @@ def check(model_dir):
 
     result = check_folder(model_dir)
     for problem in result["problems"]:
-        click.echo(f"{model_dir}: {problem}", err=not result["ok"])
+        say(f"{model_dir}: {problem}", err=not result["ok"])
     if not result["ok"]:
         count = len(result["problems"])
         raise SentimentError(f"model folder {model_dir} is damaged ({count} problem(s))")
     version = result["format_version"]
-    click.echo(f"{model_dir}: {len(result['files'])} files intact (format version {version})")
+    say(f"{model_dir}: {len(result['files'])} files intact (format version {version})")
 
 
 @click.command()

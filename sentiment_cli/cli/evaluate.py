@@ -15,6 +15,7 @@ from sentiment_cli.cli.options import (
     model_dir_option,
     report_dir_option,
     runtime_option,
+    say,
 )
 
 
@@ -76,7 +77,7 @@ def evaluate(
         from sentiment_cli.evaluation.report import write_reports
 
         for path in write_reports(evaluations, report_dir):
-            click.echo(f"Report written to {path}", err=fmt == "json")
+            say(f"Report written to {path}", err=fmt == "json")
     metrics = [e.metrics for e in evaluations]
     if fmt == "json":
         click.echo(json.dumps(metrics[0] if len(metrics) == 1 else metrics, indent=2))

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from sentiment_cli.errors import SentimentError
+from sentiment_cli.io.tables import printable
 
 
 def handle_errors(func):
@@ -19,12 +20,12 @@ def handle_errors(func):
         try:
             return func(*args, **kwargs)
         except SentimentError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(printable(str(exc))) from None
         except OSError as exc:  # the last line of defence: a path and a reason, one line
             if exc.errno is None:
                 raise
             where = f"{exc.filename}: " if exc.filename else ""
-            raise click.ClickException(f"{where}{exc.strerror or exc}") from None
+            raise click.ClickException(printable(f"{where}{exc.strerror or exc}")) from None
         except MemoryError:
             raise click.ClickException(
                 "out of memory: the input or the model is too large for this machine "
@@ -36,7 +37,26 @@ def handle_errors(func):
 
 def log(message: str) -> None:
     """Progress notes go to stderr, so stdout holds only the result."""
-    click.echo(message, err=True)
+    say(message, err=True)
+
+
+def say(message: str, err: bool = False) -> None:
+    """A line for a person: paths, labels and texts in it shown as they are, escape
+    sequences and undecodable file names made visible (``io.tables.printable``)."""
+    click.echo(printable(message), err=err)
+
+
+def echo_json(payload) -> None:
+    """JSON on stdout: UTF-8 where the text allows it, escaped where it holds what UTF-8
+    cannot encode (a lone surrogate from a file name that was not UTF-8)."""
+    import json
+
+    text = json.dumps(payload, indent=2, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(payload, indent=2)
+    click.echo(text)
 
 
 def column_options(func):

@@ -15,10 +15,12 @@ from sentiment_cli.io.tables import (
     OVERALL,
     PER_CLASS_HEADER,
     abstention_line,
+    bold,
     console,
     fmt,
     overall_rows,
     per_class_rows,
+    printable,
     short_names,
     table,
 )
@@ -31,7 +33,7 @@ def show_result(result: dict, fmt_: str, report_dir: Path | None, name: str, plo
 
     if report_dir is not None:
         save_result(result, report_dir, name, plot)
-        click.echo(f"Report written to {report_dir}", err=True)
+        click.echo(printable(f"Report written to {report_dir}"), err=True)
     if fmt_ == "json":
         click.echo(json.dumps(result, indent=2))
     else:
@@ -42,13 +44,14 @@ def print_evaluation(metrics: dict[str, Any], file: IO[str] | None = None) -> No
     """Overall metrics (model, baseline, difference), per-class scores, confusion matrix."""
     out = console(file)
     out.print(
-        f"[bold]{metrics['model_dir']}[/bold] on {metrics['data']}: {metrics['n']} tweets, "
+        bold(str(metrics["model_dir"])),
+        f"on {metrics['data']}: {metrics['n']} tweets, "
         f"{metrics['truncated']} truncated at max_length"
         + (
             f", {metrics['rows_dropped']} rows dropped (empty)"
             if metrics.get("rows_dropped")
             else ""
-        )
+        ),
     )
     header, rows = overall_rows(metrics)
     overall = table(header, "Overall")
@@ -274,7 +277,7 @@ def print_card(card: dict[str, Any], file: IO[str] | None = None) -> None:
     """``info``: the model's card as a few short tables."""
     out = console(file)
     m, data = card["model"], card["training_data"]
-    out.print(f"[bold]{card['folder']}[/bold]: labels {', '.join(card['labels'])}")
+    out.print(bold(f"{card['folder']}:"), f"labels {', '.join(card['labels'])}")
     shape = table(["model", ""], "Model", left=2)
     direction = "bidirectional " if m["bidirectional"] else ""
     shape.add_row("cell", f"{m['layers']} × {direction}{m['cell']} of {m['units']} units")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from sentiment_cli.cli.options import handle_errors, model_dir_option
+from sentiment_cli.cli.options import handle_errors, model_dir_option, say
 
 
 @click.command()
@@ -39,5 +39,5 @@ def serve(model_dir, host, port):
     from sentiment_cli.serving.server import serve as run_server
 
     check_model_dir(model_dir)
-    click.echo(f"Serving {model_dir} on http://{host}:{port}/ (Ctrl-C stops)", err=True)
+    say(f"Serving {model_dir} on http://{host}:{port}/ (Ctrl-C stops)", err=True)
     run_server(model_dir, host, port)

@@ -12,6 +12,7 @@ from sentiment_cli.cli.options import (
     handle_errors,
     not_a_model_folder,
     output_dir_option,
+    say,
 )
 
 
@@ -41,6 +42,6 @@ def split(data, output_dir, test_size, seed, text_column, label_column):
     from sentiment_cli.io.splits import split_file
 
     train_path, test_path, n_train, n_test = split_file(
-        data, output_dir, test_size, seed, text_column, label_column, log=click.echo
+        data, output_dir, test_size, seed, text_column, label_column, log=say
     )
-    click.echo(f"Wrote {n_train} rows to {train_path} and {n_test} rows to {test_path}")
+    say(f"Wrote {n_train} rows to {train_path} and {n_test} rows to {test_path}")

@@ -15,6 +15,7 @@ from sentiment_cli.cli.options import (
     not_a_model_folder,
     output_dir_option,
     overrides_option,
+    say,
     val_data_option,
 )
 
@@ -66,12 +67,12 @@ def train(data, output_dir, config_path, overrides, val_data, resume, quiet, **o
             val_path=val_data,
             resume=resume,
             verbose=0 if quiet else (1 if sys.stdout.isatty() else 2),
-            log=click.echo,
+            log=say,
             **options,
         )
     except KeyboardInterrupt:
         from sentiment_cli.training.checkpoint import resume_hint
 
         hint = resume_hint(output_dir)
-        click.echo(f"Interrupted: {output_dir} was not written or changed{hint}", err=True)
+        say(f"Interrupted: {output_dir} was not written or changed{hint}", err=True)
         sys.exit(130)

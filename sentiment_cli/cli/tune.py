@@ -14,6 +14,7 @@ from sentiment_cli.cli.options import (
     handle_errors,
     output_dir_option,
     overrides_option,
+    say,
     val_data_option,
 )
 
@@ -73,7 +74,7 @@ def tune(data, output_dir, config_path, overrides, **options):
     from sentiment_cli.training.tune import tune as run_tune
 
     config = load_config(config_path, overrides)
-    result = run_tune(data, output_dir, config, log=click.echo, **options)
+    result = run_tune(data, output_dir, config, log=say, **options)
     print_trials(result.trials, result.best["trial"])
-    click.echo("Best: " + ", ".join(f"{k}={v}" for k, v in result.best["values"].items()))
-    click.echo(f"Best config: {output_dir / 'config.yaml'}; trials: {output_dir / 'tuning.json'}")
+    say("Best: " + ", ".join(f"{k}={v}" for k, v in result.best["values"].items()))
+    say(f"Best config: {output_dir / 'config.yaml'}; trials: {output_dir / 'tuning.json'}")

@@ -17,6 +17,7 @@ from sentiment_cli.io.tables import (
     abstention_line,
     overall_rows,
     per_class_rows,
+    printable,
     short_names,
 )
 
@@ -30,9 +31,10 @@ REPORT_FILE = "report.md"
 
 def plot_confusion_matrix(labels: list[str], matrix: list[list[int]], path: Path) -> None:
     """Row-normalized heatmap (recall per true class), raw counts annotated."""
-    from sentiment_cli.plots import pyplot, save
+    from sentiment_cli.plots import literal, pyplot, save
 
     plt = pyplot()
+    labels = [literal(printable(label, keep="")) for label in labels]
     counts = np.asarray(matrix, dtype=float)
     rows = counts.sum(axis=1, keepdims=True)
     normalized = np.divide(counts, rows, out=np.zeros_like(counts), where=rows > 0)
@@ -162,9 +164,17 @@ def errors_frame(evaluation: Evaluation) -> pd.DataFrame:
     return wrong.sort_values("probability", ascending=False, kind="stable")
 
 
+def _cell(text: str) -> str:
+    """A table cell's text: a "|" would end the cell, a line break the row."""
+    return " ".join(printable(str(text), keep="").replace("|", "\\|").split())
+
+
 def _markdown_table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    lines = [
+        "| " + " | ".join(map(_cell, header)) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+    ]
+    lines += ["| " + " | ".join(map(_cell, row)) + " |" for row in rows]
     return "\n".join(lines)
 
 
@@ -177,7 +187,7 @@ def markdown(metrics: dict, errors: pd.DataFrame, has_curves: bool) -> str:
     ]
     top = errors.head(10)
     error_rows = [
-        [str(t).replace("|", "\\|").replace("\n", " "), a, b, f"{p:.3f}"]
+        [t, a, b, f"{p:.3f}"]
         for t, a, b, p in zip(
             top["text"], top["true_label"], top["predicted_label"], top["probability"], strict=True
         )

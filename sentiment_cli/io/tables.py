@@ -12,26 +12,70 @@ OVERALL = ["accuracy", "macro_precision", "macro_recall", "macro_f1", "f1_pn"]
 OVERALL += ["ece", "brier", "log_loss"]
 
 
+# Bidirectional controls: they reorder what a terminal shows after them ("Trojan Source").
+BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def printable(text: str, keep: str = "\n") -> str:
+    """``text`` safe to show on a terminal: control characters (escape sequences,
+    bells, carriage returns), bidirectional controls and lone surrogates (a file name
+    that was not UTF-8) become visible escapes such as ``\\x1b``; the characters in
+    ``keep`` stay."""
+    if text.isprintable():
+        return text
+
+    def shown(ch: str) -> str:
+        code = ord(ch)
+        bad = code < 0x20 or 0x7F <= code < 0xA0 or ch in BIDI or 0xD800 <= code < 0xE000
+        if not bad or ch in keep:
+            return ch
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return "".join(map(shown, text))
+
+
 def console(file: IO[str] | None = None):
+    """A rich Console that shows strings as they are: no markup (a tweet's "[/b]" is
+    text), no emoji codes, and control characters escaped (``printable``)."""
     from rich.console import Console
+
+    class PlainConsole(Console):
+        def print(self, *objects, **options):
+            shown = (printable(o) if isinstance(o, str) else o for o in objects)
+            super().print(*shown, **options)
 
     # Created per call: click's test runner swaps sys.stdout. Written to a file or a
     # pipe, tables get 120 columns instead of rich's default 80, so they do not wrap.
     file = file or sys.stdout
     width = None if file.isatty() else 120
-    return Console(file=file, soft_wrap=False, highlight=False, width=width)
+    return PlainConsole(
+        file=file, soft_wrap=False, highlight=False, width=width, markup=False, emoji=False
+    )
 
 
 def table(columns: list[str], title: str | None = None, left: int = 1, **options):
     """A rich Table in the tool's style: the first ``left`` columns left-aligned (names),
-    the rest right-aligned (numbers)."""
+    the rest right-aligned (numbers). Its strings (title, headers, cells) are shown as
+    they are (``printable``)."""
     from rich.table import Table
 
+    class PlainTable(Table):
+        def add_row(self, *cells, **row_options):
+            shown = (printable(c, keep="") if isinstance(c, str) else c for c in cells)
+            super().add_row(*shown, **row_options)
+
     style = {"show_edge": False, "header_style": "bold", "title_justify": "left", **options}
-    result = Table(title=title, **style)
+    result = PlainTable(title=None if title is None else printable(title), **style)
     for i, name in enumerate(columns):
-        result.add_column(name, justify="left" if i < left else "right")
+        result.add_column(printable(name), justify="left" if i < left else "right")
     return result
+
+
+def bold(text: str):
+    """``text`` in bold, as it is (no markup read in it)."""
+    from rich.text import Text
+
+    return Text(printable(text), style="bold")
 
 
 def fmt(value: float | None) -> str:

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import IO
 
 from sentiment_cli.io.atomic import atomic_output
-from sentiment_cli.io.tables import console, short
+from sentiment_cli.io.tables import bold, console, short
+from sentiment_cli.io.tables import table as plain_table
 
 GATE_HEADERS = {
     "forget": "f̄",
@@ -36,15 +37,20 @@ def print_trace(labels: list[str], result: dict, gates: bool, file: IO[str] | No
     """One row per word: the label probabilities if the tweet ended there (the most
     likely in bold), then the mean gate values of the last recurrent layer."""
     from rich import box
-    from rich.table import Table
+    from rich.text import Text
 
     out = console(file)
-    out.print(f"[bold]{short(result['text'], 76)}[/bold]")
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), header_style="bold")
-    table.add_column("t", justify="right")
-    table.add_column("word", max_width=14, overflow="ellipsis", no_wrap=True)
-    for label in labels:
-        table.add_column(label, justify="right")
+    out.print(bold(short(result["text"], 76)))
+    table = plain_table(
+        ["t", "word", *labels],
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        padding=(0, 1),
+        left=0,
+        show_edge=True,
+    )
+    table.columns[1].justify, table.columns[1].max_width = "left", 14
+    table.columns[1].overflow, table.columns[1].no_wrap = "ellipsis", True
     gate_keys: list[str] = []
     if gates and result["steps"]:
         last = result["steps"][0]["gates"][-1]
@@ -55,9 +61,7 @@ def print_trace(labels: list[str], result: dict, gates: bool, file: IO[str] | No
         token = step.get("word") or step["token"]
         token += ("¬" if step.get("negated") else "") + ("*" if step["oov"] else "")
         probs = [
-            f"[bold]{step['probabilities'][lab]:.2f}[/bold]"
-            if lab == step["label"]
-            else f"{step['probabilities'][lab]:.2f}"
+            Text(f"{step['probabilities'][lab]:.2f}", style="bold" if lab == step["label"] else "")
             for lab in labels
         ]
         row = [str(step["position"] + 1), token, *probs]
