@@ -399,6 +399,12 @@ def main() -> None:
     parser.add_argument(
         "--skip-speed", action="store_true", help="no speed, memory and serve measurements"
     )
+    parser.add_argument(
+        "--skip-zero-shot", action="store_true", help="no built-in model against VADER"
+    )
+    parser.add_argument(
+        "--skip-calibration", action="store_true", help="no in-domain calibration runs"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
     parser.add_argument("--work-dir", type=Path, default=ROOT / "bench" / "runs")
     parser.add_argument(
@@ -461,6 +467,15 @@ def main() -> None:
 
     if not args.skip_few_labels and not args.limit:
         results["few_labels"] = few_labels_curve(seeds)
+    if not args.skip_zero_shot and not args.limit:
+        import zero_shot  # bench/zero_shot.py, beside this script
+
+        print("[bench] the built-in model against VADER on every test split", flush=True)
+        results["zero_shot"] = zero_shot.run()
+    if not args.skip_calibration and not args.limit:
+        import calibration  # bench/calibration.py, beside this script
+
+        results["calibration"] = calibration.section(seeds)
     carry_over(results, args.out)
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -471,13 +486,14 @@ def main() -> None:
 
 def carry_over(results: dict, previous_path: Path) -> None:
     """The sections this run skipped (--skip-speed, --skip-scale, --skip-configs,
-    --skip-few-labels), kept from the previous results file and listed under
-    ``carried_over`` so that no reader takes them for this run's."""
+    --skip-few-labels, --skip-zero-shot, --skip-calibration), kept from the previous
+    results file and listed under ``carried_over`` so that no reader takes them for this
+    run's."""
     if not previous_path.exists():
         return
     previous = json.loads(previous_path.read_text())
     kept = []
-    for key in ("speed", "scale", "configs", "few_labels"):
+    for key in ("speed", "scale", "configs", "few_labels", "zero_shot", "calibration"):
         if not results.get(key) and previous.get(key):
             results[key] = previous[key]
             kept.append(key)
@@ -555,6 +571,12 @@ def print_table(results: dict) -> None:
         for category, row in med["probes"].items():
             print(f"{'':>36}{category:<18} {row['model']:>6.3f} {row['baseline']:>6.3f}")
     print_few_labels(results.get("few_labels"))
+    import calibration
+    import zero_shot
+
+    if results.get("zero_shot"):
+        zero_shot.print_table(results["zero_shot"])
+    calibration.print_table(results.get("calibration"))
     s = results["speed"]
     print(
         f"\nSpeed and memory (each its own process; VADER on the same input):\n"

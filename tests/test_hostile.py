@@ -358,3 +358,25 @@ def test_a_file_name_that_is_not_utf8_is_shown_escaped(runner, trained_model, tm
     assert "caf\\udce9.csv" in result.output
     result = runner.invoke(cli, ["split", str(odd), "-o", str(tmp_path / "s")])
     assert result.exit_code == 0, result.output
+
+
+def test_folders_and_files_named_in_latin1_train_and_serve(runner, tiny_csv, tmp_path):
+    data = tmp_path / os.fsdecode(b"donn\xe9es.csv")
+    shutil.copy(tiny_csv, data)
+    out = tmp_path / os.fsdecode(b"mod\xe8le")
+    result = runner.invoke(cli, train_args(data, out))
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["train_data"] == str(data.resolve())  # read back as it was written
+    report = tmp_path / os.fsdecode(b"r\xe9sultats")
+    args = ["evaluate", "--model-dir", str(out), str(data), "--report-dir", str(report)]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "mod\\udce8le" in (report / "report.md").read_text(encoding="utf-8")
+    pytest.importorskip("starlette", reason="the [serve] extra is not installed")
+    from starlette.testclient import TestClient
+
+    from sentiment_cli.serving.server import create_app
+
+    health = TestClient(create_app(out)).get("/health")
+    assert health.status_code == 200 and "mod\\xe8le" in health.json()["model"]

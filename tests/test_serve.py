@@ -116,6 +116,29 @@ def test_the_server_binds_to_loopback_by_default(server):
     assert listening == {"127.0.0.1"}  # a server on 0.0.0.0 would also answer 127.0.0.1
 
 
+def test_a_foreign_host_header_is_refused_against_dns_rebinding(server):
+    import httpx
+
+    for host in ("attacker.example", "attacker.example:8080", "127.0.0.1.nip.io"):
+        response = httpx.post(
+            f"{server}/predict", json={"texts": ["hi"]}, headers={"Host": host}, timeout=5
+        )
+        assert response.status_code == 400, host
+        assert httpx.get(f"{server}/", headers={"Host": host}, timeout=5).status_code == 400
+    for host in ("127.0.0.1", f"localhost:{server.rsplit(':', 1)[1]}"):
+        response = httpx.post(
+            f"{server}/predict", json={"texts": ["hi"]}, headers={"Host": host}, timeout=5
+        )
+        assert response.status_code == 200, host
+
+
+def test_a_server_bound_elsewhere_answers_any_host():
+    from sentiment_cli.serving.server import allowed_hosts
+
+    assert "localhost" in allowed_hosts("127.0.0.1")
+    assert allowed_hosts("0.0.0.0") is None  # reached by whatever name points at it
+
+
 def browser():
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     driver = shutil.which("chromedriver") or (

@@ -195,8 +195,8 @@ def markdown(metrics: dict, errors: pd.DataFrame, has_curves: bool) -> str:
     parts = [
         "# Evaluation report",
         "",
-        f"Model `{metrics['model_dir']}` on `{metrics['data']}`: {metrics['n']} tweets, "
-        f"{metrics['truncated']} truncated at `max_length`.",
+        f"Model `{_cell(metrics['model_dir'])}` on `{_cell(metrics['data'])}`: "
+        f"{metrics['n']} tweets, {metrics['truncated']} truncated at `max_length`.",
         "",
         "## Overall",
         "",

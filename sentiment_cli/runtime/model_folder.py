@@ -76,9 +76,14 @@ def neighbour(output_dir: Path, kind: str) -> Path:
 
 
 def write_json(path: Path, payload: Any) -> None:
-    Path(path).write_text(
-        json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    """``payload`` as UTF-8 JSON; a string that UTF-8 cannot encode (a path whose bytes
+    were not UTF-8 holds lone surrogates) is written as a \\u escape, read back as it was."""
+    text = json.dumps(payload, indent=2, ensure_ascii=False)
+    try:
+        encoded = text.encode("utf-8")
+    except UnicodeEncodeError:
+        encoded = json.dumps(payload, indent=2).encode("ascii")
+    Path(path).write_bytes(encoded + b"\n")
 
 
 def _leftovers(output_dir: Path, kind: str) -> list[Path]:

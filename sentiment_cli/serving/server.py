@@ -9,7 +9,8 @@
                     prediction after every word
 
 It runs the TensorFlow-free runtime. A bad request gets a 4xx answer with
-``{"error": "..."}`` and the server keeps serving.
+``{"error": "..."}`` and the server keeps serving. Bound to a loopback address, it
+answers only requests whose Host header names a loopback host (``allowed_hosts``).
 """
 
 from __future__ import annotations
@@ -90,10 +91,31 @@ def script_json(value) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def create_app(model_dir: str | Path):
-    """The Starlette application serving ``model_dir``."""
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+def allowed_hosts(host: str) -> list[str] | None:
+    """The Host headers a server bound to ``host`` answers. On a loopback address, only
+    loopback names: a page served on 127.0.0.1 that a web page elsewhere reaches through
+    DNS rebinding (its own name resolving to 127.0.0.1) is refused, as Jupyter does.
+    Bound to another address the server is meant to be reached by other names: None."""
+    if host in LOOPBACK_HOSTS or host.startswith("127."):
+        return sorted({*LOOPBACK_HOSTS, host})
+    return None
+
+
+def shown_path(path: str | Path) -> str:
+    """A path for a JSON answer: bytes that were not UTF-8 shown as \\x escapes."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def create_app(model_dir: str | Path, hosts: list[str] | None = None):
+    """The Starlette application serving ``model_dir``; with ``hosts``, a request whose
+    Host header names another host is answered 400 (``allowed_hosts``)."""
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
+    from starlette.middleware import Middleware
+    from starlette.middleware.trustedhost import TrustedHostMiddleware
     from starlette.requests import Request
     from starlette.responses import HTMLResponse, JSONResponse
     from starlette.routing import Route
@@ -135,24 +157,29 @@ def create_app(model_dir: str | Path):
             return JSONResponse({"error": str(exc)}, status_code=422)
 
     async def health(request: Request):
-        return JSONResponse({"status": "ok", "model": str(model_dir), "labels": bundle.labels})
+        return JSONResponse(
+            {"status": "ok", "model": shown_path(model_dir), "labels": bundle.labels}
+        )
 
     async def page(request: Request):
         return HTMLResponse(PAGE.replace("__LABELS__", script_json(bundle.labels)))
 
+    guard = [Middleware(TrustedHostMiddleware, allowed_hosts=hosts)] if hosts else []
     return Starlette(
         routes=[
             Route("/predict", predict, methods=["POST"]),
             Route("/health", health, methods=["GET"]),
             Route("/", page, methods=["GET"]),
-        ]
+        ],
+        middleware=guard,
     )
 
 
 def serve(model_dir: str | Path, host: str = "127.0.0.1", port: int = 8080) -> None:
     import uvicorn
 
-    uvicorn.run(create_app(model_dir), host=host, port=port, log_level="warning")
+    app = create_app(model_dir, allowed_hosts(host))
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 PAGE = """<!doctype html>
