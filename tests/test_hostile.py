@@ -380,3 +380,50 @@ def test_folders_and_files_named_in_latin1_train_and_serve(runner, tiny_csv, tmp
 
     health = TestClient(create_app(out)).get("/health")
     assert health.status_code == 200 and "mod\\xe8le" in health.json()["model"]
+
+
+# The Python API: what pandas hands it.
+
+
+def test_the_api_refuses_a_frame_where_texts_belong(trained_model):
+    import pandas as pd
+
+    from sentiment_cli import load_model
+
+    model = load_model(trained_model)
+    with pytest.raises(TypeError, match=r"not a DataFrame; .* predict_batch"):
+        model.predict(pd.DataFrame({"text": ["good", "bad"]}))
+    with pytest.raises(ValueError, match=r"texts\[1\] holds a lone surrogate"):
+        model.predict(["fine", "caf\udce9"])
+
+
+def test_predict_batch_reads_categorical_and_refuses_twin_columns(trained_model):
+    import pandas as pd
+
+    from sentiment_cli import load_model
+
+    model = load_model(trained_model)
+    frame = pd.DataFrame({"text": pd.Categorical(["good", None, "bad"])}, index=[7, 8, 9])
+    result = model.predict_batch(frame)
+    assert list(result.index) == [7, 8, 9] and list(result["text"]) == ["good", "", "bad"]
+    twins = pd.DataFrame([["a", "b"]], columns=["text", "text"])
+    with pytest.raises(ValueError, match="2 columns named 'text'"):
+        model.predict_batch(twins)
+
+
+def test_a_pickled_model_loads_in_another_working_directory(trained_model, tmp_path):
+    import pickle
+
+    from sentiment_cli import load_model
+
+    here = os.getcwd()
+    os.chdir(trained_model.parent)
+    try:
+        blob = pickle.dumps(load_model(trained_model.name))  # a relative path
+    finally:
+        os.chdir(here)
+    os.chdir(tmp_path)
+    try:
+        assert list(pickle.loads(blob).predict(["good"])["text"]) == ["good"]
+    finally:
+        os.chdir(here)

@@ -53,6 +53,11 @@ class Model:
         missing values first, e.g. ``frame["text"].fillna("")``)."""
         if isinstance(texts, str):
             texts = [texts]
+        elif type(texts).__name__ == "DataFrame":  # iterating one gives its column names
+            raise TypeError(
+                "predict takes texts, not a DataFrame; for a DataFrame's column use "
+                "predict_batch(frame, text_column=...)"
+            )
         elif isinstance(texts, bytes | bytearray) or not isinstance(texts, Iterable):
             raise TypeError(
                 f"texts must be a string or an iterable of strings, not {type(texts).__name__}"
@@ -63,6 +68,12 @@ class Model:
             raise TypeError(
                 f"texts[{bad}] is {type(texts[bad]).__name__} {texts[bad]!r:.40}, not str; "
                 f"every text must be a string (decode bytes, fill or drop missing values)"
+            )
+        lone = next((i for i, t in enumerate(texts) if not is_text(t)), None)
+        if lone is not None:
+            raise ValueError(
+                f"texts[{lone}] holds a lone surrogate, which is not text (bytes decoded with "
+                f"errors='surrogateescape'?); decode them with errors='replace'"
             )
         check_min_confidence(min_confidence, self.bundle.labels)
         return score_texts(self.bundle, texts, min_confidence).frame()
@@ -83,7 +94,15 @@ class Model:
                 f"{type(frame).__name__}; for a string or a list of texts use predict(texts)"
             )
         check_column(frame, text_column, "predict_batch", "text_column=")
-        result = self.predict(frame[text_column].fillna("").astype(str).tolist())
+        column = frame[text_column]
+        if isinstance(column, pd.DataFrame):
+            raise ValueError(
+                f"predict_batch: the frame has {column.shape[1]} columns named "
+                f"{text_column!r}; rename or drop all but one"
+            )
+        column = column.astype(object)  # a categorical column cannot take "" as a value
+        texts = column.where(column.notna(), "").astype(str).tolist()
+        result = self.predict(texts)
         result.index = frame.index
         return result
 
@@ -97,6 +116,17 @@ class Model:
 
     def __repr__(self) -> str:
         return f"Model({str(self.path)!r}, labels={self.labels})"
+
+
+def is_text(text: str) -> bool:
+    """Whether ``text`` can be encoded as UTF-8 (no lone surrogate)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def load_model(path: str | Path | None = None, runtime: str = "numpy") -> Model:
