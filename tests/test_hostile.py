@@ -427,3 +427,61 @@ def test_a_pickled_model_loads_in_another_working_directory(trained_model, tmp_p
         assert list(pickle.loads(blob).predict(["good"])["text"]) == ["good"]
     finally:
         os.chdir(here)
+
+
+# Text files and CSVs.
+
+
+def test_utf32_and_mixed_line_endings_read_as_pandas_reads_them(runner, trained_model, tmp_path):
+    import io
+
+    import pandas as pd
+
+    utf32 = tmp_path / "u32.txt"
+    utf32.write_bytes("hello 😍\nworld 🙄\n".encode("utf-32"))
+    args = ["predict", "--model-dir", str(trained_model), "-f", "json", "-i"]
+    rows = json.loads(runner.invoke(cli, [*args, str(utf32)]).stdout)
+    assert [row["text"] for row in rows] == ["hello 😍", "world 🙄"]
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_bytes(
+        b'text,label\r\ngood day,positive\nbad day,negative\r\n"the vote\r\nis on sunday",'
+        b"neutral\rfoo bar,neutral\n"
+    )
+    result = runner.invoke(cli, ["predict", "--model-dir", str(trained_model), "-i", str(mixed)])
+    assert result.exit_code == 0, result.output
+    csv_out = runner.invoke(cli, [*args[:-3], "-f", "csv", "-i", str(mixed)]).stdout
+    assert len(pd.read_csv(io.StringIO(csv_out))) == len(pd.read_csv(mixed)) == 4
+
+
+def test_labels_that_differ_only_in_normalisation_are_one_class(runner, tmp_path):
+    composed, decomposed = "caf\u00e9", "cafe\u0301"
+    rows = [(t, composed if i % 2 else decomposed) if lab == "positive" else (t, lab)
+            for i, (t, lab) in enumerate(TWEETS * 2)]  # fmt: skip
+    data = write_csv(tmp_path / "d.csv", rows)
+    result = runner.invoke(cli, train_args(data, tmp_path / "m"))
+    assert result.exit_code == 0, result.output
+    labels = json.loads((tmp_path / "m" / "labels.json").read_text(encoding="utf-8"))
+    assert labels == sorted([composed, "negative", "neutral"])
+
+
+def test_paths_that_lead_nowhere_or_cannot_take_files_are_named(
+    runner, trained_model, tiny_csv, tmp_path
+):
+    loop = tmp_path / "loop.csv"
+    loop.symlink_to(tmp_path / "other.csv")
+    (tmp_path / "other.csv").symlink_to(loop)
+    message = "is a symbolic link that leads nowhere"
+    refused(runner.invoke(cli, ["train", str(loop), "-o", str(tmp_path / "m")]), message)
+    refused(runner.invoke(cli, ["predict", "-i", str(loop)]), message)
+    if os.path.isdir("/proc/self"):
+        predict = ["predict", "--model-dir", str(trained_model), "hi", "-o", "/proc/x.csv"]
+        refused(runner.invoke(cli, predict), "its folder does not take new files")
+
+
+def test_an_embeddings_file_with_nan_is_named(runner, tiny_csv, tmp_path):
+    vectors = tmp_path / "vectors.txt"
+    vectors.write_text("good " + " ".join(["0.1"] * 7 + ["nan"]) + "\n")
+    args = train_args(tiny_csv, tmp_path / "m", "--set", f"model.embeddings_file={vectors}")
+    args += ["--set", "model.encoder=null"]
+    result = runner.invoke(cli, args)
+    refused(result, "vectors.txt': line 1 ('good') holds a value that is not a finite number")

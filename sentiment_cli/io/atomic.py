@@ -29,6 +29,8 @@ WRITE_ERRORS = {
 def write_error(label: str, path: Path, exc: OSError) -> SentimentError:
     """The one-line error for an OS error while writing ``path``."""
     reason = WRITE_ERRORS.get(exc.errno, exc.strerror or type(exc).__name__)
+    if exc.errno == errno.ENOENT and Path(path).parent.is_dir():  # /proc, /sys: no new files
+        reason = "its folder does not take new files"
     return SentimentError(f"{label} {path}: cannot write: {reason}")
 
 

@@ -25,6 +25,9 @@ class TextStream(io.TextIOBase):
         head = binary.peek(4)[:4] if hasattr(binary, "peek") else b""
         if head.startswith(codecs.BOM_UTF8):
             codec, self.encoding_name = "utf-8-sig", "UTF-8"
+        # UTF-32's marks first: little-endian UTF-32's begins with UTF-16's (FF FE 00 00).
+        elif head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+            codec, self.encoding_name = "utf-32", "UTF-32"
         elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             codec, self.encoding_name = "utf-16", "UTF-16"
         else:
@@ -101,8 +104,9 @@ class TextStream(io.TextIOBase):
         self.at = 0
 
     def __iter__(self) -> Iterator[str]:
-        """The remaining lines, each with its "\n" (as ``readline`` gives them), split a
-        buffer at a time: the csv module then reads them without a Python call per line."""
+        """The remaining lines, each with its line end ("\n", "\r\n" or a lone "\r", which
+        pandas also reads as one), split a buffer at a time: the csv module then reads
+        them without a Python call per line."""
         return itertools.chain.from_iterable(self._line_batches())
 
     def _line_batches(self) -> Iterator[list[str]]:
@@ -110,7 +114,9 @@ class TextStream(io.TextIOBase):
             if not self.eof:
                 self._fill()
             text = self.pending[self.at :]
-            cut = len(text) if self.eof else text.rfind("\n") + 1
+            # A "\r" ending the buffer waits: the next may begin with its "\n".
+            last = max(text.rfind("\n"), text.rfind("\r", 0, len(text) - 1))
+            cut = len(text) if self.eof else last + 1
             self.pending, self.at = text[cut:], 0
             if cut:
                 yield LINES.findall(text, 0, cut)
@@ -118,7 +124,7 @@ class TextStream(io.TextIOBase):
                 return
 
 
-LINES = re.compile(r"[^\n]*\n|[^\n]+")  # a line with its "\n", or the last one without
+LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")  # a line and its end, or the last
 
 
 def open_binary(path: str | Path, expected: str = "a CSV file"):
@@ -126,6 +132,10 @@ def open_binary(path: str | Path, expected: str = "a CSV file"):
     name = str(path)
     p = Path(path)
     if not p.exists():
+        if p.is_symlink():
+            raise SentimentError(
+                f"{name}: is a symbolic link that leads nowhere (a loop, or its target is gone)"
+            )
         raise SentimentError(f"{name}: file does not exist")
     if p.is_dir():
         raise SentimentError(f"{name}: is a directory, expected {expected}")

@@ -1,7 +1,7 @@
 """Read labelled tweets (and unlabelled texts) from CSV files, with errors that name
 the file, row and column.
 
-Accepted encodings: UTF-8 (with or without a byte-order mark) and UTF-16 with a
+Accepted encodings: UTF-8 (with or without a byte-order mark), and UTF-16 or UTF-32 with a
 byte-order mark (what spreadsheet programs write as "Unicode text"). Anything else
 (Latin-1, Windows-1252, binary files) is refused with the position of the first
 byte that is not UTF-8.
@@ -123,7 +123,8 @@ def read_labelled(
     category_column: str | None = None,
 ) -> LabelledData:
     """Read a labelled CSV. Rows with empty (or whitespace-only) text or label are
-    dropped and counted; labels are kept as stripped strings. ``category_column``, when
+    dropped and counted; labels are kept as stripped strings in Unicode's composed form
+    (NFC), so that "é" typed as one code point or as two is one label. ``category_column``, when
     the file has it, is read too (a group per row, for per-group scores)."""
     name = str(path)
     df = parse_csv(read_text_file(path), name)
@@ -132,7 +133,7 @@ def read_labelled(
     if df.empty:
         raise SentimentError(f"{name}: has a header but no data rows")
     texts = df[text_column].astype(str)
-    labels = df[label_column].astype(str).str.strip()
+    labels = df[label_column].astype(str).str.strip().str.normalize("NFC")
     keep = (texts.str.strip() != "") & (labels != "")
     dropped = int((~keep).sum())
     if not keep.any():

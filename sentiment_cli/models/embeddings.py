@@ -66,11 +66,14 @@ def load_embeddings(
             if index is None or index < 2:
                 continue
             try:
-                matrix[index] = np.asarray(parts[1:], dtype="float32")
+                vector = np.asarray(parts[1:], dtype="float32")
             except ValueError:
+                vector = None
+            if vector is None or not np.isfinite(vector).all():  # "nan", "inf", 1e39
                 raise SentimentError(
-                    f"model.embeddings_file {str(path)!r}: line {line_no} holds a value that "
-                    f"is not a number"
+                    f"model.embeddings_file {str(path)!r}: line {line_no} ({parts[0]!r}) holds "
+                    f"a value that is not a finite number"
                 ) from None
+            matrix[index] = vector
             found.add(index)
     return PretrainedEmbeddings(matrix=matrix, found=len(found), total=len(vocab) - 2)

@@ -8,6 +8,7 @@ baseline, write the folder. While it runs, ``OUTPUT_DIR.checkpoint/`` (see
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -183,14 +184,23 @@ def run_options(
         log(f"Resuming the run in {checkpoint} on {options.data}")
         return options, config
     options = RunOptions(
-        data=str(Path(data_path).resolve()) if data_path is not None else "",
-        val_data=None if val_path is None else str(Path(val_path).resolve()),
+        data=absolute(data_path) if data_path is not None else "",
+        val_data=None if val_path is None else absolute(val_path),
         text_column=text_column,
         label_column=label_column,
         force=force,
     )
     clear_checkpoint(checkpoint, output_dir, force)
     return options, config
+
+
+def absolute(path: str | Path) -> str:
+    """``path`` as an absolute path, its links resolved where they lead somewhere (a
+    link loop is left as it is: reading it is refused with a message, later)."""
+    try:
+        return str(Path(path).resolve())
+    except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError for a loop
+        return os.path.abspath(path)
 
 
 def clear_checkpoint(checkpoint: Path, output_dir: Path, force: bool) -> None:
