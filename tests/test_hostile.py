@@ -485,3 +485,27 @@ def test_an_embeddings_file_with_nan_is_named(runner, tiny_csv, tmp_path):
     args += ["--set", "model.encoder=null"]
     result = runner.invoke(cli, args)
     refused(result, "vectors.txt': line 1 ('good') holds a value that is not a finite number")
+
+
+# Training that diverges anyway.
+
+
+def test_weights_that_blew_up_without_nan_are_refused(runner, tiny_csv, tmp_path):
+    out = tmp_path / "m"
+    sets = ["--set", "train.learning_rate=1e30", "--set", "train.clipnorm=null"]
+    result = runner.invoke(cli, [*train_args(tiny_csv, out), *sets])  # one epoch
+    refused(result, "training diverged: ")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "mapping",
+    [
+        "{class_name: function, module: os}",
+        "{class_name: system, module: os, registered_name: system}",
+        "{class_name: Orthogonal, module: builtins}",
+    ],
+)
+def test_an_initializer_mapping_never_reaches_outside_keras(runner, tiny_csv, tmp_path, mapping):
+    args = train_args(tiny_csv, tmp_path / "m", "--set", f"model.kernel_initializer={mapping}")
+    refused(runner.invoke(cli, args), "is not a Keras initializer")

@@ -41,6 +41,23 @@ def resolve_initializer(value: Any, key: str):
 
     keras = backend.keras()
 
+    if isinstance(value, dict):
+        # Only Keras' own initializer classes: Keras would also import a "module" the
+        # mapping names and call what it finds there.
+        name = value.get("class_name")
+        known = isinstance(name, str) and isinstance(getattr(keras.initializers, name, None), type)
+        # Keras' own serialization also names its module and no registered name.
+        own = value.get("module", "keras.initializers") == "keras.initializers"
+        own = own and value.get("registered_name") is None
+        if (
+            set(value) - {"class_name", "config", "module", "registered_name"}
+            or not known
+            or not own
+        ):
+            raise SentimentError(
+                f"{key}: {brief(value)} is not a Keras initializer; a mapping takes only "
+                f"class_name (one of Keras' initializer classes, e.g. Orthogonal) and config"
+            )
     try:
         initializer = keras.initializers.get(value)
     except (ValueError, TypeError) as exc:

@@ -119,6 +119,9 @@ def train(
     return output_dir
 
 
+WEIGHT_LIMIT = 1e6  # |w| of a trained network stays in the tens; past this it blew up
+
+
 def refuse_divergence(history: dict, config: Config, model, checkpoint: Path) -> None:
     """Stop when a loss or a weight became NaN or infinite: such weights predict
     nothing, so no model folder is written, and the checkpoint is not worth resuming."""
@@ -131,6 +134,10 @@ def refuse_divergence(history: dict, config: Config, model, checkpoint: Path) ->
         what = f"the loss became {losses[bad]} in epoch {epoch}"
     elif not all(np.isfinite(w).all() for w in model.get_weights()):
         what = "the weights became NaN or infinite"
+    elif max(float(np.abs(w).max(initial=0)) for w in model.get_weights()) > WEIGHT_LIMIT:
+        # Finite, but no trained weight is that large: the next step overflows to NaN,
+        # and what such a model answers is one class for everything.
+        what = f"the weights grew past ±{WEIGHT_LIMIT:g}"
     else:
         return
     shutil.rmtree(checkpoint, ignore_errors=True)
