@@ -509,3 +509,27 @@ def test_weights_that_blew_up_without_nan_are_refused(runner, tiny_csv, tmp_path
 def test_an_initializer_mapping_never_reaches_outside_keras(runner, tiny_csv, tmp_path, mapping):
     args = train_args(tiny_csv, tmp_path / "m", "--set", f"model.kernel_initializer={mapping}")
     refused(runner.invoke(cli, args), "is not a Keras initializer")
+
+
+def test_tensorflow_under_a_memory_limit_is_one_line_and_predict_still_runs(tiny_csv, tmp_path):
+    import resource
+    import subprocess
+    import sys
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (2 * 2**30, 2 * 2**30))
+
+    def run(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "sentiment_cli", *args],
+            capture_output=True, text=True, timeout=300, preexec_fn=limit,
+        )  # fmt: skip
+
+    trained = run("train", str(tiny_csv), "-o", str(tmp_path / "m"), "-q")
+    if trained.returncode == 0:
+        pytest.skip("TensorFlow loads within 2 GiB of address space on this machine")
+    assert trained.returncode == 1 and "Traceback" not in trained.stderr, trained.stderr
+    assert "Error: TensorFlow cannot be loaded (" in trained.stderr
+    predicted = run("predict", "-f", "json", "I love it")
+    assert predicted.returncode == 0, predicted.stderr
+    assert json.loads(predicted.stdout)[0]["label"] == "positive"

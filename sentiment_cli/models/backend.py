@@ -49,16 +49,28 @@ def filtered_stderr():
 
 @lru_cache(maxsize=1)
 def load():
-    """Import TensorFlow and Keras quietly (once per process); returns keras."""
+    """Import TensorFlow and Keras quietly (once per process); returns keras. Where they
+    cannot be loaded (a memory limit such as ``ulimit -v`` below what TensorFlow maps, a
+    broken install), SentimentError says so in one line."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    with filtered_stderr():
-        import keras
-        import numpy as np
+    try:
+        with filtered_stderr():
+            import keras
+            import numpy as np
 
-        # The first masked recurrent step initialises the devices and oneDNN, which log.
-        inputs = keras.Input(shape=(2,), dtype="int32")
-        masked = keras.layers.Embedding(2, 1, mask_zero=True)(inputs)
-        keras.Model(inputs, keras.layers.LSTM(1)(masked))(np.array([[1, 0]]))
+            # The first masked recurrent step initialises the devices and oneDNN, which log.
+            inputs = keras.Input(shape=(2,), dtype="int32")
+            masked = keras.layers.Embedding(2, 1, mask_zero=True)(inputs)
+            keras.Model(inputs, keras.layers.LSTM(1)(masked))(np.array([[1, 0]]))
+    except (ImportError, OSError, MemoryError) as exc:
+        from sentiment_cli.errors import SentimentError
+
+        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[-1][:200]
+        raise SentimentError(
+            f"TensorFlow cannot be loaded ({detail}); training, tune and --runtime keras need "
+            f"it. Under a memory limit (ulimit -v) it needs several GB of address space; "
+            f"predict, evaluate and serve run without it"
+        ) from None
     import logging
 
     logging.getLogger("tensorflow").addFilter(_not_retracing)
