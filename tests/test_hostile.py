@@ -533,3 +533,86 @@ def test_tensorflow_under_a_memory_limit_is_one_line_and_predict_still_runs(tiny
     predicted = run("predict", "-f", "json", "I love it")
     assert predicted.returncode == 0, predicted.stderr
     assert json.loads(predicted.stdout)[0]["label"] == "positive"
+
+
+# Resume checkpoints and caches.
+
+
+@pytest.fixture(scope="module")
+def interrupted(tmp_path_factory):
+    """A run stopped by SIGINT after two epochs: (its data, its output folder)."""
+    import signal
+
+    from tests.test_reliability import _spawn_training, _wait_for
+
+    base = tmp_path_factory.mktemp("interrupted")
+    data = write_csv(base / "d.csv", TWEETS * 5)
+    process = _spawn_training(data, base / "model", "--set", "train.epochs=6")
+    _wait_for(process, "Epoch 3/6")
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=60)
+    assert (base / "model.checkpoint" / "state" / "progress.json").exists()
+    return data, base / "model"
+
+
+def a_copy(interrupted, tmp_path):
+    _, out = interrupted
+    shutil.copytree(out.parent / "model.checkpoint", tmp_path / "model.checkpoint")
+    return tmp_path / "model", tmp_path / "model.checkpoint"
+
+
+@pytest.mark.parametrize(
+    "name, damage",
+    [
+        ("run.json", lambda t: t[: len(t) // 2]),
+        ("config.yaml", lambda t: t.replace("units: 4", "units: 12")),
+        ("labels.json", lambda t: t.replace("neutral", "meh")),
+        ("state/progress.json", lambda t: t.replace('"epochs_done": 2', '"epochs_done": "2"')),
+        ("state/model.keras", None),
+    ],
+)
+def test_a_damaged_or_edited_checkpoint_is_refused(runner, interrupted, tmp_path, name, damage):
+    out, checkpoint = a_copy(interrupted, tmp_path)
+    path = checkpoint / name
+    if damage is None:
+        path.write_bytes(path.read_bytes()[:1000])
+    else:
+        path.write_text(damage(path.read_text()))
+    result = runner.invoke(cli, ["train", "--resume", "-o", str(out)])
+    refused(result, "--resume: ")
+    assert not out.exists()
+
+
+def test_resume_refuses_data_that_changed_since_the_run_began(runner, interrupted, tmp_path):
+    data, _ = interrupted
+    out, _ = a_copy(interrupted, tmp_path)
+    before = data.read_bytes()
+    try:
+        write_csv(data, TWEETS * 4)
+        refused(runner.invoke(cli, ["train", "--resume", "-o", str(out)]), "changed since")
+    finally:
+        data.write_bytes(before)
+    result = runner.invoke(cli, ["train", "--resume", "-o", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_checkpoint_that_is_a_link_is_never_followed(runner, tiny_csv, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("mine")
+    (tmp_path / "model.checkpoint").symlink_to(elsewhere)
+    for args in (train_args(tiny_csv, tmp_path / "model"), ["train", "--resume", "-o",
+                 str(tmp_path / "model")]):  # fmt: skip
+        refused(runner.invoke(cli, [*args, "--force"]), "is a symbolic link, not a checkpoint")
+    assert (elsewhere / "keep.txt").read_text() == "mine"
+
+
+def test_a_truncated_token_cache_is_tokenized_again(runner, tiny_csv, tmp_path):
+    out = tmp_path / "m"
+    assert runner.invoke(cli, train_args(tiny_csv, out)).exit_code == 0
+    caches = list((tmp_path / ".m.tokens").glob("*.npz"))
+    assert caches
+    for cache in caches:
+        cache.write_bytes(cache.read_bytes()[:100])
+    result = runner.invoke(cli, [*train_args(tiny_csv, out), "--force"])
+    assert result.exit_code == 0, result.output

@@ -21,10 +21,13 @@ import yaml
 from sentiment_cli.config import Config, build_config, dump_config
 from sentiment_cli.errors import SentimentError
 from sentiment_cli.runtime import model_folder
+from sentiment_cli.runtime.integrity import file_hash
 from sentiment_cli.text.vocabulary import Vocabulary
 
 RUN_FILE = "run.json"
 STATE = "state"  # replaced as a whole after every epoch
+SEAL = "hashes.json"  # SHA-256 of the files beside it (and of the data), checked on resume
+STATE_FILES = ("model.keras", "best_weights.npz", "progress.json")
 
 
 @dataclass(frozen=True)
@@ -65,24 +68,72 @@ def start(
     (checkpoint / model_folder.CONFIG_FILE).write_text(dump_config(config), encoding="utf-8")
     model_folder.write_json(checkpoint / model_folder.LABELS_FILE, classes)
     model_folder.write_json(checkpoint / RUN_FILE, asdict(options))
+    data = {"data": options.data, "val_data": options.val_data}
+    names = [model_folder.VOCAB_FILE, model_folder.CONFIG_FILE, model_folder.LABELS_FILE, RUN_FILE]
+    seal(checkpoint, names, {f"{k}:{p}": file_hash(Path(p)) for k, p in data.items() if p})
+
+
+def seal(folder: Path, names, more: dict[str, str] | None = None) -> None:
+    """Record the SHA-256 of ``names`` in ``folder`` (and the entries of ``more``)."""
+    digests = {name: file_hash(folder / name) for name in names if (folder / name).is_file()}
+    model_folder.write_json(folder / SEAL, {**digests, **(more or {})})
+
+
+def check_seal(folder: Path) -> None:
+    """Refuse a checkpoint folder whose files (or training data) are not those it
+    recorded: truncated, edited, or a different CSV at the same path. A folder written
+    before seals existed has none and is read as it is."""
+    if not (folder / SEAL).exists():
+        return
+    recorded = _read(folder, SEAL, json.loads)
+    for name, digest in recorded.items() if isinstance(recorded, dict) else [(SEAL, None)]:
+        kind, _, data = name.partition(":")
+        path = Path(data) if data else folder / name
+        if not path.is_file() or file_hash(path) != digest:
+            what = f"the {kind} file {data}" if data else f"{name} in {folder}"
+            raise SentimentError(
+                f"--resume: {what} changed since the run began (or is damaged); start over "
+                f"with --force, or put back what the run began with"
+            )
+
+
+def _read(folder: Path, name: str, parse):
+    try:
+        return parse((folder / name).read_text(encoding="utf-8"))
+    except (OSError, ValueError, yaml.YAMLError, RecursionError) as exc:
+        raise SentimentError(
+            f"--resume: {folder / name} cannot be read ({type(exc).__name__}); the checkpoint "
+            f"is damaged: start over with --force"
+        ) from None
 
 
 def read_run(checkpoint: Path, output_dir: Path) -> tuple[RunOptions, Config]:
     """The options and config of the interrupted run that was writing ``output_dir``."""
+    refuse_link(checkpoint)
     if last_state(checkpoint) is None:
         raise SentimentError(
             f"--resume {output_dir}: no checkpoint of an interrupted run at {checkpoint}"
         )
-    options = RunOptions(**json.loads((checkpoint / RUN_FILE).read_text(encoding="utf-8")))
-    config = build_config(
-        yaml.safe_load((checkpoint / model_folder.CONFIG_FILE).read_text(encoding="utf-8")),
-        f"checkpoint {checkpoint}",
-    )
-    return options, config
+    check_seal(checkpoint)
+    run = _read(checkpoint, RUN_FILE, json.loads)
+    try:
+        options = RunOptions(**run)
+    except TypeError:
+        raise SentimentError(f"--resume: {checkpoint / RUN_FILE} is not a run's options") from None
+    raw = _read(checkpoint, model_folder.CONFIG_FILE, yaml.safe_load)
+    return options, build_config(raw, f"checkpoint {checkpoint}")
+
+
+def refuse_link(checkpoint: Path) -> None:
+    if checkpoint.is_symlink():
+        raise SentimentError(
+            f"{checkpoint} is a symbolic link, not a checkpoint folder of this tool; remove it "
+            f"(nothing it points to is touched)"
+        )
 
 
 def read_vocab_and_labels(checkpoint: Path) -> tuple[Vocabulary, list[str]]:
-    labels = json.loads((checkpoint / model_folder.LABELS_FILE).read_text(encoding="utf-8"))
+    labels = _read(checkpoint, model_folder.LABELS_FILE, json.loads)
     return Vocabulary.load(checkpoint / model_folder.VOCAB_FILE), labels
 
 
@@ -96,6 +147,7 @@ def write_state(checkpoint: Path, model, progress: dict, best_weights) -> None:
     if best_weights is not None:
         np.savez(tmp / "best_weights.npz", *best_weights)
     (tmp / "progress.json").write_text(json.dumps(progress, indent=2), encoding="utf-8")
+    seal(tmp, STATE_FILES)
     if final.exists():
         os.rename(final, old)
     os.rename(tmp, final)
@@ -110,12 +162,20 @@ def load_state(state: Path) -> tuple[object, dict, list | None]:
 
     import sentiment_cli.models.layers  # noqa: F401  (registers the custom layers)
 
-    model = keras.saving.load_model(state / "model.keras", safe_mode=True, compile=True)
-    progress = json.loads((state / "progress.json").read_text(encoding="utf-8"))
-    best = None
-    if (state / "best_weights.npz").exists():
-        with np.load(state / "best_weights.npz", allow_pickle=False) as arrays:
-            best = [arrays[f"arr_{i}"] for i in range(len(arrays.files))]
+    check_seal(state)
+    progress = _read(state, "progress.json", json.loads)
+    try:
+        model = keras.saving.load_model(state / "model.keras", safe_mode=True, compile=True)
+        best = None
+        if (state / "best_weights.npz").exists():
+            with np.load(state / "best_weights.npz", allow_pickle=False) as arrays:
+                best = [arrays[f"arr_{i}"] for i in range(len(arrays.files))]
+        Progress.check(progress)
+    except Exception as exc:  # Keras, NumPy and a wrong progress.json raise many types
+        raise SentimentError(
+            f"--resume: the last epoch's state in {state} cannot be used "
+            f"({type(exc).__name__}); start over with --force"
+        ) from None
     return model, progress, best
 
 
@@ -127,3 +187,16 @@ class Progress:
     history: dict[str, list[float]] = field(default_factory=dict)
     early_stopping: dict | None = None  # best, wait, best_epoch, best_weights
     stopped: bool = False  # early stopping had already ended the interrupted run
+
+    @staticmethod
+    def check(state: object) -> None:
+        """Raise ValueError unless ``state`` (progress.json) has the shape a run writes."""
+        ok = (
+            isinstance(state, dict)
+            and type(state.get("epochs_done")) is int
+            and state["epochs_done"] >= 0
+            and isinstance(state.get("history"), dict)
+            and isinstance(state.get("early_stopping"), dict)
+        )
+        if not ok:
+            raise ValueError("progress.json is not a run's progress")

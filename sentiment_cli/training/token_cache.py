@@ -9,6 +9,7 @@ folder; delete that folder to drop the cache.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -46,17 +47,21 @@ def tokenize_cached(
     if folder is None:
         return tokenize_all(texts, config), False
     path = Path(folder) / f"{key(texts, config)}.npz"
-    if path.exists():
+    if path.is_file():
         try:
             with np.load(path, allow_pickle=False) as stored:
                 table = stored["table"].tolist()
                 ids, offsets = stored["ids"], stored["offsets"]
+            if len(offsets) != len(texts) + 1 or offsets[-1] != len(ids):
+                raise ValueError("the cache does not hold these texts")
             flat = [table[i] for i in ids]
             return [flat[offsets[k] : offsets[k + 1]] for k in range(len(offsets) - 1)], True
-        except (OSError, ValueError, KeyError):
-            path.unlink(missing_ok=True)  # unreadable: tokenize again
+        except Exception:  # truncated, edited or foreign (BadZipFile, IndexError, ...)
+            with contextlib.suppress(OSError):
+                path.unlink()  # a cache is only a shortcut: tokenize again
     tokens = tokenize_all(texts, config)
-    save(path, tokens)
+    with contextlib.suppress(OSError):  # a cache that cannot be written is no loss
+        save(path, tokens)
     return tokens, False
 
 

@@ -213,6 +213,7 @@ def absolute(path: str | Path) -> str:
 def clear_checkpoint(checkpoint: Path, output_dir: Path, force: bool) -> None:
     """A new run starts without a checkpoint; one with a finished epoch is only
     discarded with --force (a checkpoint without one holds nothing to resume)."""
+    ckpt.refuse_link(checkpoint)
     if not checkpoint.exists():
         return
     if not force and ckpt.last_state(checkpoint) is not None:
