@@ -616,3 +616,46 @@ def test_a_truncated_token_cache_is_tokenized_again(runner, tiny_csv, tmp_path):
         cache.write_bytes(cache.read_bytes()[:100])
     result = runner.invoke(cli, [*train_args(tiny_csv, out), "--force"])
     assert result.exit_code == 0, result.output
+
+
+# Signals and partial outputs: what belongs together is replaced together.
+
+
+def test_a_split_that_fails_halfway_leaves_the_old_pair(runner, tiny_csv, tmp_path, monkeypatch):
+    import pandas as pd
+
+    out = tmp_path / "split"
+    assert runner.invoke(cli, ["split", str(tiny_csv), "-o", str(out)]).exit_code == 0
+    before = {name: (out / name).read_bytes() for name in ("train.csv", "test.csv")}
+    real, calls = pd.DataFrame.to_csv, []
+
+    def second_fails(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # as a Ctrl-C or a kill between the two writes
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", second_fails)
+    runner.invoke(cli, ["split", str(tiny_csv), "-o", str(out), "--seed", "7"])
+    assert {name: (out / name).read_bytes() for name in before} == before
+    assert sorted(p.name for p in out.iterdir()) == ["test.csv", "train.csv"]
+
+
+def test_a_report_that_fails_halfway_leaves_the_old_report(
+    runner, trained_model, tiny_csv, tmp_path, monkeypatch
+):
+    import errno
+
+    from sentiment_cli.evaluation import report as report_module
+
+    report = tmp_path / "report"
+    args = ["evaluate", "--model-dir", str(trained_model), str(tiny_csv), "--report-dir"]
+    assert runner.invoke(cli, [*args, str(report)]).exit_code == 0
+    before = {p.name: p.read_bytes() for p in report.iterdir()}
+
+    def too_large(*_):
+        raise OSError(errno.EFBIG, "File too large")  # as under ulimit -f
+
+    monkeypatch.setattr(report_module, "plot_reliability", too_large)
+    refused(runner.invoke(cli, [*args, str(report)]), "cannot write: the file grew too large")
+    assert {p.name: p.read_bytes() for p in report.iterdir()} == before

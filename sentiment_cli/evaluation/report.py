@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from sentiment_cli.evaluation.evaluate import Evaluation
-from sentiment_cli.io.atomic import writing
+from sentiment_cli.io.atomic import together
 from sentiment_cli.io.tables import (
     PER_CLASS_HEADER,
     abstention_line,
@@ -243,14 +243,19 @@ def write_reports(evaluations: list[Evaluation], report_dir: str | Path) -> list
     ]
 
 
+REPORT_FILES = [METRICS_FILE, CONFUSION_FILE, CURVES_FILE, RELIABILITY_FILE, ERRORS_FILE]
+REPORT_FILES.append(REPORT_FILE)
+
+
 def write_report(evaluation: Evaluation, report_dir: str | Path) -> Path:
+    """The report's files, replaced together (a report is never left half new)."""
     report_dir = Path(report_dir)
-    with writing(report_dir, "--report-dir"):
-        return _write_report(evaluation, report_dir)
+    with together(report_dir, REPORT_FILES, "--report-dir") as tmp:
+        _write_report(evaluation, tmp)
+    return report_dir
 
 
 def _write_report(evaluation: Evaluation, report_dir: Path) -> Path:
-    report_dir.mkdir(parents=True, exist_ok=True)
     metrics = evaluation.metrics
     (report_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     cm = metrics["confusion_matrix"]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -74,3 +75,29 @@ def atomic_output(path: Path | None, binary: bool = False, label: str = "--outpu
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
         raise
+
+
+@contextlib.contextmanager
+def together(folder: Path, names: Iterable[str], label: str) -> Iterator[Path]:
+    """Files that belong together (a split's train.csv and test.csv, a report's files),
+    replaced together: the caller writes them into the yielded temporary folder; only
+    when all are complete are the old ones of ``names`` removed and the new ones moved
+    in. A failure or an interruption before then leaves the old set as it was; no new
+    file ever stands beside an old one."""
+    folder = Path(folder)
+    tmp = folder / f".together.tmp-{os.getpid()}"
+    with writing(folder, label):
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+    try:
+        with writing(folder, label):
+            yield tmp
+            written = sorted(p.name for p in tmp.iterdir())
+            for name in {*names, *written}:
+                if (folder / name).is_file() or (folder / name).is_symlink():
+                    (folder / name).unlink()
+            for name in written:
+                os.replace(tmp / name, folder / name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

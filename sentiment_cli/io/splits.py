@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from sentiment_cli.errors import SentimentError
-from sentiment_cli.io.atomic import atomic_output, writing
+from sentiment_cli.io.atomic import together
 from sentiment_cli.io.readers import check_column, parse_csv, read_text_file
 
 
@@ -65,10 +65,10 @@ def split_file(
     out = Path(output_dir)
     if out.exists() and not out.is_dir():
         raise SentimentError(f"--output-dir {out}: is a file, expected a folder")
-    with writing(out, "--output-dir"):
-        out.mkdir(parents=True, exist_ok=True)
-    train_path, test_path = out / "train.csv", out / "test.csv"
-    for path, frame in ((train_path, train_df), (test_path, test_df)):
-        with atomic_output(path, label="--output-dir") as handle:  # whole or not at all
-            frame.to_csv(handle, index=False)
-    return train_path, test_path, len(train_df), len(test_df)
+    names = {"train.csv": train_df, "test.csv": test_df}
+    # Replaced together: a new train.csv beside an old test.csv would share rows with it.
+    with together(out, names, "--output-dir") as tmp:
+        for name, frame in names.items():
+            with open(tmp / name, "w", encoding="utf-8", newline="") as handle:
+                frame.to_csv(handle, index=False)
+    return out / "train.csv", out / "test.csv", len(train_df), len(test_df)
