@@ -657,5 +657,7 @@ def test_a_report_that_fails_halfway_leaves_the_old_report(
         raise OSError(errno.EFBIG, "File too large")  # as under ulimit -f
 
     monkeypatch.setattr(report_module, "plot_reliability", too_large)
+    other = write_csv(tmp_path / "other.csv", TWEETS[:12] * 3)  # another report's metrics
+    args = ["evaluate", "--model-dir", str(trained_model), str(other), "--report-dir"]
     refused(runner.invoke(cli, [*args, str(report)]), "cannot write: the file grew too large")
     assert {p.name: p.read_bytes() for p in report.iterdir()} == before
