@@ -284,7 +284,8 @@ def test_config_files_give_a_config_or_a_clear_error(tmp_path_factory, text, tai
 
 
 FOLDER_FILES = ["weights.npz", "network.json", "vocab.json", "labels.json", "config.yaml",
-                "summary.json", "history.json", "manifest.json"]  # fmt: skip
+                "summary.json", "history.json", "manifest.json", "baseline.json",
+                "baseline.npz"]  # fmt: skip
 
 
 def mutate(folder: Path, name: str, how: str, at: float, data: bytes, rehash: bool) -> None:
@@ -321,19 +322,24 @@ def test_a_mutated_model_folder_gives_a_clean_error_or_a_correct_answer(
     trained_model, tmp_path_factory, name, how, at, data, rehash
 ):
     """Random damage to a valid folder, with the manifest updated to match or not:
-    opening and predicting end in SentimentError or in probabilities, never a crash."""
+    opening, predicting and evaluating (which reads the baseline too) end in
+    SentimentError or in answers, never a crash."""
     import numpy as np
 
     from sentiment_cli.errors import SentimentError
+    from sentiment_cli.evaluation.evaluate import score
     from sentiment_cli.models.keras_runtime import open_model
     from sentiment_cli.runtime.predict import predict_proba
 
     folder = tmp_path_factory.mktemp("mut") / "m"
     shutil.copytree(trained_model, folder)
     mutate(folder, name, how, at, data, rehash)
+    data = folder.parent / "d.csv"
+    data.write_text("text,label\nnot bad at all,positive\nworst day ever,negative\n")
     try:
         bundle = open_model(folder)
         probs = predict_proba(bundle, ["not bad at all", "worst day ever", ""])
+        score(folder, data)
     except SentimentError as exc:
         assert str(exc).count("\n") == 0
         return

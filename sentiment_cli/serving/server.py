@@ -112,10 +112,7 @@ def shown_path(path: str | Path) -> str:
 def create_app(model_dir: str | Path, hosts: list[str] | None = None):
     """The Starlette application serving ``model_dir``; with ``hosts``, a request whose
     Host header names another host is answered 400 (``allowed_hosts``)."""
-    from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
-    from starlette.middleware import Middleware
-    from starlette.middleware.trustedhost import TrustedHostMiddleware
     from starlette.requests import Request
     from starlette.responses import HTMLResponse, JSONResponse
     from starlette.routing import Route
@@ -164,15 +161,23 @@ def create_app(model_dir: str | Path, hosts: list[str] | None = None):
     async def page(request: Request):
         return HTMLResponse(PAGE.replace("__LABELS__", script_json(bundle.labels)))
 
+    routes = [
+        Route("/predict", predict, methods=["POST"]),
+        Route("/health", health, methods=["GET"]),
+        Route("/", page, methods=["GET"]),
+    ]
+    return application(routes, hosts)
+
+
+def application(routes: list, hosts: list[str] | None):
+    """Starlette serving ``routes``; with ``hosts``, only requests whose Host header
+    names one of them (the others get 400)."""
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.middleware.trustedhost import TrustedHostMiddleware
+
     guard = [Middleware(TrustedHostMiddleware, allowed_hosts=hosts)] if hosts else []
-    return Starlette(
-        routes=[
-            Route("/predict", predict, methods=["POST"]),
-            Route("/health", health, methods=["GET"]),
-            Route("/", page, methods=["GET"]),
-        ],
-        middleware=guard,
-    )
+    return Starlette(routes=routes, middleware=guard)
 
 
 def serve(model_dir: str | Path, host: str = "127.0.0.1", port: int = 8080) -> None:
