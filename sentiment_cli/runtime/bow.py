@@ -53,12 +53,14 @@ class BagOfWords:
             vocabulary = {str(k): int(v) for k, v in meta["vocabulary"].items()}
             labels = [str(label) for label in meta["labels"]]
             low, high = (int(n) for n in meta.get("ngram_range", (1, 2)))
-        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
-            raise SentimentError(f"{folder}: baseline files cannot be read: {exc}") from None
+        except Exception as exc:  # a damaged zip or JSON raises many types: all mean damage
+            detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+            raise SentimentError(f"{folder}: baseline files cannot be read: {detail}") from None
         columns = len(vocabulary)
         binary = len(labels) == 2 and coef.shape[0] == 1
         if (
-            idf.shape != (columns,)
+            any(a.dtype.kind not in "fiu" for a in (idf, coef, intercept))
+            or idf.shape != (columns,)
             or coef.ndim != 2
             or coef.shape[1] != columns
             or coef.shape[0] != (1 if binary else len(labels))
