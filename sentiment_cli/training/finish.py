@@ -114,8 +114,9 @@ def calibrate(model, config: Config, prepared: Prepared, log: Log) -> dict[str, 
     after = probability_metrics(truth, soften(probs, temperature), classes)
     divide_classifier(networks, temperature)
     log(
-        f"Probabilities calibrated on the validation split: temperature {temperature:.2f}, "
-        f"ECE {before['ece']:.3f} -> {after['ece']:.3f} (fitted on this split, so optimistic)"
+        f"Probabilities calibrated on the validation split: temperature {temperature:.2f} "
+        f"(fitted to its log-loss, {before['log_loss']:.3f} -> {after['log_loss']:.3f}; "
+        f"ECE {before['ece']:.3f} -> {after['ece']:.3f})"
     )
     return {
         "method": "temperature",
