@@ -661,3 +661,12 @@ def test_a_report_that_fails_halfway_leaves_the_old_report(
     args = ["evaluate", "--model-dir", str(trained_model), str(other), "--report-dir"]
     refused(runner.invoke(cli, [*args, str(report)]), "cannot write: the file grew too large")
     assert {p.name: p.read_bytes() for p in report.iterdir()} == before
+
+
+def test_an_argument_that_is_not_utf8_is_scored_and_written_as_json(runner, trained_model):
+    text = os.fsdecode(b"caf\xe9")  # a shell argument in Latin-1
+    for fmt in ("json", "jsonl"):
+        args = ["predict", "--model-dir", str(trained_model), "-f", fmt, text]
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 0, result.output
+        assert '"caf\\udce9"' in result.output

@@ -47,16 +47,10 @@ def say(message: str, err: bool = False) -> None:
 
 
 def echo_json(payload) -> None:
-    """JSON on stdout: UTF-8 where the text allows it, escaped where it holds what UTF-8
-    cannot encode (a lone surrogate from a file name that was not UTF-8)."""
-    import json
+    """JSON on stdout (``io.writers.json_text``)."""
+    from sentiment_cli.io.writers import json_text
 
-    text = json.dumps(payload, indent=2, ensure_ascii=False)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = json.dumps(payload, indent=2)
-    click.echo(text)
+    click.echo(json_text(payload, indent=2))
 
 
 def column_options(func):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import IO
 
 from sentiment_cli.io.atomic import atomic_output
 from sentiment_cli.io.tables import bold, console, short
 from sentiment_cli.io.tables import table as plain_table
+from sentiment_cli.io.writers import json_text
 
 GATE_HEADERS = {
     "forget": "f̄",
@@ -27,7 +27,7 @@ def write_traces(
     with atomic_output(output) as handle:
         if fmt == "json":
             payload = traces[0] if len(traces) == 1 else traces
-            handle.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+            handle.write(json_text(payload, indent=2) + "\n")
             return
         for result in traces:
             print_trace(labels, result, gates, handle)

@@ -39,6 +39,25 @@ class Batch(Protocol):
 Write = Callable[[Batch], None]
 
 
+def is_utf8(text: str) -> bool:
+    """Whether UTF-8 can encode ``text``: not when it holds a lone surrogate, as a file
+    name or an argument whose bytes were not UTF-8 leaves in a Python string."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def json_text(payload, indent: int | None = None) -> str:
+    """``payload`` as JSON, its text as it is where UTF-8 can encode it, and in \\u
+    escapes where it holds a lone surrogate (read back as the same string)."""
+    text = json.dumps(payload, indent=indent, ensure_ascii=False)
+    return text if is_utf8(text) else json.dumps(payload, indent=indent)
+
+
 @contextlib.contextmanager
 def prediction_writer(fmt: str, output: Path | None, labels: list[str]) -> Iterator[Write]:
     """``write(batch)`` for one output in ``fmt``; the output is finished (and, for a
@@ -72,7 +91,7 @@ def _json(handle: IO[str], labels: list[str]):
     def write(batch: Batch) -> None:
         for row in batch.records():
             prefix = "\n  " if state["first"] else ",\n  "
-            handle.write(prefix + json.dumps(row, ensure_ascii=False))
+            handle.write(prefix + json_text(row))
             state["first"] = False
 
     return (lambda: handle.write("[")), write, (lambda: handle.write("\n]\n"))
@@ -81,7 +100,7 @@ def _json(handle: IO[str], labels: list[str]):
 def _jsonl(handle: IO[str], labels: list[str]):
     def write(batch: Batch) -> None:
         for row in batch.records():
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            handle.write(json_text(row) + "\n")
 
     return (lambda: None), write, (lambda: None)
 

@@ -38,6 +38,7 @@ import yaml
 from sentiment_cli.config import Config, build_config
 from sentiment_cli.errors import SentimentError
 from sentiment_cli.io.atomic import writing
+from sentiment_cli.io.writers import json_text
 from sentiment_cli.runtime import integrity
 from sentiment_cli.runtime.network import NETWORK_FILE, WEIGHTS_FILE
 from sentiment_cli.text.vocabulary import Vocabulary
@@ -76,14 +77,9 @@ def neighbour(output_dir: Path, kind: str) -> Path:
 
 
 def write_json(path: Path, payload: Any) -> None:
-    """``payload`` as UTF-8 JSON; a string that UTF-8 cannot encode (a path whose bytes
-    were not UTF-8 holds lone surrogates) is written as a \\u escape, read back as it was."""
-    text = json.dumps(payload, indent=2, ensure_ascii=False)
-    try:
-        encoded = text.encode("utf-8")
-    except UnicodeEncodeError:
-        encoded = json.dumps(payload, indent=2).encode("ascii")
-    Path(path).write_bytes(encoded + b"\n")
+    """``payload`` as UTF-8 JSON (``io.writers.json_text``: a path whose bytes were not
+    UTF-8 is written in \\u escapes, read back as it was)."""
+    Path(path).write_text(json_text(payload, indent=2) + "\n", encoding="utf-8")
 
 
 def _leftovers(output_dir: Path, kind: str) -> list[Path]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from sentiment_cli.io.writers import is_utf8
 from sentiment_cli.models.keras_runtime import open_model
 from sentiment_cli.runtime.model_folder import ModelDir
 from sentiment_cli.runtime.predict import (
@@ -69,7 +70,7 @@ class Model:
                 f"texts[{bad}] is {type(texts[bad]).__name__} {texts[bad]!r:.40}, not str; "
                 f"every text must be a string (decode bytes, fill or drop missing values)"
             )
-        lone = next((i for i, t in enumerate(texts) if not is_text(t)), None)
+        lone = next((i for i, t in enumerate(texts) if not is_utf8(t)), None)
         if lone is not None:
             raise ValueError(
                 f"texts[{lone}] holds a lone surrogate, which is not text (bytes decoded with "
@@ -116,17 +117,6 @@ class Model:
 
     def __repr__(self) -> str:
         return f"Model({str(self.path)!r}, labels={self.labels})"
-
-
-def is_text(text: str) -> bool:
-    """Whether ``text`` can be encoded as UTF-8 (no lone surrogate)."""
-    if text.isascii():
-        return True
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def load_model(path: str | Path | None = None, runtime: str = "numpy") -> Model:

@@ -19,6 +19,7 @@ import json
 from pathlib import Path
 
 from sentiment_cli.errors import SentimentError
+from sentiment_cli.io.writers import is_utf8
 from sentiment_cli.limits import MAX_REQUEST_BYTES, MAX_REQUEST_TEXTS
 from sentiment_cli.models.keras_runtime import open_model
 
@@ -62,12 +63,9 @@ def parse_request(body: bytes) -> tuple[list[str], bool, float | None]:
         or not 0 <= min_confidence <= 1
     ):
         raise BadRequest(422, '"min_confidence" must be a number from 0 to 1, or null')
-    for i, text in enumerate(texts):
-        if not text.isascii():
-            try:
-                text.encode("utf-8")
-            except UnicodeEncodeError:
-                raise BadRequest(422, f"item {i} holds a lone surrogate, not text") from None
+    lone = next((i for i, text in enumerate(texts) if not is_utf8(text)), None)
+    if lone is not None:
+        raise BadRequest(422, f"item {lone} holds a lone surrogate, not text")
     return texts, trace, min_confidence
 
 
