@@ -40,6 +40,30 @@ METRICS = ("macro_recall", "macro_f1", "accuracy")
 sys.path.insert(0, str(ROOT / "bench"))
 
 
+OWN_DOMAINS = ("covid_tweets", "self_driving_cars", "coachella", "sanders")
+
+
+def own_domain_files(domain: str) -> dict[str, Path]:
+    """An own-domain set's train pool (80% of its train.csv), val (the other 20%, seed 0:
+    for choosing levers, as a user would hold some labels out) and its official test."""
+    source = SHARED / domain
+    missing = [str(source / f) for f in ("train.csv", "test.csv") if not (source / f).exists()]
+    if missing:
+        raise SystemExit(f"few_labels: {', '.join(missing)} not found")
+    split_dir = WORK / f"{domain}-split"
+    if not (split_dir / "val.csv").exists():
+        from sentiment_cli.io.splits import split_file
+
+        split_file(source / "train.csv", split_dir, 0.2, 0)
+        (split_dir / "test.csv").rename(split_dir / "val.csv")
+    return {"train": split_dir / "train.csv", "val": split_dir / "val.csv",
+            "test": source / "test.csv"}  # fmt: skip
+
+
+def domain_files(domain: str) -> dict[str, Path]:
+    return tse_files() if domain == "tse" else own_domain_files(domain)
+
+
 def tse_files() -> dict[str, Path]:
     """TSE's train (90%), val (10%, seed 0) and test CSVs, as `make bench` splits them."""
     from types import SimpleNamespace
@@ -76,7 +100,7 @@ def sample(train_csv: Path, size: str, seed: int) -> Path:
     """``size`` rows of ``train_csv`` drawn at random with ``seed`` ("all": every row)."""
     import pandas as pd
 
-    out = WORK / "samples" / f"{train_csv.stem}-{size}-s{seed}.csv"
+    out = WORK / "samples" / f"{train_csv.parent.name}-{train_csv.stem}-{size}-s{seed}.csv"
     if not out.exists():
         frame = pd.read_csv(train_csv, dtype=str, keep_default_na=False)
         if size != "all":
@@ -97,11 +121,12 @@ def run(name, size: str, seed: int, files: dict, split: str, overrides: list, sk
 
     config = load_config(None, [*overrides, f"train.seed={seed}"])
     data = sample(skewed(files["train"], skew), size, seed)
-    out = WORK / "models" / f"{name}-{size}-s{seed}"
+    out = WORK / "models" / f"{name}-{files['train'].parent.name}-{size}-s{seed}"
     started = time.perf_counter()
     train(data, out, config, force=True, verbose=0, log=lambda m: None)
     seconds = time.perf_counter() - started
-    metrics = score(out, skewed(files[split], skew)).metrics
+    other = "test" if split == "val" else "val"  # scored too, so one training serves both
+    metrics, also = (score(out, skewed(files[s], skew)).metrics for s in (split, other))
     summary = json.loads((out / "summary.json").read_text())
     return {
         "name": name,
@@ -109,11 +134,14 @@ def run(name, size: str, seed: int, files: dict, split: str, overrides: list, sk
         "seed": seed,
         "split": split,
         "skew": skew,
+        "domain": files["domain"],
         "overrides": overrides,
         "train_seconds": round(seconds, 1),
         "best_epoch": summary["best_epoch"],
+        "blend": (summary.get("blend") or {}).get("baseline_weight"),
         "model": pick(metrics),
         "baseline": pick(metrics["baseline"]),
+        other: {"model": pick(also), "baseline": pick(also["baseline"])},
     }
 
 
@@ -138,16 +166,22 @@ def curve(
     encoder: Path = ENCODER,
     overrides: list[str] | None = None,
     skew: str | None = None,
+    domain: str = "tse",
 ) -> dict:
     """Train and score every (size, seed); {"runs": [...], "medians": [...]}. Each run is
-    also appended to results.jsonl and printed as it ends."""
-    if not (encoder / "encoder.json").exists():
+    also appended to results.jsonl and printed as it ends. TSE's models start from
+    ``encoder`` (one that never read TSE); an own domain's from the shipped encoder, which
+    never read any of them (`make bench` checks it: bench/run.py ``unread``)."""
+    if domain != "tse":
+        encoder = None
+    elif not (encoder / "encoder.json").exists():
         raise SystemExit(
             f"few_labels: no encoder at {encoder}; build it with "
             f"python bench/build_encoder.py --domains semeval --out {encoder}"
         )
-    files = tse_files()
-    overrides = ["train.tune_biases=false", f"model.encoder={encoder}", *(overrides or [])]
+    files = {**domain_files(domain), "domain": domain}
+    chosen = [f"model.encoder={encoder}"] if encoder else []
+    overrides = ["train.tune_biases=false", *chosen, *(overrides or [])]
     WORK.mkdir(parents=True, exist_ok=True)
     rows = []
     for size in sizes.split(","):
@@ -194,13 +228,16 @@ def main() -> None:
     parser.add_argument("--encoder", type=Path, default=ENCODER)
     parser.add_argument("--set", dest="overrides", action="append", default=[])
     parser.add_argument("--skew", default=None, metavar="LABEL=SHARE")
+    parser.add_argument("--domain", default="tse", choices=["tse", *OWN_DOMAINS])
     parser.add_argument("--plot", type=Path, default=None, help="PNG of the medians")
     args = parser.parse_args()
     result = curve(
-        args.name, args.split, args.sizes, args.seeds, args.encoder, args.overrides, args.skew
-    )
+        args.name, args.split, args.sizes, args.seeds, args.encoder, args.overrides, args.skew,
+        args.domain,
+    )  # fmt: skip
     if args.plot:
-        plot(result["medians"], args.plot, f"Few labels of a new domain (TSE {args.split})")
+        title = f"Few labels of a new domain ({args.domain} {args.split})"
+        plot(result["medians"], args.plot, title)
 
 
 if __name__ == "__main__":
