@@ -19,9 +19,10 @@ def _rehash(folder):
     (folder / "manifest.json").write_text(json.dumps(manifest))
 
 
-def _set_weight(folder, weight):
+def _set_weight(folder, weight, network_decides=("negation", "contrast")):
     summary = json.loads((folder / "summary.json").read_text())
     summary["blend"]["baseline_weight"] = weight
+    summary["blend"]["network_decides"] = list(network_decides)
     (folder / "summary.json").write_text(json.dumps(summary))
     _rehash(folder)
 
@@ -66,15 +67,23 @@ def test_the_numpy_baseline_computes_what_scikit_learn_does(tmp_path, labels):
     np.testing.assert_allclose(ours, fitted.predict_proba(queries), atol=1e-9)
 
 
-def test_blend_auto_records_the_weight_validation_chose(blended):
-    from sentiment_cli.training.blend import WEIGHTS
+def test_blend_auto_records_the_weight_validation_chose_among_those_keeping_the_probes(blended):
+    from sentiment_cli.training.blend import GUARDED, TOLERANCE, WEIGHTS
 
     blend = json.loads((blended / "summary.json").read_text())["blend"]
     scores = {float(w): f1 for w, f1 in blend["validation_macro_f1"].items()}
     assert sorted(scores) == list(WEIGHTS)
-    best = max(scores.values())
-    assert blend["baseline_weight"] == min(w for w, f1 in scores.items() if f1 == best)
-    assert blend["validation"]["macro_f1"] == pytest.approx(best, abs=1e-6)
+    f1 = [scores[w] for w in WEIGHTS]
+    smoothed = {w: np.mean(f1[max(i - 1, 0) : i + 2]) for i, w in enumerate(WEIGHTS)}
+    probes = blend["probes"]
+    allowed = [w for w in WEIGHTS if w not in probes["refused"]]
+    best = max(smoothed[w] for w in allowed)
+    chosen = min(w for w in allowed if smoothed[w] >= best - 1e-9)
+    assert blend["baseline_weight"] == chosen
+    assert blend["validation"]["macro_f1"] == pytest.approx(scores[chosen], abs=1e-6)
+    assert blend["network_decides"] == ["negation", "contrast"]
+    for category in GUARDED:  # the guard held for the weight chosen
+        assert probes["blended"][category] >= probes["network"][category] - TOLERANCE
 
 
 def test_a_blended_folder_answers_with_the_mix_everywhere(runner, half):
@@ -83,13 +92,14 @@ def test_a_blended_folder_answers_with_the_mix_everywhere(runner, half):
     from sentiment_cli.runtime.predict import predict_chunks
     from sentiment_cli.text.tokenizer import tokenize_all
 
-    texts = ["not bad at all, really good", "worst day ever", "the bus leaves at 5"]
+    texts = ["worst day ever", "the bus leaves at 5", "not bad at all", "good, but so slow"]
     bundle = read_model_dir(half)
-    assert bundle.blend_weight == 0.5
+    assert bundle.blend.weight == 0.5
     tokens = tokenize_all(texts, bundle.config.text)
     network = bundle.network.predict_ids(bundle.vocab.encode_tokens(tokens, bundle.config.text).ids)
     words = BagOfWords.load(half).aligned(tokens, bundle.labels)
-    expected = 0.5 * network + 0.5 * words
+    # a negation or a contrast is the network's alone to read
+    expected = np.vstack([0.5 * network[:2] + 0.5 * words[:2], network[2:]])
 
     result = runner.invoke(cli, ["predict", "--model-dir", str(half), "-f", "json", *texts])
     assert result.exit_code == 0, result.output
@@ -98,7 +108,7 @@ def test_a_blended_folder_answers_with_the_mix_everywhere(runner, half):
     ]
     np.testing.assert_allclose(got, expected, atol=1e-6)
     # forked workers compute the baseline's share as this process does
-    chunks = list(predict_chunks(bundle, [texts[:1], texts[1:2], texts[2:]], workers=2))
+    chunks = list(predict_chunks(bundle, [texts[:1], texts[1:3], texts[3:]], workers=2))
     np.testing.assert_allclose(np.vstack([c.probabilities for c in chunks]), expected, atol=1e-6)
 
     traced = runner.invoke(
@@ -110,8 +120,28 @@ def test_a_blended_folder_answers_with_the_mix_everywhere(runner, half):
     assert [final["probabilities"][label] for label in bundle.labels] == pytest.approx(
         expected[0], abs=1e-6
     )
+    traced = runner.invoke(
+        cli, ["predict", "--model-dir", str(half), "--trace", "-f", "json", texts[2]]
+    )
+    assert json.loads(traced.output)["final"]["baseline_weight"] == 0.0
     info = runner.invoke(cli, ["info", str(half)])
     assert "blend (0.5 bag-of-words)" in info.output
+
+
+def test_a_folder_blending_everywhere_mixes_every_tweet(runner, half):
+    """A folder whose blend names no cues (as before the cues were) mixes every row."""
+    from sentiment_cli.runtime.model_folder import read_model_dir
+    from sentiment_cli.runtime.predict import predict_proba
+
+    texts = ["not bad at all", "good, but so slow"]
+    gated = predict_proba(read_model_dir(half), texts)
+    _set_weight(half, 0.5, network_decides=())
+    bundle = read_model_dir(half)
+    bundle.blend = bundle.blend.__class__(0.0)
+    network = predict_proba(bundle, texts)
+    np.testing.assert_allclose(gated, network, atol=1e-6)
+    everywhere = predict_proba(read_model_dir(half), texts)
+    assert np.abs(everywhere - network).max() > 1e-3
 
 
 def test_a_blended_folder_with_a_bad_weight_or_baseline_is_refused(runner, half):
@@ -125,6 +155,9 @@ def test_a_blended_folder_with_a_bad_weight_or_baseline_is_refused(runner, half)
     _set_weight(half, 1.5)
     result = runner.invoke(cli, ["predict", "--model-dir", str(half), "good"])
     assert result.exit_code != 0 and "blend.baseline_weight" in result.output
+    _set_weight(half, 0.5, network_decides=["sarcasm"])
+    result = runner.invoke(cli, ["predict", "--model-dir", str(half), "good"])
+    assert result.exit_code != 0 and "blend.network_decides" in result.output
 
 
 def test_blend_without_the_baseline_is_refused_naming_both_keys(runner, tiny_csv, tmp_path):

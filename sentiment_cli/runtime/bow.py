@@ -6,29 +6,71 @@ this module reads them and computes the same probabilities (to ~1e-6), so a mode
 blends its baseline into its answers (``train.blend``) predicts without scikit-learn:
 for every 1- and 2-gram of the tokens in the vocabulary, ``1 + log(count)`` times its
 idf, the row scaled to unit length, then ``softmax(x @ coef.T + intercept)`` (the
-logistic function for two labels).
+logistic function for two labels). ``Blend`` is how much of them a model mixes in.
 """
 
 from __future__ import annotations
 
 import json
+import reprlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from sentiment_cli.errors import SentimentError
+from sentiment_cli.text.negation import ORDER_CUES
 
 JSON_FILE = "baseline.json"
 NPZ_FILE = "baseline.npz"
 FILES = [JSON_FILE, NPZ_FILE]
 
 
-def mix(network: np.ndarray, baseline: np.ndarray, weight: float) -> np.ndarray:
-    """A blended model's probabilities: ``(1 - weight) * network + weight * baseline``."""
+def mix(network: np.ndarray, baseline: np.ndarray, weight: float | np.ndarray) -> np.ndarray:
+    """A blended model's probabilities: ``(1 - weight) * network + weight * baseline``
+    (``weight`` one number, or one per row of shape (rows, 1))."""
     return (1.0 - weight) * network + weight * baseline
+
+
+@dataclass(frozen=True)
+class Blend:
+    """How a model mixes its baseline in (summary.json's ``blend``): the baseline's
+    share ``weight``, except in tweets holding one of the ``network_decides`` cues
+    (``text.negation.ORDER_CUES``: "negation", "contrast"), where the network alone
+    answers, because their meaning is in the word order a bag of words cannot see."""
+
+    weight: float = 0.0
+    network_decides: tuple[str, ...] = ()
+
+    def weights(self, tokenized: Sequence[Sequence[str]]) -> np.ndarray:
+        """(rows, 1): the baseline's share in each tweet's probabilities."""
+        shares = np.full((len(tokenized), 1), self.weight)
+        if self.network_decides and self.weight:
+            cues = [ORDER_CUES[name] for name in self.network_decides]
+            decided = [any(cue(tokens) for cue in cues) for tokens in tokenized]
+            shares[np.asarray(decided, dtype=bool)] = 0.0
+        return shares
+
+
+def read_blend(blend: Any, where: str) -> Blend:
+    """summary.json's ``blend`` entry (None: the model does not blend), checked."""
+    if blend is None:
+        return Blend()
+    weight = blend.get("baseline_weight") if isinstance(blend, dict) else None
+    if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 <= weight < 1:
+        raise SentimentError(
+            f"{where}: blend.baseline_weight must be a number from 0 to below 1, got {weight!r}"
+        )
+    cues = blend.get("network_decides", [])
+    if not isinstance(cues, list) or not all(isinstance(c, str) and c in ORDER_CUES for c in cues):
+        raise SentimentError(
+            f"{where}: blend.network_decides must be a list of {', '.join(ORDER_CUES)}, "
+            f"got {reprlib.repr(cues)}"
+        )
+    return Blend(float(weight), tuple(cues))
 
 
 @dataclass(frozen=True)

@@ -104,4 +104,8 @@ def _blend(blend: Any) -> dict | None:
     blend (None where the model does not blend)."""
     if not isinstance(blend, dict) or not blend.get("baseline_weight"):
         return None
-    return {"baseline_weight": blend["baseline_weight"], **_headline(blend.get("validation"))}
+    return {
+        "baseline_weight": blend["baseline_weight"],
+        "network_decides": blend.get("network_decides", []),
+        **_headline(blend.get("validation")),
+    }

@@ -40,6 +40,7 @@ from sentiment_cli.errors import SentimentError
 from sentiment_cli.io.atomic import writing
 from sentiment_cli.io.writers import json_text
 from sentiment_cli.runtime import integrity
+from sentiment_cli.runtime.bow import Blend, read_blend
 from sentiment_cli.runtime.network import NETWORK_FILE, WEIGHTS_FILE
 from sentiment_cli.text.vocabulary import Vocabulary
 from sentiment_cli.version import __version__
@@ -197,7 +198,7 @@ class ModelDir:
     keras: Any = None
     keras_predict: Callable | None = None
     bow: Any = None  # runtime.bow.BagOfWords, where the model blends its baseline in
-    blend_weight: float = 0.0  # the baseline's share of every probability (summary.json)
+    blend: Blend = Blend()  # how much of the baseline it mixes in, and where (summary.json)
 
 
 def check_model_dir(folder: Path, verify: list[str] | tuple = ()) -> dict:
@@ -312,7 +313,8 @@ def read_model_dir(folder: str | Path, network=None) -> ModelDir:
         )
     check_agreement(folder, config, network)
     summary = read_json(folder, SUMMARY_FILE)
-    weight = blend_weight(folder, summary)
+    blend = read_blend(summary.get("blend") if isinstance(summary, dict) else None,
+                       f"model folder {folder}: {SUMMARY_FILE}")  # fmt: skip
     return ModelDir(
         path=folder,
         vocab=vocab,
@@ -323,8 +325,8 @@ def read_model_dir(folder: str | Path, network=None) -> ModelDir:
         network=network,
         format_version=version,
         manifest=manifest,
-        bow=read_baseline(folder, manifest, labels) if weight else None,
-        blend_weight=weight,
+        bow=read_baseline(folder, manifest, labels) if blend.weight else None,
+        blend=blend,
     )
 
 
@@ -364,21 +366,6 @@ def check_agreement(folder: Path, config: Config, network) -> None:
             f"{NETWORK_FILE} / {WEIGHTS_FILE} hold {found[key][1]!r}; the files do not belong "
             f"together"
         )
-
-
-def blend_weight(folder: Path, summary: Any) -> float:
-    """The baseline's share in the model's probabilities: summary.json's
-    ``blend.baseline_weight`` (0 where the model was trained without ``train.blend``)."""
-    blend = summary.get("blend") if isinstance(summary, dict) else None
-    if blend is None:
-        return 0.0
-    weight = blend.get("baseline_weight") if isinstance(blend, dict) else None
-    if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 <= weight < 1:
-        raise SentimentError(
-            f"model folder {folder}: {SUMMARY_FILE}: blend.baseline_weight must be a number "
-            f"from 0 to below 1, got {weight!r}"
-        )
-    return float(weight)
 
 
 def read_baseline(folder: Path, manifest: dict, labels: list[str]):

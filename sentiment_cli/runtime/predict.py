@@ -39,15 +39,17 @@ def predict_ids(bundle: ModelDir, ids: np.ndarray, baseline=None) -> np.ndarray:
         return probs
     if baseline is None:
         raise ValueError("a blended model needs the baseline's probabilities of the texts")
-    return mix(probs, baseline, bundle.blend_weight).astype(probs.dtype)
+    words, shares = baseline
+    return mix(probs, words, shares).astype(probs.dtype)
 
 
-def baseline_part(bundle: ModelDir, tokens: list[list[str]]) -> np.ndarray | None:
-    """The bag-of-words probabilities a blended model mixes in (None when it blends
-    nothing), columns in the model's label order."""
+def baseline_part(bundle: ModelDir, tokens: list[list[str]]):
+    """What a blended model mixes in (None when it blends nothing): the bag-of-words
+    probabilities, columns in the model's label order, and the baseline's share in
+    each tweet (``Blend.weights``)."""
     if bundle.bow is None:
         return None
-    return bundle.bow.aligned(tokens, bundle.labels)
+    return bundle.bow.aligned(tokens, bundle.labels), bundle.blend.weights(tokens)
 
 
 UNCERTAIN = "uncertain"  # the answer where the top probability is below min_confidence

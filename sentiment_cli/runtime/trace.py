@@ -198,11 +198,11 @@ def with_blend(bundle: ModelDir, result: dict[str, Any], tokens: list[str]) -> d
         "final": {
             "label": bundle.labels[int(mixed.argmax())],
             "probabilities": dict(zip(bundle.labels, map(float, mixed), strict=True)),
-            "baseline_weight": bundle.blend_weight,
+            "baseline_weight": float(bundle.blend.weights([tokens])[0, 0]),
         },
     }
 
 
 def blended(bundle: ModelDir, network_probs: np.ndarray, tokens: list[str]) -> np.ndarray:
     words = bundle.bow.aligned([tokens], bundle.labels)[0]
-    return mix(network_probs, words, bundle.blend_weight)
+    return mix(network_probs, words, bundle.blend.weights([tokens])[0, 0])

@@ -67,7 +67,7 @@ def export(model_dir: str | Path, fmt: str, output: str | Path, force: bool = Fa
         "max_difference_from_keras": difference,
         "checked_rows": int(len(ids)),
         # predict mixes this share of the bag-of-words baseline in; the export has none
-        "baseline_weight_not_exported": bundle.blend_weight,
+        "baseline_weight_not_exported": bundle.blend.weight,
     }
 
 

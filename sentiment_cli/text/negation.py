@@ -128,3 +128,17 @@ def mark_negation(tokens: Sequence[str], scope_rule: Scope = "clause") -> list[s
             token += NEGATED
         marked.append(intern(token))
     return marked
+
+
+def has_negation(tokens: Sequence[str]) -> bool:
+    """A negator, or a word marked as in a negation's scope."""
+    return any(token.endswith(NEGATED) or is_negator(tokens, i) for i, token in enumerate(tokens))
+
+
+def has_contrast(tokens: Sequence[str]) -> bool:
+    """A contrastive word ("but", "although", ...), whose clauses weigh differently."""
+    return not CONTRASTS.isdisjoint(tokens)
+
+
+# Constructions whose meaning depends on word order, which a bag of words cannot read.
+ORDER_CUES = {"negation": has_negation, "contrast": has_contrast}
