@@ -82,7 +82,7 @@ class TrainConfig:
     clipnorm: float | None = 1.0  # clip the gradient norm: BPTT gradients can explode
     seed: int = 42
     validation_split: float = 0.1  # held out of the training CSV when --val-data is not given
-    class_weight: Literal["none", "balanced"] = "balanced"  # weigh rare classes up
+    class_weight: Literal["none", "sqrt", "balanced"] = "balanced"  # weigh rare classes up
     early_stopping_patience: int = 2  # epochs without improvement of `monitor` before stopping
     reduce_lr_factor: float = 1.0  # <1: multiply the rate by this when `monitor` stops improving
     # what early stopping (and the best epoch) follows

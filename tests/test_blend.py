@@ -168,3 +168,24 @@ def test_blend_without_the_baseline_is_refused_naming_both_keys(runner, tiny_csv
     assert result.exit_code != 0
     assert "train.blend" in result.output and "train.baseline" in result.output
     assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize("kind", ["none", "sqrt", "balanced"])
+def test_class_weights_weigh_the_rare_class_up_as_named_in_the_loss_and_the_baseline(kind):
+    from sentiment_cli.models.baseline import Baseline, class_weights
+
+    labels = ["neutral"] * 30 + ["negative"] * 10
+    weights = class_weights(labels, ["negative", "neutral"], kind)
+    expected = {
+        "none": None,
+        "balanced": {0: 40 / (2 * 10), 1: 40 / (2 * 30)},
+        "sqrt": {0: (40 / 20) ** 0.5, 1: (40 / 60) ** 0.5},
+    }[kind]
+    assert weights == (None if expected is None else pytest.approx(expected))
+    # the baseline weighs its classes the same way: the rarer class gains probability
+    tokens = [["meh", str(i % 7)] for i in range(40)]
+    rare = {
+        k: Baseline.fit(tokens, labels, k, seed=0).predict_proba([["meh"]])[0].min()
+        for k in ("none", "sqrt", "balanced")
+    }
+    assert rare["none"] < rare["sqrt"] < rare["balanced"]

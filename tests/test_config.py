@@ -90,7 +90,7 @@ def test_valid_overrides(override, section, key, expected):
             "--set: model.cell must be one of 'simple_rnn', 'lstm', 'gru', got 'transformer'",
         ),
         ("model.bidirectional=yes please", "model.bidirectional must be true or false"),
-        ("train.class_weight=auto", "train.class_weight must be one of 'none', 'balanced'"),
+        ("train.class_weight=auto", "train.class_weight must be one of 'none', 'sqrt', 'balanced'"),
         ("model.kernel_initializer={gain: 1}", "model.kernel_initializer must be a Keras"),
     ],
 )

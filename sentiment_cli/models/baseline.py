@@ -64,11 +64,13 @@ class Baseline:
         start = time.perf_counter()
         vectorizer = _vectorizer(ngram_range=ngram_range)
         features = vectorizer.fit_transform(tokenized)
+        weights = None
+        if class_weight != "none":  # as the network's loss weighs them (prepare.class_weights)
+            names = sorted(set(labels))
+            weights = class_weights(list(labels), names, class_weight)
+            weights = {names[i]: w for i, w in weights.items()}
         classifier = LogisticRegression(
-            C=1.0,
-            max_iter=2000,
-            class_weight="balanced" if class_weight == "balanced" else None,
-            random_state=seed,
+            C=1.0, max_iter=2000, class_weight=weights, random_state=seed
         )
         classifier.fit(features, list(labels))
         return cls(
@@ -99,3 +101,22 @@ class Baseline:
             coef=self.classifier.coef_,
             intercept=self.classifier.intercept_,
         )
+
+
+def class_weights(
+    labels: list[str], classes: list[str], kind: str = "balanced"
+) -> dict[int, float] | None:
+    """The loss weight of each class id (``train.class_weight``): None for "none";
+    "balanced" weighs a class by n / (classes * its count), so every class weighs as
+    much in all; "sqrt" by the square root of that, halfway (in ratio) between the
+    two: rare classes count more without the majority's accuracy paying in full."""
+    if kind == "none":
+        return None
+    from sklearn.utils.class_weight import compute_class_weight
+
+    present = [c for c in classes if c in set(labels)]
+    weights = compute_class_weight("balanced", classes=np.array(present), y=np.array(labels))
+    if kind == "sqrt":
+        weights = np.sqrt(weights)
+    by_label = dict(zip(present, weights, strict=True))
+    return {i: float(by_label.get(c, 1.0)) for i, c in enumerate(classes)}

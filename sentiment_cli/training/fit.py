@@ -11,11 +11,12 @@ from typing import Any
 import numpy as np
 
 from sentiment_cli.config import Config
+from sentiment_cli.models.baseline import class_weights
 from sentiment_cli.models.build import ensemble_of
 from sentiment_cli.training import checkpoint as ckpt
 from sentiment_cli.training.checkpoint import Progress
 from sentiment_cli.training.finish import validate
-from sentiment_cli.training.prepare import Prepared, class_weights
+from sentiment_cli.training.prepare import Prepared
 from sentiment_cli.training.start import new_model, pretrain_model
 
 Log = Callable[[str], None]
@@ -176,9 +177,8 @@ def loss_weights(config: Config, prepared: Prepared, log: Log):
     weights instead, the copies' scaled by train.augment_weight."""
     real_labels = prepared.real_train[0].labels
     classes = prepared.splits.classes
-    weights = None
-    if config.train.class_weight == "balanced":
-        weights = class_weights(real_labels, classes)
+    weights = class_weights(real_labels, classes, config.train.class_weight)
+    if weights is not None:
         log("Class weights: " + ", ".join(f"{c}={weights[i]:.3f}" for i, c in enumerate(classes)))
     if len(prepared.y_train) == len(real_labels):
         return weights, None

@@ -34,15 +34,6 @@ def split_train_val(data: LabelledData, fraction: float, seed: int, log: Log):
     return pick(train_idx), pick(val_idx)
 
 
-def class_weights(labels: list[str], classes: list[str]) -> dict[int, float]:
-    from sklearn.utils.class_weight import compute_class_weight
-
-    present = [c for c in classes if c in set(labels)]
-    weights = compute_class_weight("balanced", classes=np.array(present), y=np.array(labels))
-    by_label = dict(zip(present, weights, strict=True))
-    return {i: float(by_label.get(c, 1.0)) for i, c in enumerate(classes)}
-
-
 @dataclass
 class Splits:
     """The labelled data of one run, split into training and validation parts."""

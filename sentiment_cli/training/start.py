@@ -7,8 +7,9 @@ import time
 from collections.abc import Callable
 
 from sentiment_cli.config import Config
+from sentiment_cli.models.baseline import class_weights
 from sentiment_cli.text.vocabulary import Vocabulary
-from sentiment_cli.training.prepare import Prepared, class_weights
+from sentiment_cli.training.prepare import Prepared
 
 Log = Callable[[str], None]
 
@@ -113,9 +114,7 @@ def pretrain_model(model, config: Config, prepared: Prepared, verbose: int, log:
     head = keras.layers.Dense(len(names), activation="softmax", name="pretrain_classifier")
     pre = keras.Model(model.inputs, head(features), name="pretraining")
     compile_model(pre, config.train)
-    weights = None
-    if config.train.class_weight == "balanced":
-        weights = class_weights([names[i] for i in labels], names)
+    weights = class_weights([names[i] for i in labels], names, config.train.class_weight)
     started = time.perf_counter()
     with GracefulInterrupt() as interrupt:
         pre.fit(
