@@ -60,6 +60,32 @@ def own_domain_files(domain: str) -> dict[str, Path]:
             "test": source / "test.csv"}  # fmt: skip
 
 
+ENCODER_SOURCES = (
+    "sentiment140_distant/train.csv",
+    "semeval2017/train.csv",
+    "tweet_sentiment_extraction/train.csv",
+)  # what the shipped encoder read (sentiment_cli/encoders/tweets/encoder.json)
+
+
+def unread(domain: str) -> dict:
+    """How many of an own-domain set's tweets (train and test) the shipped encoder's
+    training files hold, compared as lowercased text with runs of spaces closed: the
+    check that the encoder never read the domain."""
+    import pandas as pd
+
+    def texts(path: Path) -> set[str]:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        return set(frame["text"].str.lower().str.split().str.join(" "))
+
+    read = set().union(*(texts(SHARED / source) for source in ENCODER_SOURCES))
+    found = {split: texts(SHARED / domain / f"{split}.csv") for split in ("train", "test")}
+    return {
+        "encoder_read": list(ENCODER_SOURCES),
+        **{f"{s}_tweets": len(t) for s, t in found.items()},
+        **{f"{s}_tweets_the_encoder_read": len(t & read) for s, t in found.items()},
+    }
+
+
 def domain_files(domain: str) -> dict[str, Path]:
     return tse_files() if domain == "tse" else own_domain_files(domain)
 

@@ -5,8 +5,9 @@ Extraction), trains the default config with several seeds, evaluates each on the
 split next to its bag-of-words baseline and on the probe suite (accuracy per
 category), and reports the median and the spread. Then speed and memory, each next to
 VADER scoring the same input in its own process: a cold single prediction and the whole
-SemEval test file. Then every config in configs/ once on SemEval. Prints tables and
-writes bench/results.json.
+SemEval test file. Then every config in configs/ once on SemEval; the few-labels curve on
+TSE and on the four own-domain sets (bench/few_labels.py); the built-in model against
+VADER; calibration in-domain. Prints tables and writes bench/results.json.
 
     python bench/run.py [--domains semeval,tse] [--seeds 42,43,44] [--limit N]
                         [--skip-configs] [--out bench/results.json]
@@ -397,6 +398,9 @@ def main() -> None:
         "--skip-few-labels", action="store_true", help="no new-domain learning curve"
     )
     parser.add_argument(
+        "--skip-own-domains", action="store_true", help="no curves on the four own-domain sets"
+    )
+    parser.add_argument(
         "--skip-speed", action="store_true", help="no speed, memory and serve measurements"
     )
     parser.add_argument(
@@ -467,6 +471,8 @@ def main() -> None:
 
     if not args.skip_few_labels and not args.limit:
         results["few_labels"] = few_labels_curve(seeds)
+    if not args.skip_own_domains and not args.limit:
+        results["own_domains"] = own_domain_curves(seeds)
     if not args.skip_zero_shot and not args.limit:
         import zero_shot  # bench/zero_shot.py, beside this script
 
@@ -484,16 +490,19 @@ def main() -> None:
     print(f"[bench] wrote {args.out}")
 
 
+SECTIONS = ("speed", "scale", "configs", "few_labels", "own_domains", "zero_shot", "calibration")
+
+
 def carry_over(results: dict, previous_path: Path) -> None:
     """The sections this run skipped (--skip-speed, --skip-scale, --skip-configs,
-    --skip-few-labels, --skip-zero-shot, --skip-calibration), kept from the previous
-    results file and listed under ``carried_over`` so that no reader takes them for this
-    run's."""
+    --skip-few-labels, --skip-own-domains, --skip-zero-shot, --skip-calibration), kept
+    from the previous results file and listed under ``carried_over`` so that no reader
+    takes them for this run's."""
     if not previous_path.exists():
         return
     previous = json.loads(previous_path.read_text())
     kept = []
-    for key in ("speed", "scale", "configs", "few_labels", "zero_shot", "calibration"):
+    for key in SECTIONS:
         if not results.get(key) and previous.get(key):
             results[key] = previous[key]
             kept.append(key)
@@ -521,6 +530,31 @@ def few_labels_curve(seeds: list[int]) -> dict:
     title = f"Few labels of a new domain (TSE test, median of {len(seeds)} seeds)"
     few_labels.plot(result["medians"], FEW_LABELS_PLOT, title)
     return {"plot": str(FEW_LABELS_PLOT.relative_to(ROOT)), **result}
+
+
+OWN_DOMAIN_SIZES = "250,500,2000,all"
+
+
+def own_domain_curves(seeds: list[int]) -> dict:
+    """The few-labels curve on each own-domain set (bench/few_labels.py --domain), on its
+    test split, from the shipped encoder, which never read them (``unread``), with a
+    plot per set."""
+    import few_labels
+
+    curves = {}
+    for domain in few_labels.OWN_DOMAINS:
+        print(f"[bench] own domain {domain}: test, {OWN_DOMAIN_SIZES} labels", flush=True)
+        check = few_labels.unread(domain)
+        if check["train_tweets_the_encoder_read"] or check["test_tweets_the_encoder_read"]:
+            print(f"[bench] warning: the encoder read tweets of {domain}: {check}", flush=True)
+        result = few_labels.curve(
+            "bench", "test", OWN_DOMAIN_SIZES, ",".join(map(str, seeds)), domain=domain
+        )
+        plot = ROOT / "docs" / f"own_domain_{domain}.png"
+        title = f"{domain}: few labels of your own domain (test, median of {len(seeds)} seeds)"
+        few_labels.plot(result["medians"], plot, title)
+        curves[domain] = {"plot": str(plot.relative_to(ROOT)), "unread": check, **result}
+    return curves
 
 
 def remeasure(args) -> None:
@@ -571,6 +605,8 @@ def print_table(results: dict) -> None:
         for category, row in med["probes"].items():
             print(f"{'':>36}{category:<18} {row['model']:>6.3f} {row['baseline']:>6.3f}")
     print_few_labels(results.get("few_labels"))
+    for domain, curve in (results.get("own_domains") or {}).items():
+        print_few_labels(curve, domain)
     import calibration
     import zero_shot
 
@@ -629,10 +665,10 @@ def print_table(results: dict) -> None:
             )
 
 
-def print_few_labels(curve: dict | None) -> None:
+def print_few_labels(curve: dict | None, where: str = "TSE") -> None:
     if not curve:
         return
-    print(f"\nFew labels of a new domain (TSE {curve['split']}, medians over seeds)")
+    print(f"\nFew labels of a new domain ({where} {curve['split']}, medians over seeds)")
     print(f"{'tweets':>7} {'macro_f1':>9} {'BoW':>7} {'accuracy':>9} {'BoW':>7}")
     for line in curve["medians"]:
         m, b = line["model"], line["baseline"]
