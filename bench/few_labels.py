@@ -13,6 +13,13 @@ seed, and score the model and its baseline on one split:
     python bench/few_labels.py NAME [--split val|test] [--sizes 250,500,2000,5000,all]
                                [--seeds 42,43,44] [--encoder DIR] [--set KEY=VALUE ...]
                                [--skew negative=0.63] [--plot FILE.png]
+                               [--domain covid_tweets|self_driving_cars|coachella|sanders]
+                               [--unlabelled]
+
+``--domain`` runs on an own-domain set of ../shared/data instead of TSE: its models start
+from the shipped encoder (which never read it), draw from 80% of its train.csv and hold
+the other 20% (seed 0) as the ``val`` split. ``--unlabelled`` gives each run the rest of
+the training pool without labels (``train --unlabelled``, self-training).
 
 Each run holds its own validation out of its N rows (``train.validation_split``), as a
 user with N labels would; ``--split val`` (TSE's held-out 10%, the default) is for
@@ -136,11 +143,27 @@ def sample(train_csv: Path, size: str, seed: int) -> Path:
     return out
 
 
+def rest(train_csv: Path, size: str, seed: int) -> Path:
+    """The texts of ``train_csv`` that ``sample`` left out, without their labels: the
+    user's unlabelled tweets (``train --unlabelled``)."""
+    import pandas as pd
+
+    out = WORK / "samples" / f"{train_csv.parent.name}-{train_csv.stem}-{size}-s{seed}-rest.csv"
+    if not out.exists():
+        frame = pd.read_csv(train_csv, dtype=str, keep_default_na=False)
+        chosen = frame.sample(n=min(int(size), len(frame)), random_state=seed)
+        frame.drop(chosen.index)[["text"]].to_csv(out, index=False)
+    return out
+
+
 def pick(metrics: dict) -> dict:
     return {k: round(metrics[k], 4) for k in METRICS}
 
 
-def run(name, size: str, seed: int, files: dict, split: str, overrides: list, skew=None) -> dict:
+def run(
+    name, size: str, seed: int, files: dict, split: str, overrides: list, skew=None,
+    unlabelled: bool = False,
+) -> dict:  # fmt: skip
     from sentiment_cli.config import load_config
     from sentiment_cli.evaluation.evaluate import score
     from sentiment_cli.training.train import train
@@ -149,7 +172,8 @@ def run(name, size: str, seed: int, files: dict, split: str, overrides: list, sk
     data = sample(skewed(files["train"], skew), size, seed)
     out = WORK / "models" / f"{name}-{files['train'].parent.name}-{size}-s{seed}"
     started = time.perf_counter()
-    train(data, out, config, force=True, verbose=0, log=lambda m: None)
+    more = rest(skewed(files["train"], skew), size, seed) if unlabelled else None
+    train(data, out, config, force=True, verbose=0, log=lambda m: None, unlabelled_path=more)
     seconds = time.perf_counter() - started
     other = "test" if split == "val" else "val"  # scored too, so one training serves both
     metrics, also = (score(out, skewed(files[s], skew)).metrics for s in (split, other))
@@ -162,6 +186,7 @@ def run(name, size: str, seed: int, files: dict, split: str, overrides: list, sk
         "skew": skew,
         "domain": files["domain"],
         "overrides": overrides,
+        "unlabelled": summary.get("self_training"),
         "train_seconds": round(seconds, 1),
         "best_epoch": summary["best_epoch"],
         "blend": (summary.get("blend") or {}).get("baseline_weight"),
@@ -193,6 +218,7 @@ def curve(
     overrides: list[str] | None = None,
     skew: str | None = None,
     domain: str = "tse",
+    unlabelled: bool = False,
 ) -> dict:
     """Train and score every (size, seed); {"runs": [...], "medians": [...]}. Each run is
     also appended to results.jsonl and printed as it ends. TSE's models start from
@@ -212,7 +238,7 @@ def curve(
     rows = []
     for size in sizes.split(","):
         for seed in (int(s) for s in seeds.split(",")):
-            row = run(name, size, seed, files, split, overrides, skew)
+            row = run(name, size, seed, files, split, overrides, skew, unlabelled)
             rows.append(row)
             with open(WORK / "results.jsonl", "a") as handle:
                 handle.write(json.dumps(row) + "\n")
@@ -255,11 +281,14 @@ def main() -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[])
     parser.add_argument("--skew", default=None, metavar="LABEL=SHARE")
     parser.add_argument("--domain", default="tse", choices=["tse", *OWN_DOMAINS])
+    parser.add_argument(
+        "--unlabelled", action="store_true", help="the rest of the training pool, unlabelled"
+    )
     parser.add_argument("--plot", type=Path, default=None, help="PNG of the medians")
     args = parser.parse_args()
     result = curve(
         args.name, args.split, args.sizes, args.seeds, args.encoder, args.overrides, args.skew,
-        args.domain,
+        args.domain, args.unlabelled,
     )  # fmt: skip
     if args.plot:
         title = f"Few labels of a new domain ({args.domain} {args.split})"

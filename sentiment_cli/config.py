@@ -1,9 +1,8 @@
 """Typed, frozen configuration loaded from YAML, with dotted ``--set`` overrides.
 
-A config has three sections, ``text``, ``model`` and ``train``; every key has a
-default here, so a YAML file only needs the keys it changes. Unknown keys, wrong
-types and out-of-range values are refused with the file, the key and what was
-expected.
+A config has three sections, ``text``, ``model`` and ``train``; every key has a default
+here, so a YAML file only needs the keys it changes. Unknown keys, wrong types and
+out-of-range values are refused with the file, the key and what was expected.
 """
 
 from __future__ import annotations
@@ -99,6 +98,8 @@ class TrainConfig:
     tune_biases: bool = False  # shift the classifier's biases to maximize validation macro recall
     calibrate: Literal["none", "temperature"] = "temperature"  # logits / T fitted on validation
     blend: Literal["none", "auto"] = "none"  # auto: mix in the baseline, weight by validation
+    pseudo_labels: float = 2.0  # train --unlabelled: pseudo-labelled tweets per labelled one
+    pseudo_weight: float = 0.5  # weight of a pseudo-labelled tweet in the loss (a real one: 1)
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,8 @@ RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
     "train.reduce_lr_factor": (0, 1, False, True),
     "train.pretrain_epochs": (1, None, True, True),
     "train.augment_negation": (0, 1, True, True),
+    "train.pseudo_labels": (0, 1000, False, True),
+    "train.pseudo_weight": (0, 1, False, True),
     "train.augment_negated_negatives": (0, 1, True, True),
     "train.augment_contrast": (0, 1, True, True),
     "train.augment_weight": (0, 1, False, True),
@@ -153,9 +156,8 @@ def _describe(tp: Any) -> str:
         return " or ".join(_describe(a) for a in typing.get_args(tp))
     if tp is type(None):
         return "null"
-    if tp is dict:
-        return "a mapping"
-    return {int: "an integer", float: "a number", bool: "true or false", str: "a string"}[tp]
+    words = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
+    return {**words, dict: "a mapping"}[tp]
 
 
 def _coerce(value: Any, tp: Any) -> tuple[bool, Any]:
@@ -194,10 +196,8 @@ def _check_range(key: str, value: Any, where: str) -> None:
     too_low = low is not None and (value < low if low_inc else value <= low)
     too_high = high is not None and (value > high if high_inc else value >= high)
     if too_low or too_high:
-        left = "[" if low_inc else "("
-        right = "]" if high_inc else ")"
-        low_text = "-inf" if low is None else low
-        high_text = "inf" if high is None else high
+        left, right = "[" if low_inc else "(", "]" if high_inc else ")"
+        low_text, high_text = "-inf" if low is None else low, "inf" if high is None else high
         interval = f"{left}{low_text}, {high_text}{right}"
         raise SentimentError(f"{where}: {key} must be in {interval}, got {brief(value)}")
 

@@ -28,6 +28,14 @@ from sentiment_cli.cli.options import (
 @column_options
 @val_data_option
 @force_option()
+@click.option(
+    "--unlabelled",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Tweets of the same domain without labels (CSV with the text column, Parquet, or "
+    "one per line): the model labels those it is surest of and trains again on them too "
+    "(self-training; train.pseudo_labels, train.pseudo_weight).",
+)
 @click.option("--resume", is_flag=True, help="Continue the interrupted run of --output-dir.")
 @click.option("--quiet", "-q", is_flag=True, help="No per-epoch progress bar.")
 @click.option(
@@ -38,7 +46,7 @@ from sentiment_cli.cli.options import (
     help="Write TensorBoard logs here (loss and accuracy per epoch, the graph).",
 )
 @handle_errors
-def train(data, output_dir, config_path, overrides, val_data, resume, quiet, **options):
+def train(data, output_dir, config_path, overrides, val_data, unlabelled, resume, quiet, **options):
     """Train a model on DATA, a CSV with a text and a label column.
 
     Writes a self-contained model folder: the model's weights, vocabulary, resolved
@@ -54,6 +62,7 @@ def train(data, output_dir, config_path, overrides, val_data, resume, quiet, **o
             --set model.units=32 --set train.epochs=5 --val-data val.csv
         sentiment-cli train --resume -o runs/gru
         sentiment-cli train tweets.csv -o runs/lstm --tensorboard runs/tb
+        sentiment-cli train labelled.csv -o runs/mine --unlabelled more_tweets.csv
     """
     from sentiment_cli.training.train import train as run_training
     from sentiment_cli.training.train import training_config
@@ -65,6 +74,7 @@ def train(data, output_dir, config_path, overrides, val_data, resume, quiet, **o
             output_dir,
             config,
             val_path=val_data,
+            unlabelled_path=unlabelled,
             resume=resume,
             verbose=0 if quiet else (1 if sys.stdout.isatty() else 2),
             log=say,

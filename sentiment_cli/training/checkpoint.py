@@ -39,6 +39,7 @@ class RunOptions:
     text_column: str
     label_column: str
     force: bool
+    unlabelled: str | None = None  # train --unlabelled: tweets for self-training
 
 
 def path_for(output_dir: str | Path) -> Path:

@@ -184,5 +184,7 @@ def loss_weights(config: Config, prepared: Prepared, log: Log):
         return weights, None
     per_class = np.array([(weights or {}).get(i, 1.0) for i in range(len(classes))])
     sample_weights = per_class[prepared.y_train]
-    sample_weights[len(real_labels) :] *= config.train.augment_weight
+    end = len(sample_weights) - prepared.pseudo
+    sample_weights[len(real_labels) : end] *= config.train.augment_weight
+    sample_weights[end:] *= config.train.pseudo_weight  # self-training's pseudo-labels
     return None, sample_weights

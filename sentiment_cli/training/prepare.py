@@ -58,6 +58,8 @@ class Prepared:
     y_val: np.ndarray
     pretrain: tuple[np.ndarray, np.ndarray, list[str]] | None = None  # ids, labels, names
     real_train: tuple[LabelledData, list[list[str]]] | None = None  # before augmentation
+    unlabelled: np.ndarray | None = None  # ids of train --unlabelled's tweets
+    pseudo: int = 0  # pseudo-labelled rows at the end of x_train (self-training's student)
 
 
 def load_splits(
@@ -100,9 +102,10 @@ def prepare(
     log: Log,
     vocab=None,
     cache: Path | None = None,
+    unlabelled: list[str] | None = None,
 ) -> Prepared:
     """Tokenize, build (or reuse) the vocabulary, augment the training part and encode
-    both parts."""
+    both parts (and the ``unlabelled`` tweets, whose words join the vocabulary)."""
     counts = Counter(splits.train.labels)
     log(
         f"Data: {len(splits.train)} training / {len(splits.val)} validation tweets; labels: "
@@ -120,8 +123,9 @@ def prepare(
         pretrain = read_labelled(config.train.pretrain_data, text_column, label_column)
         check_training_labels(pretrain, label_column)
         pretrain_tokens, _ = tokenize_cached(pretrain.texts, text, cache)
+    unlabelled_tokens = tokenize_cached(unlabelled, text, cache)[0] if unlabelled else []
     if vocab is None:
-        vocab = build_vocabulary(config, train_tokens + (pretrain_tokens or []))
+        vocab = build_vocabulary(config, train_tokens + (pretrain_tokens or []) + unlabelled_tokens)
     real_part, real_tokens = splits.train, train_tokens
     splits = dataclasses.replace(splits)
     splits.train, train_tokens = augmented(splits.train, train_tokens, config, log)
@@ -159,6 +163,7 @@ def prepare(
         y_val=label_ids(splits.val.labels, splits.classes),
         pretrain=pretrain_set,
         real_train=(real_part, real_tokens),
+        unlabelled=vocab.encode_tokens(unlabelled_tokens, text).ids if unlabelled else None,
     )
 
 

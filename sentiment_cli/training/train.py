@@ -36,6 +36,7 @@ from sentiment_cli.training.finish import (
 )
 from sentiment_cli.training.fit import fit_members, model_and_progress
 from sentiment_cli.training.prepare import Splits, load_splits, prepare
+from sentiment_cli.training.self_training import read_unlabelled, self_train
 from sentiment_cli.training.start import log_parameters
 from sentiment_cli.training.token_cache import cache_dir
 
@@ -50,6 +51,7 @@ def train(
     text_column: str = "text",
     label_column: str = "label",
     val_path: str | Path | None = None,
+    unlabelled_path: str | Path | None = None,
     force: bool = False,
     resume: bool = False,
     verbose: int = 2,
@@ -60,6 +62,8 @@ def train(
     """Train ``config`` on ``data_path`` and write the model folder; returns its path.
     ``tensorboard``: a folder for Keras' TensorBoard logs (scalars per epoch, the graph).
     ``extra_files``: more JSON files for the folder, by name (``tune`` adds tuning.json).
+    ``unlabelled_path``: tweets of the domain without labels, for self-training
+    (``self_training.py``).
 
     With ``resume=True`` the data, config and options come from the checkpoint of an
     interrupted run that was writing ``output_dir``.
@@ -71,13 +75,17 @@ def train(
     for note in model_folder.recover_leftovers(output_dir):
         log(note)
     options, config = run_options(
-        data_path, val_path, config, text_column, label_column, force, resume, output_dir, log
-    )
+        data_path, val_path, config, text_column, label_column, force, resume, output_dir, log,
+        unlabelled_path,
+    )  # fmt: skip
     model_folder.check_output_dir(output_dir, options.force)
     columns = (options.text_column, options.label_column)
     splits = load_splits(
         data_path or options.data, val_path or options.val_data, config, *columns, log
     )
+    unlabelled = None
+    if options.unlabelled:  # read before TensorFlow loads: bad input is refused at once
+        unlabelled = read_unlabelled(options.unlabelled, columns[0], config.train.seed, log)
 
     from sentiment_cli.models.backend import load
     from sentiment_cli.models.build import check_initializers
@@ -85,16 +93,11 @@ def train(
     keras = load()  # quietly: TensorFlow's start-up lines are dropped
     check_initializers(config)  # a bad initializer fails before the slow tokenizing
     vocab = resumed_vocabulary(checkpoint, splits, output_dir) if resume else None
-    prepared = prepare(splits, config, *columns, log, vocab, cache_dir(output_dir))
+    prepared = prepare(splits, config, *columns, log, vocab, cache_dir(output_dir), unlabelled)
     keras.utils.set_random_seed(config.train.seed)  # same data + config + seed: same weights
-    model, progress, found = model_and_progress(config, prepared, checkpoint, resume, verbose, log)
-    if not resume and config.train.checkpoint:
-        ckpt.start(checkpoint, options, config, prepared.vocab, prepared.splits.classes)
-    params = log_parameters(model, log)
-    model, history, fit_seconds, members = fit_members(
-        model, config, prepared, progress, checkpoint, verbose, log, tensorboard
+    model, history, fit_seconds, members, params, found, progress, self_training = fitted(
+        config, prepared, options, checkpoint, resume, verbose, log, tensorboard
     )
-    refuse_divergence(history, config, model, checkpoint)
     validation, best_epoch = validate(model, config, prepared, history, log)
     validation, bias_tuning = tune_biases(model, config, prepared, validation, log)
     baseline = fit_baseline(config, prepared, log)
@@ -108,6 +111,7 @@ def train(
         "calibration": calibrate(model, config, prepared, log),  # before the blend's choice
         "members": members,
         "pretrained_embeddings": found,
+        "self_training": self_training,
         **baseline_entries(baseline),
         "blend": choose_blend(model, config, prepared, baseline, log),
     }
@@ -117,6 +121,39 @@ def train(
     shutil.rmtree(checkpoint, ignore_errors=True)
     log(f"Model written to {output_dir} in {summary['wall_seconds']:.1f}s")
     return output_dir
+
+
+def fitted(config, prepared, options, checkpoint, resume, verbose, log, tensorboard):
+    """Build (or restore) and fit the model, then, with --unlabelled, the self-trained
+    student: (model, history, seconds fitting, members, parameter table, pretrained-vector
+    coverage, the first fit's Progress, the ``self_training`` entry or None)."""
+    model, progress, found = model_and_progress(config, prepared, checkpoint, resume, verbose, log)
+    if not resume and config.train.checkpoint:
+        ckpt.start(checkpoint, options, config, prepared.vocab, prepared.splits.classes)
+    params = log_parameters(model, log)
+    model, history, seconds, members = fit_members(
+        model, config, prepared, progress, checkpoint, verbose, log, tensorboard
+    )
+    refuse_divergence(history, config, model, checkpoint)
+    if prepared.unlabelled is None:
+        return model, history, seconds, members, params, found, progress, None
+
+    def fitting(student_config, student):
+        from sentiment_cli.models.backend import keras
+
+        keras().utils.set_random_seed(config.train.seed)
+        log("Self-training: the student starts from the encoder again")
+        start, fresh, _ = model_and_progress(
+            student_config, student, checkpoint, False, verbose, log
+        )
+        return fit_members(start, student_config, student, fresh, checkpoint, verbose, log, None)
+
+    model, history, student_seconds, members, summary = self_train(
+        model, config, prepared, history, fitting, log
+    )
+    refuse_divergence(history, config, model, checkpoint)
+    summary["unlabelled"] = options.unlabelled
+    return model, history, seconds + student_seconds, members, params, found, progress, summary
 
 
 WEIGHT_LIMIT = 1e6  # |w| of a trained network stays in the tens; past this it blew up
@@ -181,11 +218,14 @@ def require_tensorboard(tensorboard) -> None:
 
 
 def run_options(
-    data_path, val_path, config, text_column, label_column, force, resume, output_dir, log
-) -> tuple[RunOptions, Config]:
+    data_path, val_path, config, text_column, label_column, force, resume, output_dir, log,
+    unlabelled_path=None,
+) -> tuple[RunOptions, Config]:  # fmt: skip
     """The run's options and config: as given, or those of the interrupted run that
     ``--resume`` continues."""
     checkpoint = ckpt.path_for(output_dir)
+    if resume and unlabelled_path is not None:
+        raise SentimentError("--resume continues a run with its own data; drop --unlabelled")
     if resume:
         options, config = ckpt.read_run(checkpoint, output_dir)
         log(f"Resuming the run in {checkpoint} on {options.data}")
@@ -196,6 +236,7 @@ def run_options(
         text_column=text_column,
         label_column=label_column,
         force=force,
+        unlabelled=None if unlabelled_path is None else absolute(unlabelled_path),
     )
     clear_checkpoint(checkpoint, output_dir, force)
     return options, config
