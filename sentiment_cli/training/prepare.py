@@ -94,6 +94,14 @@ def load_splits(
     return Splits(data=data, train=train_part, val=val, classes=classes)
 
 
+def described(splits: Splits) -> str:
+    counts = Counter(splits.train.labels)
+    return (
+        f"Data: {len(splits.train)} training / {len(splits.val)} validation tweets; labels: "
+        + ", ".join(f"{c}={counts.get(c, 0)}" for c in splits.classes)
+    )
+
+
 def prepare(
     splits: Splits,
     config: Config,
@@ -106,13 +114,9 @@ def prepare(
 ) -> Prepared:
     """Tokenize, build (or reuse) the vocabulary, augment the training part and encode
     both parts (and the ``unlabelled`` tweets, whose words join the vocabulary)."""
-    counts = Counter(splits.train.labels)
-    log(
-        f"Data: {len(splits.train)} training / {len(splits.val)} validation tweets; labels: "
-        + ", ".join(f"{c}={counts.get(c, 0)}" for c in splits.classes)
-    )
     from sentiment_cli.training.token_cache import tokenize_cached
 
+    log(described(splits))
     text = config.text
     train_tokens, cached = tokenize_cached(splits.train.texts, text, cache)
     val_tokens, _ = tokenize_cached(splits.val.texts, text, cache)

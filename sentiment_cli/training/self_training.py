@@ -29,9 +29,12 @@ Log = Callable[[str], None]
 MAX_UNLABELLED = 100_000  # tweets read from --unlabelled (a uniform sample of more)
 
 
-def read_unlabelled(path: str | Path, text_column: str, seed: int, log: Log) -> list[str]:
+def read_unlabelled(path: str | Path | None, text_column: str, seed: int, log: Log):
     """Up to MAX_UNLABELLED non-empty texts of ``path`` (a CSV's text column, a Parquet
-    file, or one text per line), a uniform sample (seeded) where it holds more."""
+    file, or one text per line), a uniform sample (seeded) where it holds more; None
+    without a path. Read before TensorFlow loads, so bad input is refused at once."""
+    if path is None:
+        return None
     from sentiment_cli.io.streams import iter_texts
 
     rng = random.Random(seed)

@@ -83,9 +83,7 @@ def train(
     splits = load_splits(
         data_path or options.data, val_path or options.val_data, config, *columns, log
     )
-    unlabelled = None
-    if options.unlabelled:  # read before TensorFlow loads: bad input is refused at once
-        unlabelled = read_unlabelled(options.unlabelled, columns[0], config.train.seed, log)
+    unlabelled = read_unlabelled(options.unlabelled, columns[0], config.train.seed, log)
 
     from sentiment_cli.models.backend import load
     from sentiment_cli.models.build import check_initializers
