@@ -374,3 +374,26 @@ def test_grammar_scope_can_not_get_enough():
     assert _scope("can't get enough of this song", "grammar") == "can't get_NEG enough of this song"
     assert _scope("I could not thank you enough", "grammar").endswith("thank_NEG you_NEG enough")
     assert _scope("never enough time", "grammar") == "never enough_NEG time_NEG"
+
+
+@pytest.mark.parametrize(
+    ("text", "negation", "contrast"),
+    [
+        ("not bad at all", True, False),
+        ("I can't complain", True, False),
+        ("I can’t complain", True, False),
+        ("never again", True, False),
+        ("good food but slow service", False, True),
+        ("although it rained, we loved it", False, True),
+        ("what a great day", False, False),
+        ("notable nobel prize", False, False),
+    ],
+)
+def test_the_cues_where_the_network_alone_answers_a_blended_model(text, negation, contrast):
+    from sentiment_cli.config import TextConfig
+    from sentiment_cli.text.negation import has_contrast, has_negation
+    from sentiment_cli.text.tokenizer import tokenize_all
+
+    tokens = tokenize_all([text], TextConfig())[0]
+    assert has_negation(tokens) is negation
+    assert has_contrast(tokens) is contrast
