@@ -81,7 +81,7 @@ class TrainConfig:
     clipnorm: float | None = 1.0  # clip the gradient norm: BPTT gradients can explode
     seed: int = 42
     validation_split: float = 0.1  # held out of the training CSV when --val-data is not given
-    class_weight: Literal["none", "sqrt", "balanced"] = "balanced"  # weigh rare classes up
+    class_weight: Literal["none", "sqrt", "balanced"] = "sqrt"  # weigh rare classes up
     early_stopping_patience: int = 2  # epochs without improvement of `monitor` before stopping
     reduce_lr_factor: float = 1.0  # <1: multiply the rate by this when `monitor` stops improving
     # what early stopping (and the best epoch) follows
@@ -97,7 +97,7 @@ class TrainConfig:
     members: int = 1  # >1: an ensemble of this many models (seeds seed, seed+1, ...), averaged
     tune_biases: bool = False  # shift the classifier's biases to maximize validation macro recall
     calibrate: Literal["none", "temperature"] = "temperature"  # logits / T fitted on validation
-    blend: Literal["none", "auto"] = "none"  # auto: mix in the baseline, weight by validation
+    blend: Literal["none", "auto"] = "auto"  # mix in the baseline (if any), weight by validation
     pseudo_labels: float = 2.0  # train --unlabelled: pseudo-labelled tweets per labelled one
     pseudo_weight: float = 0.5  # weight of a pseudo-labelled tweet in the loss (a real one: 1)
 
@@ -277,13 +277,7 @@ def build_config(raw: Any, where: str) -> Config:
                 _check_initializer(dotted, converted, where)
             kwargs[key] = converted
         built[section_name] = cls(**kwargs)
-    config = Config(**built)
-    if config.train.blend != "none" and not config.train.baseline:
-        raise SentimentError(
-            f"{where}: train.blend: {config.train.blend} mixes in the bag-of-words baseline, "
-            f"so train.baseline must be true (or set train.blend: none)"
-        )
-    return config
+    return Config(**built)
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:

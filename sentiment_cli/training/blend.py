@@ -35,7 +35,8 @@ TOLERANCE = 0.02  # how much accuracy a guarded probe category may lose to the b
 
 
 def choose_blend(model, config: Config, prepared, baseline, log: Callable[[str], None]):
-    """The ``blend`` entry of summary.json, or None where ``train.blend`` is off."""
+    """The ``blend`` entry of summary.json, or None where ``train.blend`` is off or
+    there is no baseline to blend (``train.baseline: false``)."""
     if config.train.blend == "none" or baseline is None:
         return None
     from sentiment_cli.metrics import classification_metrics
