@@ -64,7 +64,10 @@ def calibrated_pair(tmp_path_factory):
     folders = {}
     for method in ("none", "temperature"):
         out = base / method
-        args = train_args(data, out, "--set", "train.validation_split=0.3")
+        # the network alone: what the blend does to the answers is test_blend.py's
+        args = train_args(
+            data, out, "--set", "train.validation_split=0.3", "--set", "train.blend=none"
+        )
         args += ["--set", f"train.calibrate={method}", "--set", "train.epochs=3"]
         result = CliRunner().invoke(cli, args, catch_exceptions=False)
         assert result.exit_code == 0, result.output

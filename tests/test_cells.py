@@ -95,6 +95,7 @@ def traced_model(request, tmp_path_factory):
             "model.lexicon=vader",
             "model.layers=2",
             *extra,
+            "train.blend=none",  # the network's own trace; test_blend.py traces a blend
         ),
     )
     result = CliRunner().invoke(cli, args, catch_exceptions=False)

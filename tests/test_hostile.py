@@ -184,6 +184,9 @@ def test_the_page_escapes_the_labels_it_embeds(trained_model, tmp_path):
     shutil.copytree(trained_model, folder)
     evil = "</script><script>alert(1)</script>"
     (folder / "labels.json").write_text(json.dumps(["negative", "neutral", evil]))
+    summary = json.loads((folder / "summary.json").read_text())
+    summary["blend"] = None  # a blended folder's baseline would refuse the renamed label
+    (folder / "summary.json").write_text(json.dumps(summary))
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest["files"] = describe(folder, list(manifest["files"]))
     (folder / "manifest.json").write_text(json.dumps(manifest))

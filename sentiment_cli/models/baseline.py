@@ -64,15 +64,18 @@ class Baseline:
         start = time.perf_counter()
         vectorizer = _vectorizer(ngram_range=ngram_range)
         features = vectorizer.fit_transform(tokenized)
-        weights = None
-        if class_weight != "none":  # as the network's loss weighs them (prepare.class_weights)
+        rows = None  # "sqrt": each tweet weighs what its class does (``class_weights``)
+        if class_weight == "sqrt":
             names = sorted(set(labels))
-            weights = class_weights(list(labels), names, class_weight)
-            weights = {names[i]: w for i, w in weights.items()}
+            by_label = {names[i]: w for i, w in class_weights(list(labels), names, "sqrt").items()}
+            rows = np.array([by_label[label] for label in labels])
         classifier = LogisticRegression(
-            C=1.0, max_iter=2000, class_weight=weights, random_state=seed
+            C=1.0,
+            max_iter=2000,
+            class_weight="balanced" if class_weight == "balanced" else None,
+            random_state=seed,
         )
-        classifier.fit(features, list(labels))
+        classifier.fit(features, list(labels), sample_weight=rows)
         return cls(
             vectorizer,
             classifier,
