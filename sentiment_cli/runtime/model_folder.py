@@ -369,10 +369,12 @@ def check_agreement(folder: Path, config: Config, network) -> None:
 
 
 def read_baseline(folder: Path, manifest: dict, labels: list[str]):
-    """The blended baseline, its files checked against the manifest first."""
+    """The blended baseline, its files checked against the manifest first (a manifest
+    before format 3 lists names without hashes: nothing to check them against)."""
     from sentiment_cli.runtime import bow
 
-    integrity.verify(folder, manifest.get("files", {}), bow.FILES)
+    if isinstance(manifest.get("files"), dict):
+        integrity.verify(folder, manifest["files"], bow.FILES)
     baseline = bow.BagOfWords.load(folder)
     if sorted(baseline.labels) != sorted(labels):
         raise SentimentError(
