@@ -85,7 +85,8 @@ def test_bad_unlabelled_files_are_refused_before_anything_is_written(runner, tin
     header_only = tmp_path / "empty.csv"
     header_only.write_text("text\n", encoding="utf-8")
     result = runner.invoke(cli, train_args(tiny_csv, out, "--unlabelled", str(header_only)))
-    assert result.exit_code != 0 and f"{header_only}: has a header but no data rows" in result.output
+    assert result.exit_code != 0
+    assert f"{header_only}: has a header but no data rows" in result.output
     empty = tmp_path / "blank.txt"
     empty.write_text("\n  \n", encoding="utf-8")
     result = runner.invoke(cli, train_args(tiny_csv, out, "--unlabelled", str(empty)))
@@ -94,12 +95,10 @@ def test_bad_unlabelled_files_are_refused_before_anything_is_written(runner, tin
     wrong = write_csv(tmp_path / "wrong.csv", [("a", "b")], header=("tweet", "x"))
     result = runner.invoke(cli, train_args(tiny_csv, out, "--unlabelled", str(wrong)))
     assert result.exit_code != 0 and "text" in result.output and "wrong.csv" in result.output
-    for result in (missing, result):
-        assert "Traceback" not in result.output
+    for outcome in (missing, result):
+        assert "Traceback" not in outcome.output
     assert not out.exists()
-    resumed = runner.invoke(
-        cli, ["train", "--resume", "-o", str(out), "--unlabelled", str(empty)]
-    )
+    resumed = runner.invoke(cli, ["train", "--resume", "-o", str(out), "--unlabelled", str(empty)])
     assert resumed.exit_code != 0 and "drop --unlabelled" in resumed.output
 
 
