@@ -124,6 +124,8 @@ def test_a_blended_folder_answers_with_the_mix_everywhere(runner, half):
         cli, ["predict", "--model-dir", str(half), "--trace", "-f", "json", texts[2]]
     )
     assert json.loads(traced.output)["final"]["baseline_weight"] == 0.0
+    shown = runner.invoke(cli, ["predict", "--model-dir", str(half), "--trace", texts[2]])
+    assert "the network alone answers a negation or a contrast" in shown.output
     info = runner.invoke(cli, ["info", str(half)])
     assert "blend (0.5 bag-of-words)" in info.output
 

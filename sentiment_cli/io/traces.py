@@ -70,7 +70,9 @@ def print_trace(labels: list[str], result: dict, gates: bool, file: IO[str] | No
         table.add_row(*row)
     out.print(table)
     notes = [f"final: {result['final']['label']}"]
-    if "network_final" in result:
+    if "network_final" in result and not result["final"]["baseline_weight"]:
+        notes.append("the network alone answers a negation or a contrast (no blend)")
+    elif "network_final" in result:
         notes.append(
             f"blended with the bag-of-words baseline (weight "
             f"{result['final']['baseline_weight']:.1f}); the network alone: "
