@@ -19,10 +19,11 @@ def _rehash(folder):
     (folder / "manifest.json").write_text(json.dumps(manifest))
 
 
-def _set_weight(folder, weight, network_decides=("negation", "contrast")):
+def _set_weight(folder, weight, network_decides=("negation", "contrast"), temperature=1.0):
     summary = json.loads((folder / "summary.json").read_text())
     summary["blend"]["baseline_weight"] = weight
     summary["blend"]["network_decides"] = list(network_decides)
+    summary["blend"]["temperature"] = temperature
     (folder / "summary.json").write_text(json.dumps(summary))
     _rehash(folder)
 
@@ -82,6 +83,7 @@ def test_blend_auto_records_the_weight_validation_chose_among_those_keeping_the_
     assert blend["baseline_weight"] == chosen
     assert blend["validation"]["macro_f1"] == pytest.approx(scores[chosen], abs=1e-6)
     assert blend["network_decides"] == ["negation", "contrast"]
+    assert 0.05 <= blend["temperature"] <= 20
     for category in GUARDED:  # the guard held for the weight chosen
         assert probes["blended"][category] >= probes["network"][category] - TOLERANCE
 
@@ -128,6 +130,22 @@ def test_a_blended_folder_answers_with_the_mix_everywhere(runner, half):
     assert "the network alone answers a negation or a contrast" in shown.output
     info = runner.invoke(cli, ["info", str(half)])
     assert "blend (0.5 bag-of-words)" in info.output
+
+
+def test_the_blend_temperature_sharpens_the_blended_tweets_only(half):
+    from sentiment_cli.runtime.model_folder import read_model_dir
+    from sentiment_cli.runtime.predict import predict_proba
+
+    texts = ["worst day ever", "not bad at all"]
+    plain = predict_proba(read_model_dir(half), texts)
+    _set_weight(half, 0.5, temperature=0.5)
+    sharp = predict_proba(read_model_dir(half), texts)
+    expected = plain[0] ** 2 / (plain[0] ** 2).sum()  # softmax(log p / 0.5)
+    np.testing.assert_allclose(sharp[0], expected, atol=1e-5)
+    np.testing.assert_allclose(sharp[1], plain[1], atol=1e-6)  # the network's alone
+    _set_weight(half, 0.5, temperature=0)
+    with pytest.raises(Exception, match="blend.temperature"):
+        read_model_dir(half)
 
 
 def test_a_folder_blending_everywhere_mixes_every_tweet(runner, half):

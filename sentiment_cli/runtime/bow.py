@@ -44,6 +44,21 @@ class Blend:
 
     weight: float = 0.0
     network_decides: tuple[str, ...] = ()
+    temperature: float = 1.0  # fitted to the blended tweets of the validation split
+
+    def apply(self, network: np.ndarray, words: np.ndarray, shares: np.ndarray) -> np.ndarray:
+        """The answers: ``mix``, then where the baseline took part, the mixture's log
+        divided by ``temperature`` and renormalized (a mean of two probability vectors
+        is less sure than either; this undoes that where validation says so)."""
+        mixed = mix(network, words, shares)
+        blended = shares[:, 0] > 0
+        if self.temperature != 1.0 and blended.any():
+            logits = np.log(np.clip(mixed[blended].astype(np.float64), 1e-12, 1.0))
+            logits /= self.temperature
+            logits -= logits.max(axis=1, keepdims=True)
+            e = np.exp(logits)
+            mixed[blended] = e / e.sum(axis=1, keepdims=True)
+        return mixed
 
     def weights(self, tokenized: Sequence[Sequence[str]]) -> np.ndarray:
         """(rows, 1): the baseline's share in each tweet's probabilities."""
@@ -70,7 +85,15 @@ def read_blend(blend: Any, where: str) -> Blend:
             f"{where}: blend.network_decides must be a list of {', '.join(ORDER_CUES)}, "
             f"got {reprlib.repr(cues)}"
         )
-    return Blend(float(weight), tuple(cues))
+    temperature = blend.get("temperature", 1.0)
+    if isinstance(temperature, bool) or not isinstance(temperature, int | float):
+        temperature = -1.0
+    if not 0.05 <= temperature <= 20:
+        raise SentimentError(
+            f"{where}: blend.temperature must be a number from 0.05 to 20, "
+            f"got {reprlib.repr(blend.get('temperature'))}"
+        )
+    return Blend(float(weight), tuple(cues), float(temperature))
 
 
 @dataclass(frozen=True)

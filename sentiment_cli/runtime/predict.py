@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sentiment_cli.runtime.bow import mix
 from sentiment_cli.runtime.model_folder import ModelDir, read_model_dir
 from sentiment_cli.text.tokenizer import tokenize_all
 
@@ -40,7 +39,7 @@ def predict_ids(bundle: ModelDir, ids: np.ndarray, baseline=None) -> np.ndarray:
     if baseline is None:
         raise ValueError("a blended model needs the baseline's probabilities of the texts")
     words, shares = baseline
-    return mix(probs, words, shares).astype(probs.dtype)
+    return bundle.blend.apply(probs, words, shares).astype(probs.dtype)
 
 
 def baseline_part(bundle: ModelDir, tokens: list[list[str]]):

@@ -15,7 +15,6 @@ import numpy as np
 
 from sentiment_cli.cells import CELLS
 from sentiment_cli.errors import SentimentError
-from sentiment_cli.runtime.bow import mix
 from sentiment_cli.runtime.model_folder import ModelDir
 from sentiment_cli.runtime.network import members
 from sentiment_cli.runtime.network import softmax as _softmax
@@ -204,5 +203,6 @@ def with_blend(bundle: ModelDir, result: dict[str, Any], tokens: list[str]) -> d
 
 
 def blended(bundle: ModelDir, network_probs: np.ndarray, tokens: list[str]) -> np.ndarray:
-    words = bundle.bow.aligned([tokens], bundle.labels)[0]
-    return mix(network_probs, words, bundle.blend.weights([tokens])[0, 0])
+    words = bundle.bow.aligned([tokens], bundle.labels)
+    shares = bundle.blend.weights([tokens])
+    return bundle.blend.apply(network_probs[None, :].astype(np.float64), words, shares)[0]

@@ -65,15 +65,38 @@ def choose_blend(model, config: Config, prepared, baseline, log: Callable[[str],
     if probes is not None:
         by_weight = probes.pop("by_weight")
         probes["blended"] = by_weight[best]
+    temperature = blend_temperature(config, network, words, best * shares, prepared.y_val, log)
     return {
         "baseline_weight": best,
         "network_decides": list(NETWORK_DECIDES),
+        "temperature": temperature,
         "chosen_by": "validation macro_f1, averaged with the neighbouring weights",
         "validation_macro_f1": {f"{w:.1f}": round(scores[w]["macro_f1"], 6) for w in WEIGHTS},
         "validation": scores[best],
         "validation_network": scores[0.0],
         "probes": probes,
     }
+
+
+def blend_temperature(config: Config, network, words, shares, y, log) -> float:
+    """One temperature for the blended tweets' mixture, fitted by NLL on validation as
+    ``train.calibrate`` fits the network's (``runtime.bow.Blend.apply`` applies it);
+    1.0 without calibration, a blend, or enough blended validation tweets."""
+    from sentiment_cli.training.calibrate import MIN_VALIDATION, fit_temperature
+
+    rows = shares[:, 0] > 0
+    if config.train.calibrate == "none" or rows.sum() < MIN_VALIDATION:
+        return 1.0
+    mixed = mix(network, words, shares)[rows]
+    temperature = round(fit_temperature([mixed], y[rows]), 4)
+    blended = Blend(1.0, (), temperature).apply(mixed, mixed, np.ones((len(mixed), 1)))
+    from sentiment_cli.metrics import probability_metrics
+
+    labels = list(range(mixed.shape[1]))
+    before, after = (probability_metrics(list(y[rows]), p, labels)["ece"] for p in (mixed, blended))
+    log(f"Blend calibrated: temperature {temperature:.2f} (ECE of the blended validation "
+        f"tweets {before:.3f} -> {after:.3f})")  # fmt: skip
+    return temperature
 
 
 def _parts(model, baseline, classes: list[str], ids, tokens):
