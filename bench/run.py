@@ -613,21 +613,23 @@ def print_table(results: dict) -> None:
     if results.get("zero_shot"):
         zero_shot.print_table(results["zero_shot"])
     calibration.print_table(results.get("calibration"))
-    s = results["speed"]
-    print(
-        f"\nSpeed and memory (each its own process; VADER on the same input):\n"
-        f"  cold predict of one tweet: {s['cold_predict_seconds']:.2f}s, "
-        f"{s['cold_predict_peak_rss_mib']:.0f} MiB (VADER {s['vader_cold_seconds']:.2f}s, "
-        f"{s['vader_cold_peak_rss_mib']:.0f} MiB)\n"
-        f"  the {s['file_tweets']}-tweet test file: {s['file_tweets_per_second']:.0f} tweets/s, "
-        f"{s['file_peak_rss_mib']:.0f} MiB (VADER {s['vader_file_tweets_per_second']:.0f} "
-        f"tweets/s)\n"
-        f"  serve: {s['serve_requests']} single-tweet requests from {s['serve_clients']} "
-        f"clients: {s['serve_requests_per_second']:.0f} requests/s, p50 "
-        f"{s['serve_p50_ms']:.1f} ms, p99 {s['serve_p99_ms']:.1f} ms\n"
-        f"  training {s['train_tweets_per_second']:.0f} tweets/s, peak RSS "
-        f"{s['train_peak_rss_mib']:.0f} MiB; --help {s['help_seconds']:.2f}s"
-    )
+    s = results.get("speed")
+    if s:  # absent with --skip-speed and no earlier results to carry over
+        print(
+            f"\nSpeed and memory (each its own process; VADER on the same input):\n"
+            f"  cold predict of one tweet: {s['cold_predict_seconds']:.2f}s, "
+            f"{s['cold_predict_peak_rss_mib']:.0f} MiB (VADER {s['vader_cold_seconds']:.2f}s, "
+            f"{s['vader_cold_peak_rss_mib']:.0f} MiB)\n"
+            f"  the {s['file_tweets']}-tweet test file: "
+            f"{s['file_tweets_per_second']:.0f} tweets/s, "
+            f"{s['file_peak_rss_mib']:.0f} MiB (VADER {s['vader_file_tweets_per_second']:.0f} "
+            f"tweets/s)\n"
+            f"  serve: {s['serve_requests']} single-tweet requests from {s['serve_clients']} "
+            f"clients: {s['serve_requests_per_second']:.0f} requests/s, p50 "
+            f"{s['serve_p50_ms']:.1f} ms, p99 {s['serve_p99_ms']:.1f} ms\n"
+            f"  training {s['train_tweets_per_second']:.0f} tweets/s, peak RSS "
+            f"{s['train_peak_rss_mib']:.0f} MiB; --help {s['help_seconds']:.2f}s"
+        )
     if results.get("scale"):
         print(
             f"\npredict --input, whole process, rows cycled from "
