@@ -53,11 +53,7 @@ class Blend:
         mixed = mix(network, words, shares)
         blended = shares[:, 0] > 0
         if self.temperature != 1.0 and blended.any():
-            logits = np.log(np.clip(mixed[blended].astype(np.float64), 1e-12, 1.0))
-            logits /= self.temperature
-            logits -= logits.max(axis=1, keepdims=True)
-            e = np.exp(logits)
-            mixed[blended] = e / e.sum(axis=1, keepdims=True)
+            mixed[blended] = soften(mixed[blended], self.temperature)
         return mixed
 
     def weights(self, tokenized: Sequence[Sequence[str]]) -> np.ndarray:
@@ -68,6 +64,15 @@ class Blend:
             decided = [any(cue(tokens) for cue in cues) for tokens in tokenized]
             shares[np.asarray(decided, dtype=bool)] = 0.0
         return shares
+
+
+def soften(probs: np.ndarray, temperature: float) -> np.ndarray:
+    """``softmax(log p / T)`` of each row: T > 1 softens, T < 1 sharpens, the order of
+    the classes stays (``p ** (1 / T)`` renormalized)."""
+    logits = np.log(np.clip(probs.astype(np.float64), 1e-12, 1.0)) / temperature
+    logits -= logits.max(axis=1, keepdims=True)
+    e = np.exp(logits)
+    return e / e.sum(axis=1, keepdims=True)
 
 
 def read_blend(blend: Any, where: str) -> Blend:

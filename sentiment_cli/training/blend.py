@@ -89,9 +89,10 @@ def blend_temperature(config: Config, network, words, shares, y, log) -> float:
         return 1.0
     mixed = mix(network, words, shares)[rows]
     temperature = round(fit_temperature([mixed], y[rows]), 4)
-    blended = Blend(1.0, (), temperature).apply(mixed, mixed, np.ones((len(mixed), 1)))
     from sentiment_cli.metrics import probability_metrics
+    from sentiment_cli.runtime.bow import soften
 
+    blended = soften(mixed, temperature)
     labels = list(range(mixed.shape[1]))
     before, after = (probability_metrics(list(y[rows]), p, labels)["ece"] for p in (mixed, blended))
     log(f"Blend calibrated: temperature {temperature:.2f} (ECE of the blended validation "

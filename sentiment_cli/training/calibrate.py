@@ -25,13 +25,9 @@ MIN_VALIDATION = 20  # validation tweets needed before a temperature is fitted o
 def soften(member_probs: list[np.ndarray], temperature: float) -> np.ndarray:
     """A model's probabilities once every member's logits are divided by ``temperature``
     (``p ** (1 / T)`` renormalized is ``softmax(log p / T)``)."""
-    rows = []
-    for probs in member_probs:
-        logits = np.log(np.clip(probs.astype(np.float64), 1e-12, 1.0)) / temperature
-        logits -= logits.max(axis=1, keepdims=True)
-        weights = np.exp(logits)
-        rows.append(weights / weights.sum(axis=1, keepdims=True))
-    return np.mean(rows, axis=0)
+    from sentiment_cli.runtime.bow import soften as soften_rows
+
+    return np.mean([soften_rows(probs, temperature) for probs in member_probs], axis=0)
 
 
 def nll(probs: np.ndarray, y: np.ndarray) -> float:
