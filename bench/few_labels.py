@@ -129,29 +129,35 @@ def skewed(path: Path, skew: str | None) -> Path:
     return out
 
 
-def sample(train_csv: Path, size: str, seed: int) -> Path:
-    """``size`` rows of ``train_csv`` drawn at random with ``seed`` ("all": every row)."""
+def drawn(train_csv: Path, size: str, seed: int):
+    """(``train_csv`` as a frame, the ``size`` rows drawn from it at random with ``seed``;
+    "all": every row)."""
     import pandas as pd
 
+    frame = pd.read_csv(train_csv, dtype=str, keep_default_na=False)
+    if size == "all":
+        return frame, frame
+    return frame, frame.sample(n=min(int(size), len(frame)), random_state=seed)
+
+
+def sample(train_csv: Path, size: str, seed: int) -> Path:
+    """The ``drawn`` rows, as a CSV."""
     out = WORK / "samples" / f"{train_csv.parent.name}-{train_csv.stem}-{size}-s{seed}.csv"
     if not out.exists():
-        frame = pd.read_csv(train_csv, dtype=str, keep_default_na=False)
-        if size != "all":
-            frame = frame.sample(n=min(int(size), len(frame)), random_state=seed)
         out.parent.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(out, index=False)
+        drawn(train_csv, size, seed)[1].to_csv(out, index=False)
     return out
 
 
-def rest(train_csv: Path, size: str, seed: int) -> Path:
+def rest(train_csv: Path, size: str, seed: int) -> Path | None:
     """The texts of ``train_csv`` that ``sample`` left out, without their labels: the
-    user's unlabelled tweets (``train --unlabelled``)."""
-    import pandas as pd
-
+    user's unlabelled tweets (``train --unlabelled``); None where none is left."""
     out = WORK / "samples" / f"{train_csv.parent.name}-{train_csv.stem}-{size}-s{seed}-rest.csv"
     if not out.exists():
-        frame = pd.read_csv(train_csv, dtype=str, keep_default_na=False)
-        chosen = frame.sample(n=min(int(size), len(frame)), random_state=seed)
+        frame, chosen = drawn(train_csv, size, seed)
+        if len(chosen) == len(frame):
+            return None
+        out.parent.mkdir(parents=True, exist_ok=True)
         frame.drop(chosen.index)[["text"]].to_csv(out, index=False)
     return out
 
