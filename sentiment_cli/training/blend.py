@@ -26,7 +26,7 @@ from collections.abc import Callable
 import numpy as np
 
 from sentiment_cli.config import Config
-from sentiment_cli.runtime.bow import Blend, mix
+from sentiment_cli.runtime.bow import Blend, mix, soften
 
 WEIGHTS = tuple(round(0.1 * i, 1) for i in range(10))  # 0.0 .. 0.9
 NETWORK_DECIDES = ("negation", "contrast")
@@ -82,6 +82,7 @@ def blend_temperature(config: Config, network, words, shares, y, log) -> float:
     """One temperature for the blended tweets' mixture, fitted by NLL on validation as
     ``train.calibrate`` fits the network's (``runtime.bow.Blend.apply`` applies it);
     1.0 without calibration, a blend, or enough blended validation tweets."""
+    from sentiment_cli.metrics import probability_metrics
     from sentiment_cli.training.calibrate import MIN_VALIDATION, fit_temperature
 
     rows = shares[:, 0] > 0
@@ -89,9 +90,6 @@ def blend_temperature(config: Config, network, words, shares, y, log) -> float:
         return 1.0
     mixed = mix(network, words, shares)[rows]
     temperature = round(fit_temperature([mixed], y[rows]), 4)
-    from sentiment_cli.metrics import probability_metrics
-    from sentiment_cli.runtime.bow import soften
-
     blended = soften(mixed, temperature)
     labels = list(range(mixed.shape[1]))
     before, after = (probability_metrics(list(y[rows]), p, labels)["ece"] for p in (mixed, blended))
