@@ -76,6 +76,7 @@ class ModelConfig:
 class TrainConfig:
     epochs: int = 10
     batch_size: int = 64
+    length_batches: bool = True  # batch tweets of like length, cut to the longest (masked padding)
     learning_rate: float = 0.001
     weight_decay: float = 0.0  # >0: AdamW, decoupled weight decay of this rate
     clipnorm: float | None = 1.0  # clip the gradient norm: BPTT gradients can explode

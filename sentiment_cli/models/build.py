@@ -108,7 +108,10 @@ def build_model(
     embedding_matrix: np.ndarray | None = None,
     lexicon_matrix: np.ndarray | None = None,
     subword_table: np.ndarray | None = None,
+    any_length: bool = False,
 ):
+    """The Keras model for ``config``; its input is ``text.max_length`` ids per tweet, or
+    any number with ``any_length`` (training on batches cut to their longest tweet)."""
     from sentiment_cli.models import backend
 
     keras = backend.keras()
@@ -117,7 +120,8 @@ def build_model(
     from sentiment_cli.models.layers import AttentionPooling, MaskedMaxPooling, MaskedMeanPooling
 
     m = config.model
-    inputs = keras.Input(shape=(config.text.max_length,), dtype="int32", name="token_ids")
+    length = None if any_length else config.text.max_length
+    inputs = keras.Input(shape=(length,), dtype="int32", name="token_ids")
     x = token_vectors(config, inputs, vocab_size, embedding_matrix, lexicon_matrix, subword_table)
     x = recurrent_layers(config, x)
     if m.pooling == "max":
@@ -212,22 +216,19 @@ def recurrent_layers(config: Config, x):
 
 def compile_model(model, train: TrainConfig) -> None:
     """Adam (AdamW with ``train.weight_decay``) with the configured learning rate and
-    gradient clipping, sparse categorical cross-entropy: every model of the tool (and its
-    pretraining head) trains this way."""
-    from sentiment_cli.models import backend
-
-    keras = backend.keras()
+    gradient clipping, the word table updated on the rows each batch used (see
+    ``optimizers.py``), sparse categorical cross-entropy: every model of the tool (and
+    its pretraining head) trains this way."""
+    from sentiment_cli.models.optimizers import RowAdam, RowAdamW
 
     if train.weight_decay > 0:
-        optimizer = keras.optimizers.AdamW(
+        optimizer = RowAdamW(
             learning_rate=train.learning_rate,
             weight_decay=train.weight_decay,
             clipnorm=train.clipnorm,
         )
     else:
-        optimizer = keras.optimizers.Adam(
-            learning_rate=train.learning_rate, clipnorm=train.clipnorm
-        )
+        optimizer = RowAdam(learning_rate=train.learning_rate, clipnorm=train.clipnorm)
     model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 
 

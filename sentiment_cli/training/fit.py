@@ -14,6 +14,7 @@ from sentiment_cli.config import Config
 from sentiment_cli.models.baseline import class_weights
 from sentiment_cli.models.build import ensemble_of
 from sentiment_cli.training import checkpoint as ckpt
+from sentiment_cli.training.batches import fit_arguments
 from sentiment_cli.training.checkpoint import Progress
 from sentiment_cli.training.finish import validate
 from sentiment_cli.training.prepare import Prepared
@@ -65,16 +66,17 @@ def fit(
     if progress.initial_epoch < t.epochs and not progress.stopped:
         with GracefulInterrupt() as interrupt:
             result = model.fit(
-                prepared.x_train.ids,
-                prepared.y_train,
-                validation_data=(prepared.x_val.ids, prepared.y_val),
+                **fit_arguments(
+                    config,
+                    (prepared.x_train.ids, prepared.y_train),
+                    (prepared.x_val.ids, prepared.y_val),
+                    weights,
+                    sample_weights,
+                    seed=t.seed + progress.initial_epoch,
+                ),
                 epochs=t.epochs,
                 initial_epoch=progress.initial_epoch,
-                batch_size=t.batch_size,
-                class_weight=weights,
-                sample_weight=sample_weights,
                 callbacks=[interrupt, *callbacks],
-                shuffle=True,
                 verbose=verbose,
             )
         for key, values in result.history.items():

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from sentiment_cli.config import Config
 from sentiment_cli.models.baseline import class_weights
 from sentiment_cli.text.vocabulary import Vocabulary
+from sentiment_cli.training.batches import by_length, fit_arguments
 from sentiment_cli.training.prepare import Prepared
 
 Log = Callable[[str], None]
@@ -43,7 +44,9 @@ def start_model(config: Config, vocab: Vocabulary, classes: list[str], log: Log)
         from sentiment_cli.text.vocabulary import subword_table
 
         subwords = subword_table(vocab.tokens, config.model.subwords)
-    model = build_model(config, len(vocab), len(classes), embedding_matrix, lexicon, subwords)
+    model = build_model(
+        config, len(vocab), len(classes), embedding_matrix, lexicon, subwords, by_length(config)
+    )
     if recurrent is not None:
         layer = model.get_layer(rnn_layer_names(config)[0])
         (layer.forward_layer if config.model.bidirectional else layer).set_weights(recurrent)
@@ -118,13 +121,9 @@ def pretrain_model(model, config: Config, prepared: Prepared, verbose: int, log:
     started = time.perf_counter()
     with GracefulInterrupt() as interrupt:
         pre.fit(
-            ids,
-            labels,
+            **fit_arguments(config, (ids, labels), None, weights, None, config.train.seed),
             epochs=config.train.pretrain_epochs,
-            batch_size=config.train.batch_size,
-            class_weight=weights,
             callbacks=[interrupt],
-            shuffle=True,
             verbose=verbose,
         )
     log(

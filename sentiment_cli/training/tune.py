@@ -29,6 +29,7 @@ from typing import Any
 
 from sentiment_cli.config import Config, build_config, read_yaml
 from sentiment_cli.errors import SentimentError
+from sentiment_cli.training.batches import fit_arguments
 
 # Keys a trial may change. Text settings and augmentation shape the data, which is
 # prepared once for the whole search; seeds and bookkeeping are not hyperparameters.
@@ -339,16 +340,17 @@ def _hypermodel(keras_tuner, keras, config, space, prepared, deadline):
             )
             callbacks = [MacroRecall(prepared.x_val.ids, prepared.y_val, n_classes)]
             return model.fit(
-                prepared.x_train.ids,
-                prepared.y_train,
-                validation_data=(prepared.x_val.ids, prepared.y_val),
+                **fit_arguments(
+                    trial,
+                    (prepared.x_train.ids, prepared.y_train),
+                    (prepared.x_val.ids, prepared.y_val),
+                    weights,
+                    sample_weights,
+                    seed=trial.train.seed,
+                ),
                 epochs=kwargs.get("epochs", trial.train.epochs),
                 initial_epoch=kwargs.get("initial_epoch", 0),
-                batch_size=trial.train.batch_size,
-                class_weight=weights,
-                sample_weight=sample_weights,
                 callbacks=[*callbacks, stop, Deadline(), *kwargs.get("callbacks", [])],
-                shuffle=True,
                 verbose=0,
             )
 
