@@ -162,6 +162,7 @@ def load_state(state: Path) -> tuple[object, dict, list | None]:
     keras = backend.keras()
 
     import sentiment_cli.models.layers  # noqa: F401  (registers the custom layers)
+    import sentiment_cli.models.optimizers  # noqa: F401  (and the optimizers)
 
     check_seal(state)
     progress = _read(state, "progress.json", json.loads)
