@@ -50,6 +50,7 @@ lint: $(STAMP)
 
 # Bytecode first, as a pip install writes it: the timed processes do not compile sources.
 bench: $(STAMP)
+	PYTHONWARNINGS=ignore::UserWarning $(BIN)/python -m pip install --quiet -e ".[test,bench]"
 	$(BIN)/python -m compileall -q sentiment_cli
 	$(BIN)/python bench/run.py
 

@@ -409,6 +409,9 @@ def main() -> None:
     parser.add_argument(
         "--skip-calibration", action="store_true", help="no in-domain calibration runs"
     )
+    parser.add_argument(
+        "--skip-peers", action="store_true", help="no VADER / fastText / TF-IDF chart"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
     parser.add_argument("--work-dir", type=Path, default=ROOT / "bench" / "runs")
     parser.add_argument(
@@ -448,6 +451,12 @@ def main() -> None:
         median_run = next(r for r in results["domains"][first]["runs"] if r["seed"] == median_seed)
         results["speed"]["train_tweets_per_second"] = median_run["train_tweets_per_second"]
         results["speed"]["train_peak_rss_mib"] = median_run["train_peak_rss_mib"]
+        import train_speed  # bench/train_speed.py, beside this script
+
+        print("[bench] training speed against a plain Keras script", flush=True)
+        results["speed"]["train_vs_plain_keras"] = train_speed.run(
+            log=lambda message: print(message, flush=True)
+        )
     if not args.skip_scale and not args.limit:
         results["scale"] = scale_predict(median_dir, work)
         results["scale"]["ray"] = ray_vs_plain(median_dir, work)
@@ -469,6 +478,17 @@ def main() -> None:
             row["baseline"] = scores(metrics["baseline"])
             results["configs"].append(row)
 
+    if not args.skip_peers and not args.limit:
+        import peers  # bench/peers.py, beside this script
+
+        print("[bench] peers: VADER, fastText, TF-IDF + LR and ours", flush=True)
+        results["peers"] = peers.run(
+            {
+                name: work / f"{name}-default-seed{results['domains'][name]['median']['seed']}"
+                for name in domains
+                if name in peers.DOMAINS
+            }
+        )
     if not args.skip_few_labels and not args.limit:
         results["few_labels"] = few_labels_curve(seeds)
     if not args.skip_own_domains and not args.limit:
@@ -490,14 +510,23 @@ def main() -> None:
     print(f"[bench] wrote {args.out}")
 
 
-SECTIONS = ("speed", "scale", "configs", "few_labels", "own_domains", "zero_shot", "calibration")
+SECTIONS = (
+    "speed",
+    "scale",
+    "configs",
+    "peers",
+    "few_labels",
+    "own_domains",
+    "zero_shot",
+    "calibration",
+)
 
 
 def carry_over(results: dict, previous_path: Path) -> None:
     """The sections this run skipped (--skip-speed, --skip-scale, --skip-configs,
-    --skip-few-labels, --skip-own-domains, --skip-zero-shot, --skip-calibration), kept
-    from the previous results file and listed under ``carried_over`` so that no reader
-    takes them for this run's."""
+    --skip-peers, --skip-few-labels, --skip-own-domains, --skip-zero-shot,
+    --skip-calibration), kept from the previous results file and listed under
+    ``carried_over`` so that no reader takes them for this run's."""
     if not previous_path.exists():
         return
     previous = json.loads(previous_path.read_text())
@@ -564,7 +593,8 @@ def remeasure(args) -> None:
     domain = results["domains"][first]
     model_dir = args.work_dir / f"{first}-default-seed{domain['median']['seed']}"
     print(f"[bench] speed and memory again, on {model_dir}", flush=True)
-    kept = {k: results["speed"][k] for k in ("train_tweets_per_second", "train_peak_rss_mib")}
+    trained = ("train_tweets_per_second", "train_peak_rss_mib", "train_vs_plain_keras")
+    kept = {k: results["speed"][k] for k in trained if k in results["speed"]}
     results["speed"] = {**speed(model_dir, Path(domain["files"]["test"])), **kept}
     results["speed"].update(serve_load(model_dir))
     train = results.get("scale", {}).get("train")
@@ -613,6 +643,9 @@ def print_table(results: dict) -> None:
     if results.get("zero_shot"):
         zero_shot.print_table(results["zero_shot"])
     calibration.print_table(results.get("calibration"))
+    import peers
+
+    peers.print_table(results.get("peers"))
     s = results.get("speed")
     if s:  # absent with --skip-speed and no earlier results to carry over
         print(
@@ -630,6 +663,10 @@ def print_table(results: dict) -> None:
             f"  training {s['train_tweets_per_second']:.0f} tweets/s, peak RSS "
             f"{s['train_peak_rss_mib']:.0f} MiB; --help {s['help_seconds']:.2f}s"
         )
+        if s.get("train_vs_plain_keras"):
+            import train_speed
+
+            print("  " + train_speed.summary_line(s["train_vs_plain_keras"]))
     if results.get("scale"):
         print(
             f"\npredict --input, whole process, rows cycled from "
