@@ -18,6 +18,7 @@ from sentiment_cli.cli.evaluate import evaluate
 from sentiment_cli.cli.experiment import experiment
 from sentiment_cli.cli.export import export_command
 from sentiment_cli.cli.predict import predict
+from sentiment_cli.cli.pretrain import pretrain
 from sentiment_cli.cli.serve import serve
 from sentiment_cli.cli.split import split
 from sentiment_cli.cli.train import train
@@ -25,7 +26,7 @@ from sentiment_cli.cli.tune import tune
 from sentiment_cli.version import __version__
 
 COMMANDS = [train, tune, predict, evaluate, split, compare, export_command, serve, experiment]
-COMMANDS += [info, check, configs]
+COMMANDS += [pretrain, info, check, configs]
 
 
 def _quiet_tensorflow() -> None:

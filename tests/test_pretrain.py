@@ -1,0 +1,85 @@
+"""sentiment-cli pretrain: an encoder from a user's own tweets, labelled by their label
+column or by their emoticons and emoji, that a model then starts from."""
+
+import json
+
+import numpy as np
+import pytest
+
+from sentiment_cli.cli import cli
+from sentiment_cli.training.pretrain import distant_label
+from tests.conftest import TWEETS, tiny_sets, write_csv
+
+
+@pytest.mark.parametrize(
+    "text, label, kept",
+    [
+        ("great day :)", "positive", "great day"),
+        ("great:) see you", "positive", "great see you"),
+        ("love it ❤️ 😍", "positive", "love it"),
+        ("flight cancelled :'( again", "negative", "flight cancelled again"),
+        ("so sad 😢", "negative", "so sad"),
+        ("still awake :))))", "positive", "still awake"),
+        ("gotta love timezones :p", "positive", "gotta love timezones"),
+        ("missed it :((((", "negative", "missed it"),
+        ("fine :) but then :(", None, "fine :) but then :("),  # both kinds: left out
+        ("see http://t.co/a:)b now", None, "see http://t.co/a:)b now"),  # inside a URL
+        ("ID: 5 (room 3)", None, "ID: 5 (room 3)"),
+        ("no marker here", None, "no marker here"),
+    ],
+)
+def test_emoticons_and_emoji_label_a_tweet_and_leave_its_text(text, label, kept):
+    assert distant_label(text) == (label, kept)
+
+
+def _corpus(tmp_path):
+    lines = tmp_path / "mine.txt"
+    words = ["love this place", "worst day ever", "so happy now", "never going back"]
+    rows = [f"{words[i % 4]} {i} {':)' if i % 2 == 0 else ':('}" for i in range(80)]
+    lines.write_text("\n".join(rows + ["a tweet with no face"] * 20) + "\n", encoding="utf-8")
+    labelled = write_csv(tmp_path / "labelled.csv", TWEETS * 3)
+    return lines, labelled
+
+
+def test_pretrain_writes_an_encoder_that_a_model_starts_from(runner, tmp_path):
+    lines, labelled = _corpus(tmp_path)
+    out = tmp_path / "encoder"
+    result = runner.invoke(
+        cli, ["pretrain", str(lines), str(labelled), "-o", str(out), "-q", *tiny_sets()]
+    )
+    assert result.exit_code == 0, result.output
+    assert "80 carry emoticons or emoji of one kind only" in result.output
+    spec = json.loads((out / "encoder.json").read_text(encoding="utf-8"))
+    assert [s["labels"] for s in spec["corpus"]] == ["emoticons and emoji", "its label column"]
+    assert spec["rows"] == 80 + len(TWEETS) * 3
+    assert spec["labels"] == ["negative", "neutral", "positive"]
+    assert "love" in spec["tokens"] and "<number>" in spec["tokens"]
+    with np.load(out / "weights.npz") as weights:
+        assert weights["embedding"].shape == (len(spec["tokens"]), 8)
+        assert weights["classifier.kernel"].shape == (4, 3)
+    model = tmp_path / "model"
+    args = ["train", str(labelled), "-o", str(model), "-q", *tiny_sets()]
+    result = runner.invoke(cli, [*args, "--set", f"model.encoder={out}"])
+    assert result.exit_code == 0, result.output
+    assert f"Encoder '{out}'" in result.output
+    assert "The classifier starts from the encoder's too" in result.output
+
+
+def test_a_corpus_without_labels_or_faces_is_refused_and_nothing_is_written(runner, tmp_path):
+    plain = tmp_path / "plain.txt"
+    plain.write_text("just words\nmore words\n", encoding="utf-8")
+    out = tmp_path / "encoder"
+    result = runner.invoke(cli, ["pretrain", str(plain), "-o", str(out), *tiny_sets()])
+    assert result.exit_code != 0
+    assert "no labelled tweets" in result.output and "Traceback" not in result.output
+    assert not out.exists() and list(tmp_path.iterdir()) == [plain]
+
+
+def test_an_existing_encoder_is_kept_without_force(runner, tmp_path):
+    lines, _ = _corpus(tmp_path)
+    out = tmp_path / "encoder"
+    out.mkdir()
+    (out / "encoder.json").write_text("{}", encoding="utf-8")
+    result = runner.invoke(cli, ["pretrain", str(lines), "-o", str(out), *tiny_sets()])
+    assert result.exit_code != 0 and "--force" in result.output
+    assert (out / "encoder.json").read_text(encoding="utf-8") == "{}"
