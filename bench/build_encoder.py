@@ -1,7 +1,9 @@
 """Build the pretrained tweet encoder shipped with the tool: `make encoder`.
 
-Trains the default model once on all the tweets we may use, then keeps its word vectors
-and its recurrent layer (``sentiment_cli/models/encoder.py`` describes the folder):
+Runs ``sentiment-cli pretrain`` on all the tweets we may use (the default model,
+trained once; the folder keeps its word vectors, recurrent layer and classifier:
+``sentiment_cli/models/encoder.py`` describes it), then records in ``encoder.json``
+what it read and never read:
 
 - Sentiment140's 100k tweets, labelled by their emoticons (distant supervision): one
   pretraining epoch (``train.pretrain_data``);
@@ -24,9 +26,9 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import subprocess
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,14 +83,6 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    import numpy as np
-
-    from sentiment_cli.config import load_config
-    from sentiment_cli.io.readers import read_labelled
-    from sentiment_cli.models import encoder
-    from sentiment_cli.text.tokenizer import tokenize_all
-    from sentiment_cli.training.train import train
-
     started = time.perf_counter()
     WORK.mkdir(parents=True, exist_ok=True)
     domains = [d for d in args.domains.split(",") if d]
@@ -96,65 +90,46 @@ def main() -> None:
     if unknown:
         raise SystemExit(f"build_encoder: unknown --domains {', '.join(unknown)} (semeval, tse)")
     distant, human = sources(args.distant_only, domains)
-    overrides = [
-        "model.encoder=null",  # an encoder does not start from itself
-        f"text.max_tokens={args.max_tokens}",
-        "train.baseline=false",
-        "train.checkpoint=false",
-        f"train.seed={args.seed}",
-    ]
+    sets = [f"text.max_tokens={args.max_tokens}", f"train.seed={args.seed}"]
     if human:
         data = WORK / "human.csv"
         rows = concatenate(human, data)
-        overrides.append(f"train.pretrain_data={distant}")
-        overrides.append(f"train.pretrain_epochs={args.pretrain_epochs}")
+        sets += [f"train.pretrain_data={distant}", f"train.pretrain_epochs={args.pretrain_epochs}"]
     else:
         data, rows = distant, None
-    config = load_config(None, overrides)
-    model_dir = WORK / "model"
-    train(data, model_dir, config, force=True, verbose=0)
-
-    # Keep the words the encoder's tweets hold at least min_count times (the vocabulary's
-    # lexicon entries that no tweet holds were never trained).
-    texts = read_labelled(data, "text", "label").texts
-    if human:
-        texts += read_labelled(distant, "text", "label").texts
-    counts = Counter(t for tokens in tokenize_all(texts, config.text) for t in tokens)
-    vocab = json.loads((model_dir / "vocab.json").read_text(encoding="utf-8"))["tokens"]
-    keep = [i for i, t in enumerate(vocab) if i >= 2 and counts[t] >= config.text.min_count]
-    with np.load(model_dir / "weights.npz") as weights:
-        arrays = {"embedding": weights["embedding"][keep]}
-        arrays.update({f"rnn.{r}": weights[f"rnn.forward.{r}"] for r in encoder.RECURRENT})
-        arrays.update({f"classifier.{n}": weights[f"classifier.{n}"] for n in encoder.HEAD})
-    summary = json.loads((model_dir / "summary.json").read_text(encoding="utf-8"))
+    command = [sys.executable, "-m", "sentiment_cli", "pretrain", str(data), "-o", str(args.out)]
+    command += ["--force", "-q"] + [arg for s in sets for arg in ("--set", s)]
+    print("build_encoder: " + " ".join(command[2:]), flush=True)
+    subprocess.run(command, check=True)
 
     def name(path: Path) -> str:
         if path.is_relative_to(SHARED):
             return str(path.relative_to(SHARED))
         return "tweet_sentiment_extraction/train.csv: the 90% (seed 0) `make bench` trains on"
 
-    spec = {
-        "built_by": "make encoder (python bench/build_encoder.py"
-        + (" --distant-only" if args.distant_only else "")
-        + (f" --pretrain-epochs {args.pretrain_epochs}" if args.pretrain_epochs != 1 else "")
-        + (f" --domains {args.domains}" if args.domains != "semeval,tse" else "")
-        + ")",
-        "distant_supervision": {"file": name(distant), "epochs": config.train.pretrain_epochs},
-        "human_labelled": [name(p) for p in human],
-        "human_labelled_rows": rows,
-        "never_read": "validation and test splits",
-        "labels": json.loads((model_dir / "labels.json").read_text(encoding="utf-8")),
-        "text": config.to_dict()["text"],
-        "model": config.to_dict()["model"],
-        "best_epoch": summary["best_epoch"],
-        "validation": {  # 10% of the human-labelled rows, held out of the encoder's training
-            k: summary["validation"][k] for k in ("n", "macro_recall", "accuracy")
-        },
-        "build_seconds": round(time.perf_counter() - started),
-    }
-    encoder.write(args.out, [vocab[i] for i in keep], arrays, spec)
+    # What the shipped encoder read, and what it never read, in the shared data's names.
+    spec_file = args.out / "encoder.json"
+    spec = json.loads(spec_file.read_text(encoding="utf-8"))
+    spec.update(
+        {
+            "built_by": "make encoder (python bench/build_encoder.py"
+            + (" --distant-only" if args.distant_only else "")
+            + (f" --pretrain-epochs {args.pretrain_epochs}" if args.pretrain_epochs != 1 else "")
+            + (f" --domains {args.domains}" if args.domains != "semeval,tse" else "")
+            + "), through sentiment-cli pretrain",
+            "distant_supervision": {
+                "file": name(distant),
+                "epochs": args.pretrain_epochs if human else None,
+            },
+            "human_labelled": [name(p) for p in human],
+            "human_labelled_rows": rows,
+            "never_read": "validation and test splits",
+            "build_seconds": round(time.perf_counter() - started),
+        }
+    )
+    spec_file.write_text(json.dumps(spec, ensure_ascii=False, indent=1), "utf-8")
     size = sum(p.stat().st_size for p in args.out.iterdir()) / 1e6
-    print(f"Encoder written to {args.out}: {len(keep)} words, {size:.1f} MB")
+    print(f"Encoder written to {args.out}: {spec['words']} words, {size:.1f} MB")
 
 
 if __name__ == "__main__":
