@@ -83,3 +83,20 @@ def test_an_existing_encoder_is_kept_without_force(runner, tmp_path):
     result = runner.invoke(cli, ["pretrain", str(lines), "-o", str(out), *tiny_sets()])
     assert result.exit_code != 0 and "--force" in result.output
     assert (out / "encoder.json").read_text(encoding="utf-8") == "{}"
+
+
+def test_words_of_the_pretraining_data_are_kept_too(runner, tmp_path):
+    """make encoder pretrains on Sentiment140 first (train.pretrain_data), then on the
+    human labels: the words only the first holds were trained, and are kept."""
+    _, labelled = _corpus(tmp_path)
+    distant = write_csv(
+        tmp_path / "distant.csv",
+        [(f"zebras everywhere {i}", "positive") for i in range(10)]
+        + [(f"quagmire again {i}", "negative") for i in range(10)],
+    )
+    out = tmp_path / "encoder"
+    args = ["pretrain", str(labelled), "-o", str(out), "-q", *tiny_sets()]
+    result = runner.invoke(cli, [*args, "--set", f"train.pretrain_data={distant}"])
+    assert result.exit_code == 0, result.output
+    tokens = json.loads((out / "encoder.json").read_text(encoding="utf-8"))["tokens"]
+    assert {"zebras", "quagmire"} <= set(tokens)
