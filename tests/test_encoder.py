@@ -202,26 +202,3 @@ def test_the_whole_network_transfers_when_the_labels_are_the_encoders(runner, tm
         "The classifier starts fresh: the labels ['joy', 'negative'] are not all among"
         in result.output
     )
-
-
-def test_an_encoder_of_two_labels_starts_those_two_of_three(tmp_path):
-    """An encoder of negative / positive (Sentiment140's, from pretrain) starts their
-    columns of a three-label classifier; neutral starts at zero and their mean bias."""
-    from sentiment_cli.config import Config
-
-    kernel = np.arange(128, dtype="float32").reshape(64, 2)
-    enc = encoder.Encoder(
-        name="two",
-        spec={"labels": ["negative", "positive"], "model": {}},
-        tokens=("a",),
-        embedding=np.zeros((1, 100), dtype="float32"),
-        recurrent=(),
-        classifier=(kernel, np.array([0.2, 0.6], dtype="float32")),
-    )
-    head, why_not = encoder.classifier_start(enc, Config(), ["negative", "neutral", "positive"])
-    assert why_not is None
-    np.testing.assert_array_equal(head[0][:, [0, 2]], kernel)
-    assert not head[0][:, 1].any()
-    np.testing.assert_allclose(head[1], [0.2, 0.4, 0.6])
-    head, why_not = encoder.classifier_start(enc, Config(), ["joy", "negative"])
-    assert head is None and "not all among" in why_not

@@ -148,11 +148,7 @@ def recurrent_start(encoder: Encoder, cell: str, units: int, input_dim: int):
 
 def classifier_start(encoder: Encoder, config, classes: list[str]):
     """[kernel, bias] of the encoder's classifier for ``classes`` (its columns in the
-    model's label order), or None with the reason where it does not fit. Where two or
-    more of ``classes`` are among its labels and others are not (negative / neutral /
-    positive from an encoder of negative / positive), the others start at a zero column
-    and the known labels' mean bias: a tweet none of the known labels is sure of leans
-    to them."""
+    model's label order), or None with the reason where it does not fit."""
     m = config.model
     if not m.encoder_classifier:
         return None, "model.encoder_classifier is false"
@@ -161,19 +157,13 @@ def classifier_start(encoder: Encoder, config, classes: list[str]):
     if m.pooling != "last" or m.layers != 1 or m.bidirectional:
         return None, "it reads out the last state of one unidirectional layer only"
     labels = encoder.spec["labels"]
-    known = [label for label in classes if label in labels]
-    if len(known) < min(2, len(classes)):
-        return None, f"the labels {classes} are not all among its {labels} (nor two of them)"
+    if not set(classes) <= set(labels):
+        return None, f"the labels {classes} are not all among its {labels}"
     kernel, bias = encoder.classifier
     if kernel.shape[0] != m.units:
         return None, f"its input is {kernel.shape[0]} wide, model.units is {m.units}"
-    new_kernel = np.zeros((kernel.shape[0], len(classes)), dtype=kernel.dtype)
-    new_bias = np.full(len(classes), bias[[labels.index(k) for k in known]].mean(), bias.dtype)
-    for i, label in enumerate(classes):
-        if label in labels:
-            new_kernel[:, i] = kernel[:, labels.index(label)]
-            new_bias[i] = bias[labels.index(label)]
-    return [new_kernel, new_bias], None
+    columns = [labels.index(label) for label in classes]
+    return [kernel[:, columns], bias[columns]], None
 
 
 def write(folder: Path, tokens: list[str], arrays: dict[str, np.ndarray], spec: dict) -> None:

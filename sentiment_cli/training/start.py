@@ -65,10 +65,7 @@ def start_classifier(model, encoder, config: Config, classes: list[str], log: Lo
             log(f"The classifier starts fresh: {why_not}")
         return False
     model.get_layer("classifier").set_weights(head)
-    known = [c for c in classes if c in encoder.spec["labels"]]
-    fresh = [c for c in classes if c not in known]
-    more = f"; {', '.join(fresh)} fresh" if fresh else ""
-    log(f"The classifier starts from the encoder's too ({', '.join(known)}{more})")
+    log(f"The classifier starts from the encoder's too ({', '.join(classes)})")
     return True
 
 
