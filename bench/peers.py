@@ -142,7 +142,7 @@ def ours(model_dir: Path, test) -> dict:
     return row("sentiment-cli", test[1], predicted, summary["wall_seconds"], seconds)
 
 
-def train_ours(files: dict[str, Path], out: Path, seed: int = 42) -> Path:
+def train_ours(files: dict, out: Path, seed: int = 42) -> Path:
     command = [sys.executable, "-m", "sentiment_cli", "train", str(files["train"]), "-o"]
     command += [str(out), "--val-data", str(files["val"]), "--force", "-q"]
     command += ["--set", f"train.seed={seed}"]
@@ -150,14 +150,15 @@ def train_ours(files: dict[str, Path], out: Path, seed: int = 42) -> Path:
     return out
 
 
-def domain(name: str, model_dir: Path | None, fasttext_seconds: int, work: Path) -> list[dict]:
-    files = {split: DOMAINS[name] / f"{split}.csv" for split in ("train", "val", "test")}
+def domain(name: str, files: dict, model_dir: Path | None, seconds: int, work: Path) -> list[dict]:
+    """Every tool on one domain's ``files`` (train / val / test CSVs, as `make bench`
+    splits them); ours from ``model_dir``, or trained here when None."""
     train, val, test = (read(files[s]) for s in ("train", "val", "test"))
     if model_dir is None:
         model_dir = train_ours(files, work / f"{name}-ours")
     rows = [
         vader(test),
-        fasttext_peer(train, val, test, fasttext_seconds, work),
+        fasttext_peer(train, val, test, seconds, work),
         bag_of_words(train, test),
         ours(model_dir, test),
     ]
@@ -166,13 +167,13 @@ def domain(name: str, model_dir: Path | None, fasttext_seconds: int, work: Path)
     return rows
 
 
-def run(model_dirs: dict[str, Path | None], fasttext_seconds: int = 120, plot_path=PLOT) -> dict:
-    """{"domains": {name: [row per tool]}, "plot": path}; ``model_dirs`` names each
-    domain's trained folder of ours (None: train one here)."""
+def run(domains: dict[str, tuple[dict, Path | None]], fasttext_seconds: int = 120, plot_path=PLOT):
+    """{"domains": {name: [row per tool]}, "plot": path}; ``domains`` gives each
+    domain's files and trained folder of ours (None: train one here)."""
     with tempfile.TemporaryDirectory() as tmp:
         results = {
-            name: domain(name, model_dir, fasttext_seconds, Path(tmp))
-            for name, model_dir in model_dirs.items()
+            name: domain(name, files, model_dir, fasttext_seconds, Path(tmp))
+            for name, (files, model_dir) in domains.items()
         }
     plot(results, plot_path)
     return {
@@ -204,6 +205,7 @@ def plot(results: dict, path: Path) -> None:
                 fontsize=8,
             )
         ax.set_xscale("log")
+        ax.set_xlim(0.05, 8 * max(max(r["train_seconds"] for r in rows), 1))  # room for names
         ax.set_xlabel("training seconds (log; VADER: none, drawn at 0.1)")
         ax.set_ylabel("test macro recall")
         ax.set_title(name)
@@ -236,7 +238,16 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the result here")
     args = parser.parse_args()
     given = dict(item.split("=", 1) for item in args.model_dir)
-    dirs = {name: Path(given[name]) if name in given else None for name in args.domains.split(",")}
+    from types import SimpleNamespace
+
+    from domains import domain_files  # bench/domains.py: TSE's val is 10% of its train
+
+    where = SimpleNamespace(data_dir=DOMAINS["semeval"], tse_dir=DOMAINS["tse"], limit=None)
+    work = ROOT / "bench" / "runs"
+    dirs = {
+        name: (domain_files(name, where, work), Path(given[name]) if name in given else None)
+        for name in args.domains.split(",")
+    }
     result = run(dirs, args.fasttext_seconds, args.plot.resolve())
     print_table(result)
     if args.json:

@@ -484,7 +484,10 @@ def main() -> None:
         print("[bench] peers: VADER, fastText, TF-IDF + LR and ours", flush=True)
         results["peers"] = peers.run(
             {
-                name: work / f"{name}-default-seed{results['domains'][name]['median']['seed']}"
+                name: (
+                    files[name],
+                    work / f"{name}-default-seed{results['domains'][name]['median']['seed']}",
+                )
                 for name in domains
                 if name in peers.DOMAINS
             }
