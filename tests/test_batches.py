@@ -48,7 +48,7 @@ def test_cut_drops_only_padding(padding):
 
 
 @pytest.mark.parametrize("padding", ["post", "pre"])
-@pytest.mark.parametrize("pooling", ["last", "mean", "attention"])
+@pytest.mark.parametrize("pooling", ["last", "max", "mean", "attention"])
 def test_a_cut_batch_gets_the_answers_of_the_padded_one(padding, pooling):
     config = load_config(
         None,
