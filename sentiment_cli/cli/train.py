@@ -36,6 +36,16 @@ from sentiment_cli.cli.options import (
     "one per line): the model labels those it is surest of and trains again on them too "
     "(self-training; train.pseudo_labels, train.pseudo_weight).",
 )
+@click.option(
+    "--from",
+    "start_from",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Continue this trained model folder on DATA: its words keep their ids and new ones "
+    "are added, its labels stay and new ones are added, every weight starts as trained; the "
+    "folder itself is not changed. Its config is used; --set may change train.*, "
+    "text.min_count and text.max_tokens.",
+)
 @click.option("--resume", is_flag=True, help="Continue the interrupted run of --output-dir.")
 @click.option("--quiet", "-q", is_flag=True, help="No per-epoch progress bar.")
 @click.option(
@@ -46,7 +56,10 @@ from sentiment_cli.cli.options import (
     help="Write TensorBoard logs here (loss and accuracy per epoch, the graph).",
 )
 @handle_errors
-def train(data, output_dir, config_path, overrides, val_data, unlabelled, resume, quiet, **options):
+def train(
+    data, output_dir, config_path, overrides, val_data, unlabelled, start_from, resume, quiet,
+    **options,
+):  # fmt: skip
     """Train a model on DATA, a CSV with a text and a label column.
 
     Writes a self-contained model folder: the model's weights, vocabulary, resolved
@@ -63,11 +76,15 @@ def train(data, output_dir, config_path, overrides, val_data, unlabelled, resume
         sentiment-cli train --resume -o runs/gru
         sentiment-cli train tweets.csv -o runs/lstm --tensorboard runs/tb
         sentiment-cli train labelled.csv -o runs/mine --unlabelled more_tweets.csv
+        sentiment-cli train new_rows.csv -o runs/mine2 --from runs/mine
     """
     from sentiment_cli.training.train import train as run_training
     from sentiment_cli.training.train import training_config
 
-    config = training_config(resume, data, config_path, overrides, val_data)
+    if start_from is not None and not resume:
+        config = continuing_config(start_from, config_path, overrides, data)
+    else:
+        config = training_config(resume, data, config_path, overrides, val_data)
     try:
         run_training(
             data,
@@ -75,6 +92,7 @@ def train(data, output_dir, config_path, overrides, val_data, unlabelled, resume
             config,
             val_path=val_data,
             unlabelled_path=unlabelled,
+            start_from=start_from,
             resume=resume,
             verbose=0 if quiet else (1 if sys.stdout.isatty() else 2),
             log=say,
@@ -86,3 +104,18 @@ def train(data, output_dir, config_path, overrides, val_data, unlabelled, resume
         hint = resume_hint(output_dir)
         say(f"Interrupted: {output_dir} was not written or changed{hint}", err=True)
         sys.exit(130)
+
+
+def continuing_config(start_from, config_path, overrides, data):
+    """The config of ``train --from``: the folder's, changed by --set only."""
+    from sentiment_cli.errors import SentimentError
+    from sentiment_cli.training.continued import continued_config, read_origin
+
+    if config_path is not None:
+        raise SentimentError(
+            f"--from {start_from} trains with that model's config; drop --config (--set may "
+            f"change train.*, text.min_count and text.max_tokens)"
+        )
+    if data is None:
+        raise SentimentError("missing DATA: the labelled CSV of new rows to continue on")
+    return continued_config(read_origin(start_from), overrides)

@@ -69,10 +69,21 @@ def rebuild(config, network):
 
 
 def _single(config, net, build_model):
-    arrays, spec = net.arrays, net.spec
+    arrays = net.arrays
     lexicon = np.asarray(arrays["lexicon"]) if "lexicon" in arrays else None
     embedding = np.asarray(arrays["embedding"])
     model = build_model(config, len(embedding), net.n_outputs, embedding, lexicon)
+    set_inner_layers(model, net)
+    model.get_layer("classifier").set_weights(
+        [arrays["classifier.kernel"], arrays["classifier.bias"]]
+    )
+    return model
+
+
+def set_inner_layers(model, net) -> None:
+    """Give the Keras ``model`` the recurrent layers and attention of ``net`` (a NumPy
+    Network of the same config): all but the word tables and the classifier."""
+    arrays, spec = net.arrays, net.spec
     for entry in spec["recurrent"]:
         layer = model.get_layer(entry["name"])
         parts = {"forward": layer}
@@ -83,10 +94,6 @@ def _single(config, net, build_model):
             part.set_weights([arrays[f"{key}.{role}"] for role in ROLES])
     if spec["pooling"] == "attention":
         model.get_layer("pooling").set_weights([arrays[f"attention.{r}"] for r in "wbv"])
-    model.get_layer("classifier").set_weights(
-        [arrays["classifier.kernel"], arrays["classifier.bias"]]
-    )
-    return model
 
 
 ROLES = ("kernel", "recurrent_kernel", "bias")

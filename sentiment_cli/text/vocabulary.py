@@ -79,6 +79,19 @@ class Vocabulary:
         kept += sorted({token for token in extra if token not in seen and token not in (PAD, OOV)})
         return cls([PAD, OOV, *kept])
 
+    def extended(self, tokenized: Iterable[Sequence[str]], config: TextConfig) -> Vocabulary:
+        """This vocabulary, its ids unchanged, then the tokens of ``tokenized`` it lacks,
+        seen at least ``min_count`` times, most frequent first, at most ``max_tokens - 2``
+        of them (``train --from``: a trained model reads its words as before)."""
+        counts = Counter(
+            token for tokens in tokenized for token in tokens if token not in self.index
+        )
+        ranked = sorted(
+            (item for item in counts.items() if item[1] >= config.min_count),
+            key=lambda item: (-item[1], item[0]),
+        )
+        return Vocabulary([*self.tokens, *(token for token, _ in ranked[: config.max_tokens - 2])])
+
     def lookup(self, tokens: Sequence[str]) -> list[int]:
         return list(map(self.index.get, tokens, repeat(1)))
 

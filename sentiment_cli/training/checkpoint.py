@@ -40,6 +40,7 @@ class RunOptions:
     label_column: str
     force: bool
     unlabelled: str | None = None  # train --unlabelled: tweets for self-training
+    start_from: str | None = None  # train --from: the model folder continued
 
 
 def path_for(output_dir: str | Path) -> Path:

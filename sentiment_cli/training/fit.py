@@ -16,6 +16,7 @@ from sentiment_cli.models.build import ensemble_of
 from sentiment_cli.training import checkpoint as ckpt
 from sentiment_cli.training.batches import fit_arguments
 from sentiment_cli.training.checkpoint import Progress
+from sentiment_cli.training.continued import Origin, started
 from sentiment_cli.training.finish import validate
 from sentiment_cli.training.prepare import Prepared
 from sentiment_cli.training.start import new_model, pretrain_model
@@ -24,10 +25,18 @@ Log = Callable[[str], None]
 
 
 def model_and_progress(
-    config: Config, prepared: Prepared, checkpoint: Path, resume: bool, verbose: int, log: Log
+    config: Config,
+    prepared: Prepared,
+    checkpoint: Path,
+    resume: bool,
+    verbose: int,
+    log: Log,
+    origin: Origin | None = None,
+    member: int = 0,
 ):
     """(model, Progress, pretrained-vector coverage): a new model (pretrained first when
-    configured), or the interrupted run's model and progress."""
+    configured), the ``member`` of the ``origin`` folder that ``train --from`` continues,
+    or the interrupted run's model and progress."""
     if resume:
         model, state, best_weights = ckpt.load_state(ckpt.last_state(checkpoint))
         progress = Progress(
@@ -38,6 +47,9 @@ def model_and_progress(
         )
         log(f"Resumed after epoch {progress.initial_epoch} of {config.train.epochs}")
         return model, progress, None
+    if origin is not None:
+        model, found = started(origin, member, config, prepared, log)
+        return model, Progress(), found
     model, found = new_model(config, prepared, log)
     if prepared.pretrain is not None:
         pretrain_model(model, config, prepared, verbose, log)
@@ -86,9 +98,12 @@ def fit(
     return history, time.perf_counter() - started
 
 
-def fit_members(model, config, prepared, progress, checkpoint, verbose, log, tensorboard):
+def fit_members(
+    model, config, prepared, progress, checkpoint, verbose, log, tensorboard, origin=None
+):
     """Fit the model; with ``train.members`` k > 1, then k - 1 more with the seeds that
-    follow, and return their average as one model. Returns (model, the first member's
+    follow (each from its own member of ``origin`` under ``train --from``), and return
+    their average as one model. Returns (model, the first member's
     history, seconds fitting, each member's seed, best epoch and validation metrics)."""
     k = config.train.members
     if k > 1:
@@ -108,8 +123,9 @@ def fit_members(model, config, prepared, progress, checkpoint, verbose, log, ten
         member_config = dataclasses.replace(config, train=train)
         keras.utils.set_random_seed(seed)
         member, fresh, _ = model_and_progress(
-            member_config, prepared, checkpoint, False, verbose, lambda message: None
-        )
+            member_config, prepared, checkpoint, False, verbose, lambda message: None,
+            origin, i - 1,
+        )  # fmt: skip
         member_history, member_seconds = fit(
             member, member_config, prepared, fresh, checkpoint, verbose, log
         )

@@ -111,9 +111,11 @@ def prepare(
     vocab=None,
     cache: Path | None = None,
     unlabelled: list[str] | None = None,
+    extend: Vocabulary | None = None,
 ) -> Prepared:
     """Tokenize, build (or reuse) the vocabulary, augment the training part and encode
-    both parts (and the ``unlabelled`` tweets, whose words join the vocabulary)."""
+    both parts (and the ``unlabelled`` tweets, whose words join the vocabulary).
+    ``extend``: the vocabulary of the model ``train --from`` continues (``run_vocabulary``)."""
     from sentiment_cli.training.token_cache import tokenize_cached
 
     log(described(splits))
@@ -123,13 +125,13 @@ def prepare(
     if cached:
         log(f"Tokens read from the cache in {cache}")
     pretrain = pretrain_tokens = None
-    if config.train.pretrain_data and vocab is None:  # a resumed run is past pretraining
+    if config.train.pretrain_data and vocab is None and extend is None:
         pretrain = read_labelled(config.train.pretrain_data, text_column, label_column)
         check_training_labels(pretrain, label_column)
         pretrain_tokens, _ = tokenize_cached(pretrain.texts, text, cache)
     unlabelled_tokens = tokenize_cached(unlabelled, text, cache)[0] if unlabelled else []
-    if vocab is None:
-        vocab = build_vocabulary(config, train_tokens + (pretrain_tokens or []) + unlabelled_tokens)
+    corpus = train_tokens + (pretrain_tokens or []) + unlabelled_tokens
+    vocab = run_vocabulary(config, vocab, extend, corpus, log)
     real_part, real_tokens = splits.train, train_tokens
     splits = dataclasses.replace(splits)
     splits.train, train_tokens = augmented(splits.train, train_tokens, config, log)
@@ -169,6 +171,20 @@ def prepare(
         real_train=(real_part, real_tokens),
         unlabelled=vocab.encode_tokens(unlabelled_tokens, text).ids if unlabelled else None,
     )
+
+
+def run_vocabulary(config: Config, vocab, extend, corpus, log: Log) -> Vocabulary:
+    """A resumed run's ``vocab`` as it is (it is past pretraining, and a continued run's
+    is extended already); the vocabulary of the model ``train --from`` continues,
+    extended by the words of ``corpus`` (no pretraining: that was the first run's); or
+    a new one of ``corpus``."""
+    if vocab is not None:
+        return vocab
+    if extend is not None:
+        vocab = extend.extended(corpus, config.text)
+        log(f"Vocabulary of the model continued: {len(extend)} ids, {len(vocab) - len(extend)} new")
+        return vocab
+    return build_vocabulary(config, corpus)
 
 
 def truncated(encoded: Encoded, n_real: int) -> int:

@@ -24,6 +24,14 @@ from sentiment_cli.text.vocabulary import Vocabulary
 from sentiment_cli.training import checkpoint as ckpt
 from sentiment_cli.training.blend import choose_blend
 from sentiment_cli.training.checkpoint import RunOptions
+from sentiment_cli.training.continued import (
+    check_config,
+    check_labels,
+    continued_config,
+    read_origin,
+    reset_notes,
+    same_folder,
+)
 from sentiment_cli.training.finish import (
     baseline_entries,
     calibrate,
@@ -58,12 +66,13 @@ def train(
     log: Log = print,
     tensorboard: str | Path | None = None,
     extra_files: dict[str, Any] | None = None,
+    start_from: str | Path | None = None,
 ) -> Path:
     """Train ``config`` on ``data_path`` and write the model folder; returns its path.
     ``tensorboard``: a folder for Keras' TensorBoard logs (scalars per epoch, the graph).
     ``extra_files``: more JSON files for the folder, by name (``tune`` adds tuning.json).
-    ``unlabelled_path``: tweets of the domain without labels, for self-training
-    (``self_training.py``).
+    ``unlabelled_path``: unlabelled tweets of the domain (self-training: ``self_training.py``).
+    ``start_from``: a model folder to continue (``continued.py``; ``config`` None: its own).
 
     With ``resume=True`` the data, config and options come from the checkpoint of an
     interrupted run that was writing ``output_dir``.
@@ -76,14 +85,12 @@ def train(
         log(note)
     options, config = run_options(
         data_path, val_path, config, text_column, label_column, force, resume, output_dir, log,
-        unlabelled_path,
+        unlabelled_path, start_from,
     )  # fmt: skip
+    origin, config = continuing(options, config, output_dir, resume, log)
     model_folder.check_output_dir(output_dir, options.force)
     columns = (options.text_column, options.label_column)
-    splits = load_splits(
-        data_path or options.data, val_path or options.val_data, config, *columns, log
-    )
-    unlabelled = read_unlabelled(options.unlabelled, columns[0], config.train.seed, log)
+    splits, unlabelled = read_data(data_path, val_path, options, config, origin, log)
 
     from sentiment_cli.models.backend import load
     from sentiment_cli.models.build import check_initializers
@@ -91,10 +98,11 @@ def train(
     keras = load()  # quietly: TensorFlow's start-up lines are dropped
     check_initializers(config)  # a bad initializer fails before the slow tokenizing
     vocab = resumed_vocabulary(checkpoint, splits, output_dir) if resume else None
-    prepared = prepare(splits, config, *columns, log, vocab, cache_dir(output_dir), unlabelled)
+    prepared = prepare(splits, config, *columns, log, vocab, cache_dir(output_dir), unlabelled,
+                       origin and origin.vocab)  # fmt: skip
     keras.utils.set_random_seed(config.train.seed)  # same data + config + seed: same weights
     model, history, fit_seconds, members, params, found, progress, self_training = fitted(
-        config, prepared, options, checkpoint, resume, verbose, log, tensorboard
+        config, prepared, options, checkpoint, resume, verbose, log, tensorboard, origin
     )
     validation, best_epoch = validate(model, config, prepared, history, log)
     validation, bias_tuning = tune_biases(model, config, prepared, validation, log)
@@ -110,6 +118,7 @@ def train(
         "members": members,
         "pretrained_embeddings": found,
         "self_training": self_training,
+        "continued_from": origin and origin.summary(prepared.vocab, prepared.splits.classes),
         **baseline_entries(baseline),
         "blend": choose_blend(model, config, prepared, baseline, log),
     }
@@ -121,16 +130,29 @@ def train(
     return output_dir
 
 
-def fitted(config, prepared, options, checkpoint, resume, verbose, log, tensorboard):
-    """Build (or restore) and fit the model, then, with --unlabelled, the self-trained
-    student: (model, history, seconds fitting, members, parameter table, pretrained-vector
-    coverage, the first fit's Progress, the ``self_training`` entry or None)."""
-    model, progress, found = model_and_progress(config, prepared, checkpoint, resume, verbose, log)
+def read_data(data_path, val_path, options: RunOptions, config: Config, origin, log: Log):
+    """(splits, unlabelled tweets): the CSVs read and checked, before TensorFlow loads."""
+    columns = (options.text_column, options.label_column)
+    data = data_path or options.data
+    splits = load_splits(data, val_path or options.val_data, config, *columns, log)
+    if origin is not None:
+        check_labels(origin, splits.classes, data)
+    return splits, read_unlabelled(options.unlabelled, columns[0], config.train.seed, log)
+
+
+def fitted(config, prepared, options, checkpoint, resume, verbose, log, tensorboard, origin=None):
+    """Build (or restore, or continue from ``origin``) and fit the model, then, with
+    --unlabelled, the self-trained student: (model, history, seconds fitting, members,
+    parameter table, pretrained-vector coverage, the first fit's Progress, the
+    ``self_training`` entry or None)."""
+    model, progress, found = model_and_progress(
+        config, prepared, checkpoint, resume, verbose, log, origin
+    )
     if not resume and config.train.checkpoint:
         ckpt.start(checkpoint, options, config, prepared.vocab, prepared.splits.classes)
     params = log_parameters(model, log)
     model, history, seconds, members = fit_members(
-        model, config, prepared, progress, checkpoint, verbose, log, tensorboard
+        model, config, prepared, progress, checkpoint, verbose, log, tensorboard, origin
     )
     refuse_divergence(history, config, model, checkpoint)
     if prepared.unlabelled is None:
@@ -140,11 +162,16 @@ def fitted(config, prepared, options, checkpoint, resume, verbose, log, tensorbo
         from sentiment_cli.models.backend import keras
 
         keras().utils.set_random_seed(config.train.seed)
-        log("Self-training: the student starts from the encoder again")
-        start, fresh, _ = model_and_progress(
-            student_config, student, checkpoint, False, verbose, log
+        log(
+            "Self-training: the student starts from "
+            + ("the encoder again" if origin is None else f"{origin.path} again")
         )
-        return fit_members(start, student_config, student, fresh, checkpoint, verbose, log, None)
+        start, fresh, _ = model_and_progress(
+            student_config, student, checkpoint, False, verbose, log, origin
+        )
+        return fit_members(
+            start, student_config, student, fresh, checkpoint, verbose, log, None, origin
+        )
 
     model, history, student_seconds, members, summary = self_train(
         model, config, prepared, history, fitting, log
@@ -217,13 +244,15 @@ def require_tensorboard(tensorboard) -> None:
 
 def run_options(
     data_path, val_path, config, text_column, label_column, force, resume, output_dir, log,
-    unlabelled_path=None,
+    unlabelled_path=None, start_from=None,
 ) -> tuple[RunOptions, Config]:  # fmt: skip
     """The run's options and config: as given, or those of the interrupted run that
     ``--resume`` continues."""
     checkpoint = ckpt.path_for(output_dir)
     if resume and unlabelled_path is not None:
         raise SentimentError("--resume continues a run with its own data; drop --unlabelled")
+    if resume and start_from is not None:
+        raise SentimentError("--resume continues a run with its own start; drop --from")
     if resume:
         options, config = ckpt.read_run(checkpoint, output_dir)
         log(f"Resuming the run in {checkpoint} on {options.data}")
@@ -235,9 +264,30 @@ def run_options(
         label_column=label_column,
         force=force,
         unlabelled=None if unlabelled_path is None else absolute(unlabelled_path),
+        start_from=None if start_from is None else absolute(start_from),
     )
     clear_checkpoint(checkpoint, output_dir, force)
     return options, config
+
+
+def continuing(options: RunOptions, config: Config | None, output_dir: Path, resume, log):
+    """(the folder ``--from`` continues or None, the run's config): the folder's own
+    config where none is given; a given one must keep its network and tokenizer."""
+    if options.start_from is None:
+        return None, config
+    origin = read_origin(options.start_from)
+    if same_folder(origin, output_dir):
+        raise SentimentError(
+            f"--from {origin.path} is also --output-dir: the model continued is kept as it "
+            f"is; write the continued one to another folder"
+        )
+    if config is None:
+        config = continued_config(origin)
+    check_config(origin, config)
+    if not resume:
+        for note in reset_notes(origin):
+            log(note)
+    return origin, config
 
 
 def absolute(path: str | Path) -> str:
