@@ -27,7 +27,8 @@ def test_every_command_is_covered():
     names = {" ".join(c) for c in COMMANDS}
     assert {"train", "tune", "predict", "evaluate", "split", "compare", "export", "serve"} <= names
     assert {"info", "check", "configs", "experiment memory", "experiment order"} <= names
-    assert "experiment exploding" in names and len(COMMANDS) == 16
+    assert {"pretrain", "label"} <= names
+    assert "experiment exploding" in names and len(COMMANDS) == 18
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "main")

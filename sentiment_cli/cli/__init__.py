@@ -17,6 +17,7 @@ from sentiment_cli.cli.compare import compare
 from sentiment_cli.cli.evaluate import evaluate
 from sentiment_cli.cli.experiment import experiment
 from sentiment_cli.cli.export import export_command
+from sentiment_cli.cli.label import label
 from sentiment_cli.cli.predict import predict
 from sentiment_cli.cli.pretrain import pretrain
 from sentiment_cli.cli.serve import serve
@@ -26,7 +27,7 @@ from sentiment_cli.cli.tune import tune
 from sentiment_cli.version import __version__
 
 COMMANDS = [train, tune, predict, evaluate, split, compare, export_command, serve, experiment]
-COMMANDS += [pretrain, info, check, configs]
+COMMANDS += [pretrain, label, info, check, configs]
 
 
 def _quiet_tensorflow() -> None:
