@@ -123,3 +123,26 @@ def predict_csv(runner, model_dir, source):
     result = runner.invoke(cli, args)
     assert result.exit_code == 0, result.output
     return pd.read_csv(io.StringIO(result.stdout), keep_default_na=False)
+
+
+def browser():
+    """Headless Chromium through Selenium; the test skips, naming what is missing, where
+    Debian's chromium or chromium-driver is not installed (``.ci/run`` installs them)."""
+    import shutil
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver") or (
+        "/usr/bin/chromedriver" if Path("/usr/bin/chromedriver").exists() else None
+    )
+    if chromium is None or driver is None:
+        pytest.skip("headless browser test needs Debian's chromium and chromium-driver")
+    pytest.importorskip("selenium", reason="the [test] extra's selenium is not installed")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
+        options.add_argument(flag)
+    options.add_argument("--window-size=900,800")
+    return webdriver.Chrome(service=Service(executable_path=driver), options=options)

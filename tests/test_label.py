@@ -3,20 +3,18 @@
 import csv
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from sentiment_cli.cli import cli
-from tests.conftest import TWEETS, write_csv
+from tests.conftest import TWEETS, browser, write_csv
 
 LABELS = ["negative", "neutral", "positive"]
 
@@ -258,24 +256,6 @@ def test_the_api_answers_with_the_next_tweet_and_needs_the_token(page):
     status, body = fetch(url + "/api/answer", {"row": "x", "label": "neutral"}, token)
     assert status == 400 and "error" in json.loads(body)
     assert json.loads(fetch(url + "/api/status")[1])["counts"]["neutral"] == 1
-
-
-def browser():
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver") or (
-        "/usr/bin/chromedriver" if Path("/usr/bin/chromedriver").exists() else None
-    )
-    if chromium is None or driver is None:
-        pytest.skip("headless browser test needs Debian's chromium and chromium-driver")
-    pytest.importorskip("selenium", reason="the [test] extra's selenium is not installed")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
-        options.add_argument(flag)
-    return webdriver.Chrome(service=Service(executable_path=driver), options=options)
 
 
 def test_keys_answer_and_undo_in_a_headless_browser(page):

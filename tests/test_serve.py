@@ -1,16 +1,14 @@
 """serve: the JSON API, its refusals, and the page in a real headless browser."""
 
 import json
-import shutil
 import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, browser
 
 starlette = pytest.importorskip("starlette", reason="the [serve] extra is not installed")
 
@@ -137,24 +135,6 @@ def test_a_server_bound_elsewhere_answers_any_host():
 
     assert "localhost" in allowed_hosts("127.0.0.1")
     assert allowed_hosts("0.0.0.0") is None  # reached by whatever name points at it
-
-
-def browser():
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver") or (
-        "/usr/bin/chromedriver" if Path("/usr/bin/chromedriver").exists() else None
-    )
-    if chromium is None or driver is None:
-        pytest.skip("headless browser test needs Debian's chromium and chromium-driver")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
-        options.add_argument(flag)
-    options.add_argument("--window-size=900,800")
-    return webdriver.Chrome(service=Service(executable_path=driver), options=options)
 
 
 def test_the_page_in_a_headless_browser(server, tmp_path):
