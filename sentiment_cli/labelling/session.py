@@ -4,7 +4,8 @@ The page (``page.py``) calls ``next``, ``answer``, ``skip``, ``undo`` and ``stat
 each returns at once. Every ``every`` answers a retrain starts as a subprocess
 (``retrain.py``: the default config on all the answers, then a cross-validated
 estimate); a thread waits for it, scores the pool with the new model and swaps it in,
-so the tweets chosen after that come from the new model.
+so the tweets chosen after that come from the new model. The next batch is chosen
+in a thread while the current one is being answered.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sentiment_cli.labelling.choose import BATCH, Chooser
 from sentiment_cli.labelling.pool import Pool, first_model, write_rows
 
 Log = Callable[[str], None]
+REFILL_AT = 3  # tweets left in the queue when the next batch is chosen, in a thread
 STOPPED = 0.01  # macro-F1 gained over two retrains below which more labels stopped helping
 
 
@@ -39,6 +41,8 @@ class Session:
         self.pool, self.answers, self.seed, self.every = pool, answers, seed, every
         self.models, self.log, self.folds = models, log, folds
         self.lock = threading.RLock()
+        self.choosing = threading.Lock()  # the chooser: a refill thread or next()
+        self.refilling = False
         self.chooser = Chooser(pool.signatures(), seed)
         self.by_text = {text: row for row, text in enumerate(pool.texts)}
         answered = answers.answered_texts()
@@ -64,13 +68,15 @@ class Session:
         every tweet of the pool has been answered."""
         with self.lock:
             if self.current is None:
-                if not self.queue:
-                    self.queue = self.chooser.batch(BATCH, self.probs, self.features)
+                if not self.queue:  # at the start, or answers faster than the refills
+                    with self.choosing:
+                        self.queue = self.chooser.batch(BATCH, self.probs, self.features)
                 if not self.queue and self.skipped:  # skipped tweets come back last
                     self.queue, self.skipped = self.skipped, []
                 if not self.queue:
                     return None
                 self.current = self.queue.pop(0)
+                self._refill_soon()
             return self.shown(self.current)
 
     def answer(self, row: int, label: str) -> dict | None:
@@ -164,6 +170,26 @@ class Session:
         threading.Thread(target=self._swap_in, args=(self.process, out, n, log_file),
                          daemon=True).start()  # fmt: skip
 
+    def _refill_soon(self) -> None:
+        """Choose the next batch in a thread while the queue still holds tweets, so that
+        no answer waits for the choice (a batch over a large pool takes a few tenths
+        of a second)."""
+        if len(self.queue) > REFILL_AT or self.refilling:
+            return
+        self.refilling = True
+        probs, features = self.probs, self.features
+
+        def refill() -> None:
+            try:
+                with self.choosing:
+                    batch = self.chooser.batch(BATCH, probs, features)
+                with self.lock:
+                    self.queue.extend(batch)
+            finally:
+                self.refilling = False
+
+        threading.Thread(target=refill, daemon=True).start()
+
     def _swap_in(self, process, out: Path, n: int, log_file) -> None:
         """Wait for the retrain; score the pool with its model; make it the chooser's."""
         from sentiment_cli.runtime.model_folder import read_model_dir
@@ -180,8 +206,7 @@ class Session:
                 self.log(f"Retrain on {n} answers gave no model (see {out}.log)")
                 return
             self.model, self.probs, self.features = model, probs, features
-            self.model_name = out.name
-            self.queue = []  # what is chosen next comes from the new model
+            self.model_name = out.name  # the next refill chooses with it
             self.rounds.append(round_entry(out, n, model))
             self.log(f"Model of round {out.name} in use")
 
