@@ -189,6 +189,14 @@ def test_skipped_tweets_come_back_last(tmp_path):
     assert order[-1] == skipped and order.count(skipped) == 1
 
 
+def test_two_of_the_built_in_labels_get_its_guess_among_them(tmp_path):
+    session = session_on(tmp_path, TEXTS, labels=["positive", "negative"])
+    guess = session.next()["guess"]
+    assert set(guess["probabilities"]) == {"negative", "positive"}
+    assert guess["label"] in ("negative", "positive")
+    assert sum(guess["probabilities"].values()) == pytest.approx(1.0)
+
+
 def test_only_the_tweet_shown_can_be_answered(tmp_path):
     session = session_on(tmp_path, TEXTS)
     shown = session.next()["row"]

@@ -92,13 +92,14 @@ def read_pool(path: str | Path, text_column: str, label_column: str | None = Non
 
 
 def first_model(labels: list[str], log: Log) -> ModelDir | None:
-    """What chooses before any retrain: the built-in model where it knows the very
-    labels asked for; otherwise none (the first batch is drawn at random)."""
+    """What chooses before any retrain: the built-in model where every label asked for
+    is one of its own (negative, neutral, positive, or some of them); otherwise none
+    (the first batch is drawn at random)."""
     from sentiment_cli.resources import builtin_model_dir
     from sentiment_cli.runtime.model_folder import read_model_dir
 
     bundle = read_model_dir(builtin_model_dir())
-    if sorted(bundle.labels) == sorted(labels):
+    if set(labels) <= set(bundle.labels):
         log("The first tweets are chosen by the built-in model")
         return bundle
     log(

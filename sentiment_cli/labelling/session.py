@@ -138,12 +138,17 @@ class Session:
     # Helpers -------------------------------------------------------------------------
 
     def guess(self, row: int) -> dict:
+        """The model's answer among the labels asked for (the built-in model may know
+        more: its probabilities are then shared out over those asked for)."""
         if self.probs is None or self.model is None:
             return {}
-        p = self.probs[row]
+        allowed = [i for i, label in enumerate(self.model.labels) if label in self.answers.labels]
+        p = self.probs[row][allowed]
+        p = p / max(float(p.sum()), 1e-12)
+        names = [self.model.labels[i] for i in allowed]
+        shares = dict(zip(names, map(float, p), strict=True))
         best = int(p.argmax())
-        shares = dict(zip(self.model.labels, map(float, p), strict=True))
-        return {"label": self.model.labels[best], "p": float(p[best]), "probabilities": shares}
+        return {"label": names[best], "p": float(p[best]), "probabilities": shares}
 
     def shown(self, row: int) -> dict:
         return {"row": row, "text": self.pool.texts[row], "guess": self.guess(row)}
