@@ -376,19 +376,22 @@ def load_config(path: str | Path | None = None, overrides: typing.Sequence[str] 
         raw = read_yaml(path)
     where = f"config {str(path)!r}"
     config = build_config(raw, where)  # the file alone must be valid
-    if overrides:
-        merged = config.to_dict()
-        for text in overrides:
-            (section, key), value = parse_override(text)
-            if section not in SECTIONS:
-                hint = _suggest(section, SECTIONS)
-                raise SentimentError(
-                    f"--set {brief(text)}: unknown section {brief(section)}{hint}; "
-                    f"expected {', '.join(SECTIONS)}"
-                )
-            merged[section][key] = value
-        config = build_config(merged, "--set")
-    return config
+    return with_overrides(config, overrides) if overrides else config
+
+
+def with_overrides(config: Config, overrides: typing.Sequence[str]) -> Config:
+    """``config`` with ``section.key=value`` overrides applied, through the validator."""
+    merged = config.to_dict()
+    for text in overrides:
+        (section, key), value = parse_override(text)
+        if section not in SECTIONS:
+            hint = _suggest(section, SECTIONS)
+            raise SentimentError(
+                f"--set {brief(text)}: unknown section {brief(section)}{hint}; "
+                f"expected {', '.join(SECTIONS)}"
+            )
+        merged[section][key] = value
+    return build_config(merged, "--set")
 
 
 def dump_config(config: Config) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from sentiment_cli.config import SECTIONS, Config, build_config, parse_override
+from sentiment_cli.config import Config, build_config, parse_override, with_overrides
 from sentiment_cli.errors import SentimentError
 from sentiment_cli.text.vocabulary import Vocabulary
 
@@ -87,21 +87,16 @@ def read_origin(folder: str | Path) -> Origin:
 def continued_config(origin: Origin, overrides: Sequence[str] = ()) -> Config:
     """The folder's config with ``overrides`` (``section.key=value``) applied: only the
     settings that leave its network and word ids as they are."""
-    merged = origin.config.to_dict()
+    merged = with_overrides(origin.config, overrides).to_dict()  # unknown keys refused
     for text in overrides:
-        (section, key), value = parse_override(text)
+        (section, key), _ = parse_override(text)
         name = f"{section}.{key}"
-        if section not in SECTIONS:
-            raise SentimentError(
-                f"--set {text}: unknown section {section!r}; expected {', '.join(SECTIONS)}"
-            )
         if section not in FREE_SECTIONS and name not in FREE:
             raise SentimentError(
                 f"--set {text}: --from continues {origin.path} with its network and tokenizer "
                 f"as they are; {name} cannot change (train.* settings, text.min_count and "
                 f"text.max_tokens can)"
             )
-        merged[section][key] = value
     for (section, key), value in RESET.items():
         merged[section][key] = value
     config = build_config(merged, "--set")
