@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import urllib.request
 
 import numpy as np
@@ -353,7 +352,6 @@ def test_simulate_writes_the_chosen_rows_in_order(tmp_path, runner):
     rows = [(f"{text} #{i}", label) for i in range(3) for text, label in TWEETS]
     pool = write_csv(tmp_path / "pool.csv", rows)
     out = tmp_path / "chosen.csv"
-    started = time.perf_counter()
     result = runner.invoke(cli, ["label", str(pool), "-o", str(out), "--simulate", "--budget",
                                  "24", "--retrain-every", "12"])  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -361,7 +359,6 @@ def test_simulate_writes_the_chosen_rows_in_order(tmp_path, runner):
     assert len(chosen) == 24 and len({r["pool_row"] for r in chosen}) == 24
     assert all(dict(rows)[r["text"]] == r["label"] for r in chosen)
     assert "24 tweets chosen" in result.output
-    assert time.perf_counter() - started < 600
     again = runner.invoke(cli, ["label", str(pool), "-o", str(out), "--simulate", "--budget", "5"])
     assert again.exit_code == 1 and "--force replaces it" in again.output
 
