@@ -125,7 +125,12 @@ def read(ray, files: list[str]):
     if parquet:
         parts.append(ray.data.read_parquet(parquet))
     if csv:
-        parts.append(ray.data.read_csv(csv))
+        import pyarrow.csv
+
+        # A tweet may hold line breaks inside its quotes; without this, Arrow's chunked
+        # reader loses its place in a file over one block (a megabyte) and fails.
+        quoted = pyarrow.csv.ParseOptions(newlines_in_values=True)
+        parts.append(ray.data.read_csv(csv, parse_options=quoted))
     return parts[0] if len(parts) == 1 else parts[0].union(*parts[1:])
 
 
