@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 
 import numpy as np
@@ -174,6 +175,27 @@ def test_answer_skip_undo_and_resume(tmp_path):
         resumed.answer(tweet["row"], "neutral")
     assert shown.isdisjoint(answered)
     assert len(resumed.answers.answers) == len(set(TEXTS))
+
+
+def test_every_tweet_is_offered_while_batches_are_chosen_in_a_thread(tmp_path, monkeypatch):
+    """A slow choice (a large pool) must not end the session early: the answer that
+    finds the queue empty waits for the batch being chosen."""
+    from sentiment_cli.labelling.choose import Chooser
+
+    slow = Chooser.batch
+
+    def batch(self, *args, **kwargs):
+        time.sleep(0.05)
+        return slow(self, *args, **kwargs)
+
+    monkeypatch.setattr(Chooser, "batch", batch)
+    texts = [f"{text} number {i}" for i in range(4) for text in TEXTS]
+    session = session_on(tmp_path, texts)
+    seen = []
+    while (tweet := session.next()) is not None:
+        seen.append(tweet["row"])
+        session.answer(tweet["row"], "neutral")
+    assert sorted(seen) == list(range(len(texts)))
 
 
 def test_skipped_tweets_come_back_last(tmp_path):

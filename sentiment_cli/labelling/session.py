@@ -42,7 +42,8 @@ class Session:
         self.models, self.log, self.folds = models, log, folds
         self.lock = threading.RLock()
         self.choosing = threading.Lock()  # the chooser: a refill thread or next()
-        self.refilling = False
+        self.refilling = False  # a refill thread is choosing; set and cleared under lock
+        self.refilled = threading.Condition(self.lock)
         self.chooser = Chooser(pool.signatures(), seed)
         self.by_text = {text: row for row, text in enumerate(pool.texts)}
         answered = answers.answered_texts()
@@ -67,16 +68,19 @@ class Session:
         """The tweet to show (the same one until it is answered or skipped); None when
         every tweet of the pool has been answered."""
         with self.lock:
-            if self.current is None:
-                if not self.queue:  # at the start, or answers faster than the refills
+            while self.current is None:
+                if self.queue:
+                    self.current = self.queue.pop(0)
+                    self._refill_soon()
+                elif self.refilling:  # the batch being chosen holds the tweets left
+                    self.refilled.wait(timeout=60)
+                else:  # at the start, or answers faster than the refills
                     with self.choosing:
                         self.queue = self.chooser.batch(BATCH, self.probs, self.features)
-                if not self.queue and self.skipped:  # skipped tweets come back last
-                    self.queue, self.skipped = self.skipped, []
-                if not self.queue:
-                    return None
-                self.current = self.queue.pop(0)
-                self._refill_soon()
+                    if not self.queue and self.skipped:  # skipped tweets come back last
+                        self.queue, self.skipped = self.skipped, []
+                    if not self.queue:
+                        return None
             return self.shown(self.current)
 
     def answer(self, row: int, label: str) -> dict | None:
@@ -185,13 +189,15 @@ class Session:
         probs, features = self.probs, self.features
 
         def refill() -> None:
+            batch: list[int] = []
             try:
                 with self.choosing:
                     batch = self.chooser.batch(BATCH, probs, features)
+            finally:
                 with self.lock:
                     self.queue.extend(batch)
-            finally:
-                self.refilling = False
+                    self.refilling = False
+                    self.refilled.notify_all()
 
         threading.Thread(target=refill, daemon=True).start()
 
