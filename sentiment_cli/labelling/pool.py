@@ -13,7 +13,6 @@ from sentiment_cli.errors import SentimentError
 from sentiment_cli.labelling.choose import signature
 from sentiment_cli.runtime.model_folder import ModelDir
 
-DEFAULT_LABELS = ("negative", "neutral", "positive")
 MAX_POOL = 500_000  # tweets: a larger file is refused (split it; a sample will do)
 CHUNK = 4096  # tweets run through the network at a time
 Log = Callable[[str], None]
@@ -48,8 +47,8 @@ class Pool:
         """(probabilities, features): every tweet's probabilities under ``bundle``
         (columns: its labels) and the vector its classifier reads (an ensemble's first
         member's), in NumPy, the network run once."""
-        from sentiment_cli.runtime.network import Network, members, softmax
-        from sentiment_cli.runtime.predict import baseline_part, predict_ids
+        from sentiment_cli.runtime.network import Network, members
+        from sentiment_cli.runtime.predict import baseline_part, blended, predict_ids
 
         tokens = self.tokens(bundle.config.text)
         ids = bundle.vocab.encode_tokens(tokens, bundle.config.text).ids
@@ -59,13 +58,8 @@ class Pool:
         )
         if not isinstance(bundle.network, Network) or bundle.runtime != "numpy":
             return predict_ids(bundle, ids, baseline_part(bundle, tokens)), features
-        arrays = bundle.network.arrays
-        probs = softmax(features @ arrays["classifier.kernel"] + arrays["classifier.bias"])
-        probs = probs.astype("float64")
-        if bundle.bow is not None:
-            words, shares = baseline_part(bundle, tokens)
-            probs = bundle.blend.apply(probs, words, shares)
-        return probs, features
+        probs = bundle.network.classify(features).astype("float64")
+        return blended(bundle, probs, baseline_part(bundle, tokens)), features
 
 
 def read_pool(path: str | Path, text_column: str, label_column: str | None = None) -> Pool:

@@ -260,9 +260,12 @@ class Network:
         result[order] = pooled
         return result
 
-    def _predict(self, ids: np.ndarray) -> np.ndarray:
-        pooled = self.readout(ids)
+    def classify(self, pooled: np.ndarray) -> np.ndarray:
+        """The classifier's probabilities for ``readout`` vectors."""
         return softmax(pooled @ self.arrays["classifier.kernel"] + self.arrays["classifier.bias"])
+
+    def _predict(self, ids: np.ndarray) -> np.ndarray:
+        return self.classify(self.readout(ids))
 
     def _compact(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Rows left-aligned to their real tokens (masked models skip padding), with

@@ -34,6 +34,12 @@ def predict_ids(bundle: ModelDir, ids: np.ndarray, baseline=None) -> np.ndarray:
         probs = np.zeros((0, len(bundle.labels)))
     else:
         probs = bundle.keras_predict(ids)  # set by models.keras_runtime.open_model
+    return blended(bundle, probs, baseline)
+
+
+def blended(bundle: ModelDir, probs: np.ndarray, baseline) -> np.ndarray:
+    """The network's ``probs`` as the model answers them: mixed with ``baseline``
+    (``baseline_part`` of the same texts) where the model blends, else as they are."""
     if bundle.bow is None:
         return probs
     if baseline is None:
