@@ -218,7 +218,7 @@ class Session:
                 return
             self.model, self.probs, self.features = model, probs, features
             self.model_name = out.name  # the next refill chooses with it
-            self.rounds.append(round_entry(out, n, model))
+            self.rounds.append(round_entry(out, n))
             self.log(f"Model of round {out.name} in use")
 
     def _latest_model(self, log: Log):
@@ -242,11 +242,11 @@ class Session:
         found = []
         for folder in sorted(self.models.glob("round-*"), key=lambda p: p.name):
             if folder.is_dir() and is_model_folder(folder) and folder.name[6:].isdigit():
-                found.append(round_entry(folder, int(folder.name[6:]), None))
+                found.append(round_entry(folder, int(folder.name[6:])))
         return sorted(found, key=lambda r: r["answers"])
 
 
-def round_entry(out: Path, n: int, model) -> dict:
+def round_entry(out: Path, n: int) -> dict:
     cv_path = out.with_name(out.name + ".cv.json")
     cv = None
     if cv_path.exists():
