@@ -222,3 +222,46 @@ def min_confidence_option(help_text: str):
         metavar="P",
         help=help_text,
     )
+
+
+def engine_options(func):
+    """--engine, --workers and --address: where ``train`` and ``pretrain`` fit."""
+    func = click.option(
+        "--address",
+        default=None,
+        help="With --engine ray: join this Ray cluster (else start a local one).",
+    )(func)
+    func = click.option(
+        "--workers",
+        type=click.IntRange(1, 1024),
+        default=2,
+        show_default=True,
+        help="With --engine ray: training workers (one CPU each).",
+    )(func)
+    return click.option(
+        "--engine",
+        type=click.Choice(["keras", "ray"]),
+        default=None,
+        help="keras (default): fit in this process. ray: fit data-parallel on --workers Ray "
+        "workers (needs sentiment-cli[ray]), checkpointed every epoch through Ray; the same "
+        "model folder. With --resume: the interrupted run's engine unless given.",
+    )(func)
+
+
+def engine_of(engine: str | None, workers: int, address: str | None):
+    """A ``distributed.Engine`` for --engine ray; "keras" or None as given (--workers and
+    --address refused without --engine ray)."""
+    if engine != "ray":
+        source = click.get_current_context().get_parameter_source
+        given = [
+            f"--{name}"
+            for name in ("workers", "address")
+            if source(name) is not click.core.ParameterSource.DEFAULT
+        ]
+        if given:
+            raise SentimentError(f"{' and '.join(given)} go with --engine ray")
+        return engine
+    from sentiment_cli.training.distributed import Engine, require_ray
+
+    require_ray()
+    return Engine(workers=workers, address=address)

@@ -10,6 +10,8 @@ import click
 from sentiment_cli.cli.options import (
     column_options,
     config_option,
+    engine_of,
+    engine_options,
     force_option,
     handle_errors,
     output_dir_option,
@@ -26,8 +28,11 @@ from sentiment_cli.cli.options import (
 @column_options
 @force_option("Replace an existing encoder folder.")
 @click.option("--quiet", "-q", is_flag=True, help="No per-epoch progress bar.")
+@engine_options
 @handle_errors
-def pretrain(corpus, output_dir, config_path, overrides, quiet, **options):
+def pretrain(
+    corpus, output_dir, config_path, overrides, quiet, engine, workers, address, **options
+):
     """Build a tweet encoder from CORPUS, one or more files of tweets.
 
     A CSV with the label column gives its labels as they are (human ones, or distant
@@ -42,11 +47,13 @@ def pretrain(corpus, output_dir, config_path, overrides, quiet, **options):
         sentiment-cli pretrain my_tweets.txt -o encoders/mine
         sentiment-cli pretrain labelled.csv more.parquet -o encoders/mine \\
             --set train.epochs=3 --set text.max_tokens=100000
+        sentiment-cli pretrain big/*.parquet -o encoders/big --engine ray --workers 8
         sentiment-cli train labels.csv -o runs/mine --set model.encoder=encoders/mine
     """
     from sentiment_cli.config import load_config
     from sentiment_cli.training.pretrain import pretrain as run_pretraining
 
+    ray_engine = engine_of(engine, workers, address)
     config = load_config(config_path, overrides)
     try:
         run_pretraining(
@@ -55,6 +62,7 @@ def pretrain(corpus, output_dir, config_path, overrides, quiet, **options):
             config,
             verbose=0 if quiet else (1 if sys.stdout.isatty() else 2),
             log=say,
+            engine=ray_engine,
             **options,
         )
     except KeyboardInterrupt:

@@ -10,6 +10,8 @@ import click
 from sentiment_cli.cli.options import (
     column_options,
     config_option,
+    engine_of,
+    engine_options,
     force_option,
     handle_errors,
     not_a_model_folder,
@@ -55,10 +57,11 @@ from sentiment_cli.cli.options import (
     callback=not_a_model_folder,
     help="Write TensorBoard logs here (loss and accuracy per epoch, the graph).",
 )
+@engine_options
 @handle_errors
 def train(
     data, output_dir, config_path, overrides, val_data, unlabelled, start_from, resume, quiet,
-    **options,
+    engine, workers, address, **options,
 ):  # fmt: skip
     """Train a model on DATA, a CSV with a text and a label column.
 
@@ -77,9 +80,16 @@ def train(
         sentiment-cli train tweets.csv -o runs/lstm --tensorboard runs/tb
         sentiment-cli train labelled.csv -o runs/mine --unlabelled more_tweets.csv
         sentiment-cli train new_rows.csv -o runs/mine2 --from runs/mine
+        sentiment-cli train tweets.csv -o runs/big --engine ray --workers 4
     """
     from sentiment_cli.training.train import train as run_training
     from sentiment_cli.training.train import training_config
+
+    if engine == "ray" and options.get("tensorboard") is not None:
+        from sentiment_cli.errors import SentimentError
+
+        raise SentimentError("--tensorboard logs a fit in this process; drop it with --engine ray")
+    ray_engine = engine_of(engine, workers, address)
 
     if start_from is not None and not resume:
         config = continuing_config(start_from, config_path, overrides, data)
@@ -94,6 +104,7 @@ def train(
             unlabelled_path=unlabelled,
             start_from=start_from,
             resume=resume,
+            engine=ray_engine,
             verbose=0 if quiet else (1 if sys.stdout.isatty() else 2),
             log=say,
             **options,

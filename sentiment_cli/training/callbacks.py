@@ -25,15 +25,20 @@ class MacroRecall(keras.callbacks.Callback):
         self.x_val, self.y_val, self.n_classes = x_val, y_val, n_classes
 
     def on_epoch_end(self, epoch, logs=None):
-        from sklearn.metrics import f1_score, recall_score
-
         predicted = self.model.predict(self.x_val, batch_size=512, verbose=0).argmax(axis=1)
-        labels = list(range(self.n_classes))
         if logs is not None:
-            for key, score in (("val_macro_recall", recall_score), ("val_macro_f1", f1_score)):
-                logs[key] = float(
-                    score(self.y_val, predicted, labels=labels, average="macro", zero_division=0)
-                )
+            logs.update(macro_scores(self.y_val, predicted, self.n_classes))
+
+
+def macro_scores(y_val: np.ndarray, predicted: np.ndarray, n_classes: int) -> dict[str, float]:
+    """``val_macro_recall`` and ``val_macro_f1`` of ``predicted`` (class ids)."""
+    from sklearn.metrics import f1_score, recall_score
+
+    labels = list(range(n_classes))
+    return {
+        key: float(score(y_val, predicted, labels=labels, average="macro", zero_division=0))
+        for key, score in (("val_macro_recall", recall_score), ("val_macro_f1", f1_score))
+    }
 
 
 class ResumableEarlyStopping(keras.callbacks.EarlyStopping):

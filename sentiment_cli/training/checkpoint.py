@@ -41,6 +41,7 @@ class RunOptions:
     force: bool
     unlabelled: str | None = None  # train --unlabelled: tweets for self-training
     start_from: str | None = None  # train --from: the model folder continued
+    engine: dict | None = None  # train --engine ray: distributed.Engine's fields
 
 
 def path_for(output_dir: str | Path) -> Path:
@@ -48,11 +49,22 @@ def path_for(output_dir: str | Path) -> Path:
 
 
 def last_state(checkpoint: Path) -> Path | None:
-    """The last complete epoch state (``state``, or ``state.old`` if killed mid-swap)."""
-    for name in (STATE, f"{STATE}.old"):
-        if (checkpoint / name / "progress.json").exists():
-            return checkpoint / name
-    return None
+    """The last complete epoch state: ``state`` (or ``state.old`` if killed mid-swap),
+    or of a run on Ray (``distributed.py``), the one with the most epochs done."""
+    from sentiment_cli.training.distributed import ray_states
+
+    names = (STATE, f"{STATE}.old")
+    local = [checkpoint / n for n in names if (checkpoint / n / "progress.json").exists()]
+    found = local[:1] + sorted(ray_states(checkpoint))
+    return max(found, key=_epochs_done, default=None)
+
+
+def _epochs_done(state: Path) -> int:
+    try:
+        done = json.loads((state / "progress.json").read_text(encoding="utf-8"))["epochs_done"]
+        return done if type(done) is int else -1
+    except (OSError, ValueError, KeyError, TypeError):
+        return -1
 
 
 def resume_hint(output_dir: Path) -> str:

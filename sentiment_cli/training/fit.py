@@ -65,13 +65,21 @@ def fit(
     verbose: int,
     log: Log,
     tensorboard: str | Path | None = None,
+    engine=None,
 ) -> tuple[dict[str, list[float]], float]:
     """Fit with early stopping (best weights restored) and an every-epoch checkpoint;
-    returns the whole run's history and the seconds spent fitting."""
-    from sentiment_cli.training.callbacks import GracefulInterrupt
-
+    returns the whole run's history and the seconds spent fitting. ``engine``: a
+    ``distributed.Engine`` to fit on Ray's workers instead of in this process."""
     t = config.train
     weights, sample_weights = loss_weights(config, prepared, log)
+    if engine is not None:
+        from sentiment_cli.training.distributed import fit_on_ray
+
+        return fit_on_ray(
+            model, config, prepared, progress, checkpoint, weights, sample_weights, engine, log
+        )
+    from sentiment_cli.training.callbacks import GracefulInterrupt
+
     callbacks = fit_callbacks(config, prepared, progress, checkpoint, tensorboard, log)
     history = {key: list(values) for key, values in progress.history.items()}
     started = time.perf_counter()
@@ -99,8 +107,9 @@ def fit(
 
 
 def fit_members(
-    model, config, prepared, progress, checkpoint, verbose, log, tensorboard, origin=None
-):
+    model, config, prepared, progress, checkpoint, verbose, log, tensorboard, origin=None,
+    engine=None,
+):  # fmt: skip
     """Fit the model; with ``train.members`` k > 1, then k - 1 more with the seeds that
     follow (each from its own member of ``origin`` under ``train --from``), and return
     their average as one model. Returns (model, the first member's
@@ -108,7 +117,9 @@ def fit_members(
     k = config.train.members
     if k > 1:
         log(f"Member 1 of {k} (seed {config.train.seed})")
-    history, seconds = fit(model, config, prepared, progress, checkpoint, verbose, log, tensorboard)
+    history, seconds = fit(
+        model, config, prepared, progress, checkpoint, verbose, log, tensorboard, engine
+    )
     if k == 1:
         return model, history, seconds, None
     from sentiment_cli.models import backend
@@ -127,7 +138,7 @@ def fit_members(
             origin, i - 1,
         )  # fmt: skip
         member_history, member_seconds = fit(
-            member, member_config, prepared, fresh, checkpoint, verbose, log
+            member, member_config, prepared, fresh, checkpoint, verbose, log, None, engine
         )
         seconds += member_seconds
         fitted.append(member)

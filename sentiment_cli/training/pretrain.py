@@ -131,8 +131,10 @@ def pretrain(
     force: bool = False,
     verbose: int = 2,
     log: Log = print,
+    engine=None,
 ) -> dict:
-    """Build an encoder from ``paths`` into ``output_dir``; returns its encoder.json."""
+    """Build an encoder from ``paths`` into ``output_dir``; returns its encoder.json.
+    ``engine``: a ``distributed.Engine`` to fit on Ray's workers (as ``train``)."""
     from sentiment_cli.training.train import train
 
     output_dir = Path(output_dir)
@@ -157,7 +159,7 @@ def pretrain(
             writer.writerow(["text", "label"])
             writer.writerows(zip(texts, labels, strict=True))
         model_dir = work / "model"
-        train(data, model_dir, config, verbose=verbose, log=log)
+        train(data, model_dir, config, verbose=verbose, log=log, engine=engine)
         spec = encoder_spec(model_dir, config, sources, len(texts), started)
         write_encoder(model_dir, texts, config, spec, work / "encoder")
         if output_dir.exists():
@@ -177,6 +179,7 @@ def encoder_spec(model_dir: Path, config: Config, sources, rows: int, started: f
         "text": config.to_dict()["text"],
         "model": config.to_dict()["model"],
         "best_epoch": summary["best_epoch"],
+        "engine": summary["engine"],
         "validation": {k: summary["validation"][k] for k in ("n", "macro_recall", "accuracy")},
         "build_seconds": round(time.perf_counter() - started),
     }

@@ -8,6 +8,7 @@ baseline, write the folder. While it runs, ``OUTPUT_DIR.checkpoint/`` (see
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import time
@@ -32,6 +33,7 @@ from sentiment_cli.training.continued import (
     reset_notes,
     same_folder,
 )
+from sentiment_cli.training.distributed import Engine
 from sentiment_cli.training.finish import (
     baseline_entries,
     calibrate,
@@ -67,12 +69,15 @@ def train(
     tensorboard: str | Path | None = None,
     extra_files: dict[str, Any] | None = None,
     start_from: str | Path | None = None,
+    engine: Engine | str | None = None,
 ) -> Path:
     """Train ``config`` on ``data_path`` and write the model folder; returns its path.
     ``tensorboard``: a folder for Keras' TensorBoard logs (scalars per epoch, the graph).
     ``extra_files``: more JSON files for the folder, by name (``tune`` adds tuning.json).
     ``unlabelled_path``: unlabelled tweets of the domain (self-training: ``self_training.py``).
     ``start_from``: a model folder to continue (``continued.py``; ``config`` None: its own).
+    ``engine``: an Engine fits on Ray's workers (``distributed.py``), "keras" in this
+    process; None: in this process, or with ``resume`` where the interrupted run fitted.
 
     With ``resume=True`` the data, config and options come from the checkpoint of an
     interrupted run that was writing ``output_dir``.
@@ -85,7 +90,7 @@ def train(
         log(note)
     options, config = run_options(
         data_path, val_path, config, text_column, label_column, force, resume, output_dir, log,
-        unlabelled_path, start_from,
+        unlabelled_path, start_from, engine,
     )  # fmt: skip
     origin, config = continuing(options, config, output_dir, resume, log)
     model_folder.check_output_dir(output_dir, options.force)
@@ -119,6 +124,7 @@ def train(
         "pretrained_embeddings": found,
         "self_training": self_training,
         "continued_from": origin and origin.summary(prepared.vocab, prepared.splits.classes),
+        "engine": engine_of(options).summary() if options.engine else LOCAL_ENGINE,
         **baseline_entries(baseline),
         "blend": choose_blend(model, config, prepared, baseline, log),
     }
@@ -151,8 +157,9 @@ def fitted(config, prepared, options, checkpoint, resume, verbose, log, tensorbo
     if not resume and config.train.checkpoint:
         ckpt.start(checkpoint, options, config, prepared.vocab, prepared.splits.classes)
     params = log_parameters(model, log)
+    engine = engine_of(options)
     model, history, seconds, members = fit_members(
-        model, config, prepared, progress, checkpoint, verbose, log, tensorboard, origin
+        model, config, prepared, progress, checkpoint, verbose, log, tensorboard, origin, engine
     )
     refuse_divergence(history, config, model, checkpoint)
     if prepared.unlabelled is None:
@@ -170,7 +177,7 @@ def fitted(config, prepared, options, checkpoint, resume, verbose, log, tensorbo
             student_config, student, checkpoint, False, verbose, log, origin
         )
         return fit_members(
-            start, student_config, student, fresh, checkpoint, verbose, log, None, origin
+            start, student_config, student, fresh, checkpoint, verbose, log, None, origin, engine
         )
 
     model, history, student_seconds, members, summary = self_train(
@@ -179,6 +186,18 @@ def fitted(config, prepared, options, checkpoint, resume, verbose, log, tensorbo
     refuse_divergence(history, config, model, checkpoint)
     summary["unlabelled"] = options.unlabelled
     return model, history, seconds + student_seconds, members, params, found, progress, summary
+
+
+LOCAL_ENGINE = {"name": "keras", "workers": 1, "address": None}
+
+
+def engine_of(options: RunOptions) -> Engine | None:
+    return None if options.engine is None else Engine(**options.engine)
+
+
+def engine_fields(engine: Engine | str | None) -> dict | None:
+    """What run.json keeps of ``engine``: an Engine's fields; None for this process."""
+    return dataclasses.asdict(engine) if isinstance(engine, Engine) else None
 
 
 WEIGHT_LIMIT = 1e6  # |w| of a trained network stays in the tens; past this it blew up
@@ -244,10 +263,10 @@ def require_tensorboard(tensorboard) -> None:
 
 def run_options(
     data_path, val_path, config, text_column, label_column, force, resume, output_dir, log,
-    unlabelled_path=None, start_from=None,
+    unlabelled_path=None, start_from=None, engine=None,
 ) -> tuple[RunOptions, Config]:  # fmt: skip
     """The run's options and config: as given, or those of the interrupted run that
-    ``--resume`` continues."""
+    ``--resume`` continues (on ``engine`` where one is given, else on the run's own)."""
     checkpoint = ckpt.path_for(output_dir)
     if resume and unlabelled_path is not None:
         raise SentimentError("--resume continues a run with its own data; drop --unlabelled")
@@ -255,6 +274,8 @@ def run_options(
         raise SentimentError("--resume continues a run with its own start; drop --from")
     if resume:
         options, config = ckpt.read_run(checkpoint, output_dir)
+        if engine is not None:
+            options = dataclasses.replace(options, engine=engine_fields(engine))
         log(f"Resuming the run in {checkpoint} on {options.data}")
         return options, config
     options = RunOptions(
@@ -265,6 +286,7 @@ def run_options(
         force=force,
         unlabelled=None if unlabelled_path is None else absolute(unlabelled_path),
         start_from=None if start_from is None else absolute(start_from),
+        engine=engine_fields(engine),
     )
     clear_checkpoint(checkpoint, output_dir, force)
     return options, config
