@@ -202,6 +202,7 @@ class Progress:
     history: dict[str, list[float]] = field(default_factory=dict)
     early_stopping: dict | None = None  # best, wait, best_epoch, best_weights
     stopped: bool = False  # early stopping had already ended the interrupted run
+    epoch_seconds: list[float] | None = None  # --engine ray: each epoch's, on the workers
 
     @staticmethod
     def check(state: object) -> None:

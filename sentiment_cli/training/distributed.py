@@ -223,7 +223,13 @@ def fit_with(
         shutil.rmtree(storage / name, ignore_errors=True)
     model.set_weights(best if best is not None else fitted.get_weights())
     seconds = time.perf_counter() - started
-    log(f"Ray: {final['epochs_done']} epochs done in {seconds:.1f}s")
+    epochs = final.get("epoch_seconds", [])
+    progress.epoch_seconds = epochs
+    log(
+        f"Ray: {final['epochs_done']} epochs done in {seconds:.1f}s (the epochs "
+        f"{sum(epochs):.1f}s, a median of {np.median(epochs) if epochs else 0:.1f}s each; "
+        f"the rest is starting the workers and handing them the data and the model)"
+    )
     return {k: list(v) for k, v in final["history"].items()}, seconds
 
 
@@ -358,7 +364,9 @@ def worker_loop(job: dict) -> None:
         callback.set_model(model)
         callback.on_train_begin()
     history = {k: list(v) for k, v in progress["history"].items()}
+    timing = {"epoch_seconds": list(progress.get("epoch_seconds", []))}
     for epoch in range(progress["initial_epoch"], t.epochs):
+        epoch_started = time.perf_counter()
         seed = t.seed + epoch
         loss_sum = correct_sum = rows = 0.0
         for batch in global_batches(lengths, config, seed, workers):
@@ -382,13 +390,14 @@ def worker_loop(job: dict) -> None:
             callback.on_epoch_end(epoch, logs)
         for key, value in logs.items():
             history.setdefault(key, []).append(float(value))
+        timing["epoch_seconds"].append(round(time.perf_counter() - epoch_started, 3))
         stopped = bool(getattr(model, "stop_training", False))
         last = stopped or epoch + 1 == t.epochs
         if last:
             for callback in callbacks:
                 callback.on_train_end()
         save = job["checkpoint"] or last
-        report(model, epoch, history, early_stopping, stopped, rank, logs, save)
+        report(model, epoch, history, early_stopping, stopped, rank, logs, save, timing)
         if stopped:
             break
 
@@ -409,8 +418,9 @@ def validation_scores(scores, ids: np.ndarray, lengths: np.ndarray, config: Conf
     return out
 
 
-def report(model, epoch, history, early_stopping, stopped, rank, logs, save) -> None:
-    """Report the epoch to Ray; worker 0 with the epoch's state as the checkpoint."""
+def report(model, epoch, history, early_stopping, stopped, rank, logs, save, timing) -> None:
+    """Report the epoch to Ray; worker 0 with the epoch's state as the checkpoint (and
+    ``timing``: each epoch's seconds, training and validation)."""
     import ray.train
 
     from sentiment_cli.training import checkpoint as ckpt
@@ -424,13 +434,10 @@ def report(model, epoch, history, early_stopping, stopped, rank, logs, save) -> 
         "early_stopping": early_stopping.state(),
         "stopped": stopped,
         "history": history,
+        **timing,
     }
     with tempfile.TemporaryDirectory() as tmp:
         ckpt.write_state(Path(tmp), model, progress, early_stopping.best_weights)
         ray.train.report(
             metrics, checkpoint=ray.train.Checkpoint.from_directory(str(Path(tmp) / ckpt.STATE))
         )
-
-
-def clear(checkpoint: Path) -> None:
-    shutil.rmtree(checkpoint / RAY_DIR, ignore_errors=True)

@@ -211,6 +211,7 @@ def fit_summary(
         "train_tweets_per_second": round(
             len(prepared.splits.train) * epochs_now / max(fit_seconds, 1e-9), 1
         ),
+        **({"epoch_seconds": progress.epoch_seconds} if progress.epoch_seconds else {}),
     }
 
 
