@@ -210,3 +210,36 @@ def test_pretrain_on_two_workers_builds_an_encoder(runner, tmp_path):
     spec = json.loads((out / "encoder.json").read_text())
     assert spec["engine"] == {"name": "ray", "workers": 2, "address": None}
     assert spec["rows"] == 120
+
+
+@pytest.mark.slow
+def test_address_joins_a_running_cluster_and_leaves_it_running(runner, tmp_path):
+    """--address: the fit joins a cluster started with `ray start`, which is still
+    there after the run (a local Ray started by the fit itself is stopped)."""
+    ray_train()
+    import shutil
+
+    ray_cli = shutil.which("ray", path=os.path.dirname(sys.executable))
+    if ray_cli is None:
+        pytest.skip("the ray command is not installed beside this Python")
+    port = "26479"
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    head = [ray_cli, "start", "--head", "--port", port, "--num-cpus", "2"]
+    subprocess.run([*head, "--include-dashboard=false"], check=True, env=env,
+                   capture_output=True, timeout=120)  # fmt: skip
+    try:
+        import ray
+
+        data = write_csv(tmp_path / "tweets.csv", rows(4))
+        out = tmp_path / "joined"
+        address = f"{ray.util.get_node_ip_address()}:{port}"
+        args = ["train", str(data), "-o", str(out), "-q", *tiny_sets(), *RAY]
+        result = runner.invoke(cli, [*args, "--address", address])
+        assert result.exit_code == 0, result.output
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["engine"] == {"name": "ray", "workers": 2, "address": address}
+        status = subprocess.run([ray_cli, "status", "--address", address], env=env,
+                                capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert status.returncode == 0, status.stdout + status.stderr
+    finally:
+        subprocess.run([ray_cli, "stop", "--force"], env=env, capture_output=True, timeout=120)
