@@ -1,5 +1,8 @@
 """`train --engine ray --workers N` against one process, on the same rows and seeds.
 
+Three engines: one process (Keras' fit), one Ray worker (the same loop as N workers,
+without collectives between processes) and N Ray workers.
+
 Both train the default config on the same seeded sample of SemEval's training split
 (10,000 rows by default, its validation 10% held out by the tool as always), with the
 same seeds, one run after the other. Reported per run: validation macro recall, best
@@ -59,6 +62,8 @@ def main() -> None:
     seeds = [int(s) for s in args.seeds.split(",")]
     engines = {
         "one process": [],
+        # One Ray worker: the loop itself, without collectives between processes.
+        "ray, 1 worker": ["--engine", "ray", "--workers", "1"],
         f"ray, {args.workers} workers": ["--engine", "ray", "--workers", str(args.workers)],
     }
     runs: dict[str, list[dict]] = {name: [] for name in engines}

@@ -45,6 +45,20 @@ def test_tensorboard_with_engine_ray_is_refused(runner, tiny_csv, tmp_path):
     assert result.exit_code == 1 and "drop it with --engine ray" in result.output
 
 
+def test_an_address_where_no_cluster_listens_is_refused_before_the_data(runner, tmp_path):
+    pytest.importorskip("ray")
+    import socket
+
+    with socket.socket() as free:  # a port nothing listens on once closed
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    args = train_args(tmp_path / "absent.csv", tmp_path / "m", *RAY)
+    result = runner.invoke(cli, [*args, "--address", f"127.0.0.1:{port}"])
+    assert result.exit_code == 1
+    assert f"--address 127.0.0.1:{port}: no Ray cluster answers there" in result.output
+    assert not (tmp_path / "m").exists() and not ckpt.path_for(tmp_path / "m").exists()
+
+
 def test_row_weights_are_the_class_weight_times_the_sample_weight():
     labels = np.array([0, 1, 2, 1])
     weights = row_weights(labels, {0: 2.0, 1: 0.5, 2: 1.0}, np.array([1.0, 1.0, 0.5, 0.2]))
@@ -238,6 +252,12 @@ def test_address_joins_a_running_cluster_and_leaves_it_running(runner, tmp_path)
         assert result.exit_code == 0, result.output
         summary = json.loads((out / "summary.json").read_text())
         assert summary["engine"] == {"name": "ray", "workers": 2, "address": address}
+        more = ["train", str(data), "-o", str(tmp_path / "more"), "-q", *tiny_sets()]
+        more = runner.invoke(
+            cli, [*more, "--engine", "ray", "--workers", "3", "--address", address]
+        )
+        assert more.exit_code == 1
+        assert "--workers 3: the cluster at" in more.output and "has 2 CPUs" in more.output
         status = subprocess.run([ray_cli, "status", "--address", address], env=env,
                                 capture_output=True, text=True, timeout=60)  # fmt: skip
         assert status.returncode == 0, status.stdout + status.stderr

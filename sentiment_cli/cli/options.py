@@ -261,7 +261,9 @@ def engine_of(engine: str | None, workers: int, address: str | None):
         if given:
             raise SentimentError(f"{' and '.join(given)} go with --engine ray")
         return engine
-    from sentiment_cli.training.distributed import Engine, require_ray
+    from sentiment_cli.training.distributed import Engine, check_address, require_ray
 
     require_ray()
+    if address:
+        check_address(address)  # before the data is read
     return Engine(workers=workers, address=address)

@@ -34,6 +34,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import tempfile
 import time
 from collections.abc import Callable
@@ -178,10 +179,10 @@ def fit_with(
             "history": history,
             "early_stopping": early,
         },
-        "checkpoint": bool(t.checkpoint),
     }
     storage = (checkpoint / RAY_DIR).resolve()
-    # A fit that is not checkpointed (members after the first) reports only its end.
+    # Every epoch is checkpointed, for Ray's restarts; a fit that is not to be resumed
+    # (train.checkpoint false, members after the first) keeps them apart and drops them.
     name = next_run_name(storage, "fit" if t.checkpoint else "scratch")
     log(
         f"Training on Ray: {engine.workers} workers"
@@ -243,12 +244,43 @@ def start_ray(engine: Engine) -> bool:
     quiet = {"log_to_driver": False, "logging_level": logging.WARNING}
     os.environ.setdefault("RAY_TRAIN_ENABLE_V2_MIGRATION_WARNINGS", "0")
     if engine.address:
-        ray.init(address=engine.address, **quiet)
+        check_address(engine.address)
+        try:
+            ray.init(address=engine.address, **quiet)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+            raise SentimentError(
+                f"--address {engine.address}: cannot join a Ray cluster there ({detail}); "
+                f"start one with 'ray start --head', or leave --address out for a local one"
+            ) from None
+        cpus = ray.cluster_resources().get("CPU", 0)
+        if cpus < engine.workers:
+            ray.shutdown()
+            raise SentimentError(
+                f"--workers {engine.workers}: the cluster at {engine.address} has {cpus:g} "
+                f"CPUs and each worker takes one; ask for at most {int(cpus)} workers or "
+                f"add nodes"
+            )
         return True
     # Ray gives a local node the machine's address, never 127.0.0.1 (it resolves a
     # loopback address to the reachable one): the workers' collectives listen there.
     ray.init(num_cpus=max(engine.workers, os.cpu_count() or 1), include_dashboard=False, **quiet)
     return True
+
+
+def check_address(address: str) -> None:
+    """Refuse at once a ``host:port`` where nothing listens: Ray itself would retry
+    joining it for minutes."""
+    host, sep, port = address.rpartition(":")
+    if "://" in address or not sep or not port.isdigit():
+        return  # "auto", ray://..., left to Ray
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=5).close()
+    except OSError as exc:
+        raise SentimentError(
+            f"--address {address}: no Ray cluster answers there ({exc.strerror or exc}); "
+            f"start one with 'ray start --head', or leave --address out for a local one"
+        ) from None
 
 
 def next_run_name(storage: Path, kind: str) -> str:
@@ -330,9 +362,16 @@ def worker_loop(job: dict) -> None:
 
     @tf.function(input_signature=spec)
     def step(x, y, w, n):
+        # This worker's share of the batch loss and of the correct answers: summed over
+        # the workers once an epoch (summing them every step costs collectives).
         loss, correct = strategy.run(replica_step, args=(x, y, w, n))
-        total = tf.distribute.ReduceOp.SUM
-        return strategy.reduce(total, loss, axis=None), strategy.reduce(total, correct, axis=None)
+        local = strategy.experimental_local_results
+        return local(loss)[0], local(correct)[0]
+
+    @tf.function(input_signature=[tf.TensorSpec((2,), tf.float64)])
+    def summed(values):
+        per_replica = strategy.run(tf.identity, args=(values,))
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
 
     @tf.function(input_signature=spec[:1])
     def scores(x):
@@ -377,6 +416,7 @@ def worker_loop(job: dict) -> None:
             loss_sum += float(loss) * len(batch)
             correct_sum += float(correct)
             rows += len(batch)
+        loss_sum, correct_sum = np.asarray(summed(np.array([loss_sum, correct_sum])))
         logs = {"accuracy": correct_sum / max(rows, 1), "loss": loss_sum / max(rows, 1)}
         probs = validation_scores(scores, x_val, val_lengths, config)
         picked = np.clip(probs[np.arange(len(y_val)), y_val], 1e-7, 1.0)
@@ -396,8 +436,7 @@ def worker_loop(job: dict) -> None:
         if last:
             for callback in callbacks:
                 callback.on_train_end()
-        save = job["checkpoint"] or last
-        report(model, epoch, history, early_stopping, stopped, rank, logs, save, timing)
+        report(model, epoch, history, early_stopping, stopped, rank, logs, timing)
         if stopped:
             break
 
@@ -418,7 +457,7 @@ def validation_scores(scores, ids: np.ndarray, lengths: np.ndarray, config: Conf
     return out
 
 
-def report(model, epoch, history, early_stopping, stopped, rank, logs, save, timing) -> None:
+def report(model, epoch, history, early_stopping, stopped, rank, logs, timing) -> None:
     """Report the epoch to Ray; worker 0 with the epoch's state as the checkpoint (and
     ``timing``: each epoch's seconds, training and validation)."""
     import ray.train
@@ -426,7 +465,7 @@ def report(model, epoch, history, early_stopping, stopped, rank, logs, save, tim
     from sentiment_cli.training import checkpoint as ckpt
 
     metrics = {"epoch": epoch + 1, **logs}
-    if rank != 0 or not save:
+    if rank != 0:
         ray.train.report(metrics)
         return
     progress = {
