@@ -7,6 +7,8 @@ builds ``tf.distribute.MultiWorkerMirroredStrategy`` on it, loads the starting m
 (optimizer included) inside the strategy's scope and runs the fit as a custom loop,
 because Keras 3's ``model.fit`` fails under that strategy (keras-team/keras#20585).
 
+The workers' side is ``ray_worker.py``.
+
 - **The same batches as one process.** Every worker draws the same global batches
   (by length, ``batches.py``) from the run's seed; worker k takes rows k, k + N, ...
   of each. TensorFlow's collective all-reduce sums the gradients, so every replica
@@ -49,7 +51,6 @@ Log = Callable[[str], None]
 
 RAY_DIR = "ray"  # inside OUTPUT_DIR.checkpoint/: Ray's storage for the run's checkpoints
 MAX_FAILURES = 3  # restarts of the worker group after a worker dies
-VAL_BATCH = 512
 SEED_STRIDE = 7919  # worker k seeds its random draws with train.seed + k * SEED_STRIDE
 
 
@@ -62,6 +63,14 @@ class Engine:
 
     def summary(self) -> dict:
         return {"name": "ray", "workers": self.workers, "address": self.address}
+
+
+def engine_summary(fields: dict | None) -> dict:
+    """``summary.json``'s ``engine``: where the fit ran (run.json's Engine fields; None:
+    in the training process)."""
+    if fields is None:
+        return {"name": "keras", "workers": 1, "address": None}
+    return Engine(**fields).summary()
 
 
 def require_ray() -> None:
@@ -133,62 +142,73 @@ def fit_on_ray(
     started = time.perf_counter()
     ours = start_ray(engine)
     try:
-        return fit_with(
-            model, config, prepared, progress, checkpoint, class_weight, sample_weight, engine,
-            log, started,
-        )  # fmt: skip
+        job = job_for(model, config, prepared, progress, class_weight, sample_weight)
+        storage = (checkpoint / RAY_DIR).resolve()
+        # Every epoch is checkpointed, for Ray's restarts; a fit that is not to be resumed
+        # (train.checkpoint false, members after the first) keeps them apart, then drops them.
+        name = next_run_name(storage, "fit" if t.checkpoint else "scratch")
+        where = f" at {engine.address}" if engine.address else " on a local Ray"
+        log(f"Training on Ray: {engine.workers} workers{where}; checkpoints in {storage}/{name}")
+        fitted, final, best = run_trainer(job, engine, storage, name)
     finally:
         if ours:
             ray.shutdown()  # the local Ray this fit started: its CPUs and memory back
+    if not (final["stopped"] or final["epochs_done"] >= t.epochs):
+        raise KeyboardInterrupt  # aborted (Ctrl-C) after an epoch's checkpoint
+    if not t.checkpoint:
+        shutil.rmtree(storage / name, ignore_errors=True)
+    model.set_weights(best if best is not None else fitted.get_weights())
+    seconds = time.perf_counter() - started
+    epochs = final.get("epoch_seconds", [])
+    progress.epoch_seconds = epochs
+    log(
+        f"Ray: {final['epochs_done']} epochs done in {seconds:.1f}s (the epochs "
+        f"{sum(epochs):.1f}s, a median of {np.median(epochs) if epochs else 0:.1f}s each; "
+        f"the rest is starting the workers and handing them the data and the model)"
+    )
+    return {k: list(v) for k, v in final["history"].items()}, seconds
 
 
-def fit_with(
-    model, config, prepared, progress, checkpoint, class_weight, sample_weight, engine, log,
-    started,
-):  # fmt: skip
-    """``fit_on_ray`` once Ray is up."""
+def job_for(model, config: Config, prepared, progress, class_weight, sample_weight) -> dict:
+    """What every worker gets: the data (in Ray's object store), the starting model as a
+    ``.keras`` file's bytes (with the optimizer's state, when resumed), the config and
+    the progress to start from."""
     import ray
-    from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
-    from ray.train.tensorflow import TensorflowTrainer
 
-    from sentiment_cli.training import checkpoint as ckpt
-
-    t = config.train
-    history = {key: list(values) for key, values in progress.history.items()}
     with tempfile.TemporaryDirectory() as tmp:
-        model.save(Path(tmp) / "model.keras")  # with the optimizer's state, when resumed
+        model.save(Path(tmp) / "model.keras")
         model_bytes = (Path(tmp) / "model.keras").read_bytes()
     labels = prepared.y_train
-    data = ray.put(
-        {
-            "x_train": prepared.x_train.ids,
-            "y_train": labels,
-            "w_train": row_weights(labels, class_weight, sample_weight),
-            "x_val": prepared.x_val.ids,
-            "y_val": prepared.y_val,
-        }
-    )
-    early = dict(progress.early_stopping or {})
-    job = {
-        "data": data,
+    data = {
+        "x_train": prepared.x_train.ids,
+        "y_train": labels,
+        "w_train": row_weights(labels, class_weight, sample_weight),
+        "x_val": prepared.x_val.ids,
+        "y_val": prepared.y_val,
+    }
+    return {
+        "data": ray.put(data),
         "model": model_bytes,
         "config": config,
         "classes": len(prepared.splits.classes),
         "progress": {
             "initial_epoch": progress.initial_epoch,
-            "history": history,
-            "early_stopping": early,
+            "history": {key: list(values) for key, values in progress.history.items()},
+            "early_stopping": dict(progress.early_stopping or {}),
         },
     }
-    storage = (checkpoint / RAY_DIR).resolve()
-    # Every epoch is checkpointed, for Ray's restarts; a fit that is not to be resumed
-    # (train.checkpoint false, members after the first) keeps them apart and drops them.
-    name = next_run_name(storage, "fit" if t.checkpoint else "scratch")
-    log(
-        f"Training on Ray: {engine.workers} workers"
-        + (f" at {engine.address}" if engine.address else " on a local Ray")
-        + f"; checkpoints in {storage}/{name}"
-    )
+
+
+def run_trainer(job: dict, engine: Engine, storage: Path, name: str):
+    """Run the workers to the end of the fit: (model, progress, best weights) of its
+    last checkpoint. Ctrl-C (Ray aborts the run) is a KeyboardInterrupt; a run that
+    failed past Ray's restarts, a SentimentError."""
+    from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
+    from ray.train.tensorflow import TensorflowTrainer
+
+    from sentiment_cli.training import checkpoint as ckpt
+    from sentiment_cli.training.ray_worker import worker_loop
+
     trainer = TensorflowTrainer(
         worker_loop,
         train_loop_config=job,
@@ -217,21 +237,7 @@ def fit_with(
     if result.checkpoint is None:  # a run that ends reports its last epoch: cut short
         raise KeyboardInterrupt
     with result.checkpoint.as_directory() as state:
-        fitted, final, best = ckpt.load_state(Path(state))
-    if not (final["stopped"] or final["epochs_done"] >= t.epochs):
-        raise KeyboardInterrupt  # aborted (Ctrl-C) after an epoch's checkpoint
-    if not t.checkpoint:
-        shutil.rmtree(storage / name, ignore_errors=True)
-    model.set_weights(best if best is not None else fitted.get_weights())
-    seconds = time.perf_counter() - started
-    epochs = final.get("epoch_seconds", [])
-    progress.epoch_seconds = epochs
-    log(
-        f"Ray: {final['epochs_done']} epochs done in {seconds:.1f}s (the epochs "
-        f"{sum(epochs):.1f}s, a median of {np.median(epochs) if epochs else 0:.1f}s each; "
-        f"the rest is starting the workers and handing them the data and the model)"
-    )
-    return {k: list(v) for k, v in final["history"].items()}, seconds
+        return ckpt.load_state(Path(state))
 
 
 def start_ray(engine: Engine) -> bool:
@@ -300,183 +306,3 @@ def worker_error(exc: BaseException) -> str:
         seen = seen.__cause__
     text = str(seen).strip().splitlines()
     return f"{type(seen).__name__}: {text[-1] if text else ''}"[:300]
-
-
-def worker_loop(job: dict) -> None:
-    """One worker's fit (runs in a Ray Train worker, ``TF_CONFIG`` set by Ray)."""
-    import ray
-    import ray.train
-    import tensorflow as tf
-
-    # The strategy sets up the collectives: before any other TensorFlow op runs.
-    strategy = tf.distribute.MultiWorkerMirroredStrategy()
-    from sentiment_cli.models import backend
-
-    keras = backend.load()
-    import sentiment_cli.models.layers  # noqa: F401  (registers the custom layers)
-    import sentiment_cli.models.optimizers  # noqa: F401  (and the optimizers)
-    from sentiment_cli.training import checkpoint as ckpt
-    from sentiment_cli.training.batches import cut, lengths_of
-    from sentiment_cli.training.callbacks import ResumableEarlyStopping, macro_scores
-
-    context = ray.train.get_context()
-    rank, workers = context.get_world_rank(), context.get_world_size()
-    config: Config = job["config"]
-    t = config.train
-    data = ray.get(job["data"])
-    # Same seed, workers and data: the same weights (each worker its own dropout draws).
-    keras.utils.set_random_seed(t.seed + SEED_STRIDE * rank)
-    restored = ray.train.get_checkpoint()
-    with strategy.scope():
-        if restored is not None:  # the group restarted after a worker died
-            with restored.as_directory() as state:
-                model, progress, best = ckpt.load_state(Path(state))
-            progress["early_stopping"] = {**progress["early_stopping"], "best_weights": best}
-            progress["initial_epoch"] = progress["epochs_done"]
-        else:
-            with tempfile.TemporaryDirectory() as tmp:
-                (Path(tmp) / "model.keras").write_bytes(job["model"])
-                model = keras.saving.load_model(
-                    Path(tmp) / "model.keras", safe_mode=True, compile=True
-                )
-            progress = job["progress"]
-        optimizer = model.optimizer
-        if not optimizer.built:
-            optimizer.build(model.trainable_variables)
-    loss_fn = keras.losses.SparseCategoricalCrossentropy(reduction=None)
-    spec = (
-        tf.TensorSpec((None, None), tf.int32),
-        tf.TensorSpec((None,), tf.int64),
-        tf.TensorSpec((None,), tf.float32),
-        tf.TensorSpec((), tf.float32),
-    )
-
-    def replica_step(x, y, w, n):
-        with tf.GradientTape() as tape:
-            probs = model(x, training=True)
-            loss = tf.reduce_sum(loss_fn(y, probs) * w) / n
-        grads = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
-        correct = tf.reduce_sum(tf.cast(tf.argmax(probs, axis=1) == y, tf.float32))
-        return loss, correct
-
-    @tf.function(input_signature=spec)
-    def step(x, y, w, n):
-        # This worker's share of the batch loss and of the correct answers: summed over
-        # the workers once an epoch (summing them every step costs collectives).
-        loss, correct = strategy.run(replica_step, args=(x, y, w, n))
-        local = strategy.experimental_local_results
-        return local(loss)[0], local(correct)[0]
-
-    @tf.function(input_signature=[tf.TensorSpec((2,), tf.float64)])
-    def summed(values):
-        per_replica = strategy.run(tf.identity, args=(values,))
-        return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
-
-    @tf.function(input_signature=spec[:1])
-    def scores(x):
-        return model(x, training=False)
-
-    x_train, y_train = data["x_train"], data["y_train"].astype(np.int64)
-    w_train, lengths = data["w_train"], lengths_of(data["x_train"])
-    x_val, y_val = data["x_val"], data["y_val"]
-    val_lengths = lengths_of(x_val)
-    n_classes = job["classes"]
-    monitor_mode = "min" if t.monitor == "val_loss" else "max"
-    early_state = progress.get("early_stopping") or {}
-    early_stopping = ResumableEarlyStopping(
-        monitor=t.monitor,
-        mode=monitor_mode,
-        patience=t.early_stopping_patience,
-        restore_best_weights=True,
-        restored=early_state or None,
-    )
-    callbacks = [early_stopping]
-    if t.reduce_lr_factor < 1:
-        callbacks.insert(
-            0,
-            keras.callbacks.ReduceLROnPlateau(
-                monitor=t.monitor, mode=monitor_mode, factor=t.reduce_lr_factor, patience=0
-            ),
-        )
-    for callback in callbacks:
-        callback.set_model(model)
-        callback.on_train_begin()
-    history = {k: list(v) for k, v in progress["history"].items()}
-    timing = {"epoch_seconds": list(progress.get("epoch_seconds", []))}
-    for epoch in range(progress["initial_epoch"], t.epochs):
-        epoch_started = time.perf_counter()
-        seed = t.seed + epoch
-        loss_sum = correct_sum = rows = 0.0
-        for batch in global_batches(lengths, config, seed, workers):
-            mine = batch[rank::workers]
-            longest = lengths[batch].max()
-            x = cut(x_train[mine], longest, config.text.padding)
-            loss, correct = step(x, y_train[mine], w_train[mine], np.float32(len(batch)))
-            loss_sum += float(loss) * len(batch)
-            correct_sum += float(correct)
-            rows += len(batch)
-        loss_sum, correct_sum = np.asarray(summed(np.array([loss_sum, correct_sum])))
-        logs = {"accuracy": correct_sum / max(rows, 1), "loss": loss_sum / max(rows, 1)}
-        probs = validation_scores(scores, x_val, val_lengths, config)
-        picked = np.clip(probs[np.arange(len(y_val)), y_val], 1e-7, 1.0)
-        logs["val_accuracy"] = float((probs.argmax(axis=1) == y_val).mean())
-        logs["val_loss"] = float(-np.log(picked).mean())
-        if t.monitor in ("val_macro_recall", "val_macro_f1"):
-            logs.update(macro_scores(y_val, probs.argmax(axis=1), n_classes))
-        if not all(np.isfinite(v) for v in logs.values()):
-            model.stop_training = True  # train() refuses a diverged run (TerminateOnNaN)
-        for callback in callbacks:
-            callback.on_epoch_end(epoch, logs)
-        for key, value in logs.items():
-            history.setdefault(key, []).append(float(value))
-        timing["epoch_seconds"].append(round(time.perf_counter() - epoch_started, 3))
-        stopped = bool(getattr(model, "stop_training", False))
-        last = stopped or epoch + 1 == t.epochs
-        if last:
-            for callback in callbacks:
-                callback.on_train_end()
-        report(model, epoch, history, early_stopping, stopped, rank, logs, timing)
-        if stopped:
-            break
-
-
-def validation_scores(scores, ids: np.ndarray, lengths: np.ndarray, config: Config) -> np.ndarray:
-    """The model's probabilities for every validation row, in their order, scored in
-    batches cut to their longest row."""
-    from sentiment_cli.training.batches import cut
-
-    order = np.argsort(lengths, kind="stable")
-    out = None
-    for i in range(0, len(order), VAL_BATCH):
-        rows = order[i : i + VAL_BATCH]
-        probs = np.asarray(scores(cut(ids[rows], lengths[rows].max(), config.text.padding)))
-        if out is None:
-            out = np.zeros((len(ids), probs.shape[1]), dtype=np.float32)
-        out[rows] = probs
-    return out
-
-
-def report(model, epoch, history, early_stopping, stopped, rank, logs, timing) -> None:
-    """Report the epoch to Ray; worker 0 with the epoch's state as the checkpoint (and
-    ``timing``: each epoch's seconds, training and validation)."""
-    import ray.train
-
-    from sentiment_cli.training import checkpoint as ckpt
-
-    metrics = {"epoch": epoch + 1, **logs}
-    if rank != 0:
-        ray.train.report(metrics)
-        return
-    progress = {
-        "epochs_done": epoch + 1,
-        "early_stopping": early_stopping.state(),
-        "stopped": stopped,
-        "history": history,
-        **timing,
-    }
-    with tempfile.TemporaryDirectory() as tmp:
-        ckpt.write_state(Path(tmp), model, progress, early_stopping.best_weights)
-        ray.train.report(
-            metrics, checkpoint=ray.train.Checkpoint.from_directory(str(Path(tmp) / ckpt.STATE))
-        )

@@ -33,7 +33,7 @@ from sentiment_cli.training.continued import (
     reset_notes,
     same_folder,
 )
-from sentiment_cli.training.distributed import Engine
+from sentiment_cli.training.distributed import Engine, engine_summary
 from sentiment_cli.training.finish import (
     baseline_entries,
     calibrate,
@@ -96,12 +96,7 @@ def train(
     model_folder.check_output_dir(output_dir, options.force)
     columns = (options.text_column, options.label_column)
     splits, unlabelled = read_data(data_path, val_path, options, config, origin, log)
-
-    from sentiment_cli.models.backend import load
-    from sentiment_cli.models.build import check_initializers
-
-    keras = load()  # quietly: TensorFlow's start-up lines are dropped
-    check_initializers(config)  # a bad initializer fails before the slow tokenizing
+    keras = load_keras(config)
     vocab = resumed_vocabulary(checkpoint, splits, output_dir) if resume else None
     prepared = prepare(splits, config, *columns, log, vocab, cache_dir(output_dir), unlabelled,
                        origin and origin.vocab)  # fmt: skip
@@ -124,7 +119,7 @@ def train(
         "pretrained_embeddings": found,
         "self_training": self_training,
         "continued_from": origin and origin.summary(prepared.vocab, prepared.splits.classes),
-        "engine": engine_of(options).summary() if options.engine else LOCAL_ENGINE,
+        "engine": engine_summary(options.engine),
         **baseline_entries(baseline),
         "blend": choose_blend(model, config, prepared, baseline, log),
     }
@@ -188,7 +183,15 @@ def fitted(config, prepared, options, checkpoint, resume, verbose, log, tensorbo
     return model, history, seconds + student_seconds, members, params, found, progress, summary
 
 
-LOCAL_ENGINE = {"name": "keras", "workers": 1, "address": None}
+def load_keras(config: Config):
+    """Keras, loaded quietly (TensorFlow's start-up lines dropped), and the config's
+    initializers checked: a bad one fails before the slow tokenizing."""
+    from sentiment_cli.models.backend import load
+    from sentiment_cli.models.build import check_initializers
+
+    keras = load()
+    check_initializers(config)
+    return keras
 
 
 def engine_of(options: RunOptions) -> Engine | None:
