@@ -227,7 +227,7 @@ def test_pretrain_on_two_workers_builds_an_encoder(runner, tmp_path):
 
 
 @pytest.mark.slow
-def test_address_joins_a_running_cluster_and_leaves_it_running(runner, tmp_path):
+def test_address_joins_a_running_cluster_and_leaves_it_running(tmp_path):
     """--address: the fit joins a cluster started with `ray start`, which is still
     there after the run (a local Ray started by the fit itself is stopped)."""
     ray_train()
@@ -248,17 +248,24 @@ def test_address_joins_a_running_cluster_and_leaves_it_running(runner, tmp_path)
         out = tmp_path / "joined"
         address = f"{ray.util.get_node_ip_address()}:{port}"
         args = ["train", str(data), "-o", str(out), "-q", *tiny_sets(), *RAY]
-        result = runner.invoke(cli, [*args, "--address", address])
-        assert result.exit_code == 0, result.output
+        joining = cli_command(*args, "--address", address)
+        if env.get("RAY_AUTH_MODE") is None:  # Ray's default: the cluster wants its token
+            refused = subprocess.run(joining, cwd=ROOT, env=env, capture_output=True,
+                                     text=True, timeout=300)  # fmt: skip
+            assert refused.returncode == 1 and "RAY_AUTH_MODE=token" in refused.stderr
+        token = {**env, "RAY_AUTH_MODE": "token"}  # what a user of such a cluster exports
+        joined = subprocess.run(joining, cwd=ROOT, env=token,
+                                capture_output=True, text=True, timeout=300)  # fmt: skip
+        assert joined.returncode == 0, joined.stdout + joined.stderr
         summary = json.loads((out / "summary.json").read_text())
         assert summary["engine"] == {"name": "ray", "workers": 2, "address": address}
         more = ["train", str(data), "-o", str(tmp_path / "more"), "-q", *tiny_sets()]
-        more = runner.invoke(
-            cli, [*more, "--engine", "ray", "--workers", "3", "--address", address]
-        )
-        assert more.exit_code == 1
-        assert "--workers 3: the cluster at" in more.output and "has 2 CPUs" in more.output
-        status = subprocess.run([ray_cli, "status", "--address", address], env=env,
+        more = cli_command(*more, "--engine", "ray", "--workers", "3", "--address", address)
+        more = subprocess.run(more, cwd=ROOT, env=token,
+                              capture_output=True, text=True, timeout=300)  # fmt: skip
+        assert more.returncode == 1
+        assert "--workers 3: the cluster at" in more.stderr and "has 2 CPUs" in more.stderr
+        status = subprocess.run([ray_cli, "status", "--address", address], env=token,
                                 capture_output=True, text=True, timeout=60)  # fmt: skip
         assert status.returncode == 0, status.stdout + status.stderr
     finally:

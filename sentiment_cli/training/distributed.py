@@ -255,9 +255,13 @@ def start_ray(engine: Engine) -> bool:
             ray.init(address=engine.address, **quiet)
         except (ConnectionError, RuntimeError, ValueError) as exc:
             detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+            auth = "" if os.environ.get("RAY_AUTH_MODE") else (
+                "; a cluster with token authentication (Ray's default) also needs "
+                "RAY_AUTH_MODE=token here, with its token in ~/.ray/auth_token or "
+                "RAY_AUTH_TOKEN"
+            )  # fmt: skip
             raise SentimentError(
-                f"--address {engine.address}: cannot join a Ray cluster there ({detail}); "
-                f"start one with 'ray start --head', or leave --address out for a local one"
+                f"--address {engine.address}: cannot join a Ray cluster there ({detail}){auth}"
             ) from None
         cpus = ray.cluster_resources().get("CPU", 0)
         if cpus < engine.workers:
