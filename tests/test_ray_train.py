@@ -12,12 +12,8 @@ import pytest
 
 from sentiment_cli.cli import cli
 from sentiment_cli.training import checkpoint as ckpt
-from sentiment_cli.training.distributed import (
-    global_batches,
-    next_run_name,
-    ray_states,
-    row_weights,
-)
+from sentiment_cli.training.batches import row_weights
+from sentiment_cli.training.distributed import global_batches, next_run_name, ray_states
 from tests.conftest import ROOT, TWEETS, tiny_sets, train_args, write_csv
 
 RAY = ["--engine", "ray", "--workers", "2"]
@@ -157,6 +153,16 @@ def wait_for_checkpoint(process, checkpoint, timeout=240):
     pytest.fail("no epoch checkpoint within the timeout")
 
 
+def training_after_an_epoch(data, out, sets):
+    """``train --engine ray`` in a process of its own, once its first checkpoint is in."""
+    process = subprocess.Popen(
+        cli_command("train", str(data), "-o", str(out), "-q", *sets, *RAY),
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    wait_for_checkpoint(process, ckpt.path_for(out))
+    return process
+
+
 def train_workers():
     import psutil
 
@@ -175,11 +181,7 @@ def test_a_killed_worker_and_an_interrupted_driver_lose_no_epoch(tmp_path):
     data = write_csv(tmp_path / "tweets.csv", rows(6))
     sets = tiny_sets("train.epochs=6", "train.early_stopping_patience=10")
     out = tmp_path / "killed"
-    process = subprocess.Popen(
-        cli_command("train", str(data), "-o", str(out), "-q", *sets, *RAY),
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    wait_for_checkpoint(process, ckpt.path_for(out))
+    process = training_after_an_epoch(data, out, sets)
     workers = train_workers()
     assert len(workers) == 2
     workers[-1].kill()
@@ -189,11 +191,7 @@ def test_a_killed_worker_and_an_interrupted_driver_lose_no_epoch(tmp_path):
     assert summary["epochs_run"] == 6 and summary["engine"]["workers"] == 2
 
     out = tmp_path / "interrupted"
-    process = subprocess.Popen(
-        cli_command("train", str(data), "-o", str(out), "-q", *sets, *RAY),
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    wait_for_checkpoint(process, ckpt.path_for(out))
+    process = training_after_an_epoch(data, out, sets)
     os.kill(process.pid, signal.SIGINT)
     output, _ = process.communicate(timeout=120)
     assert process.returncode == 130, output

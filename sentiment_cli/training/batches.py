@@ -105,14 +105,21 @@ def fit_arguments(
             "shuffle": True,
         }
         return {**arguments, "validation_data": val} if val is not None else arguments
-    weights = np.ones(len(labels), dtype=np.float32)
-    if sample_weight is not None:
-        weights *= np.asarray(sample_weight, dtype=np.float32)
-    if class_weight is not None:
-        per_class = np.array([class_weight.get(i, 1.0) for i in range(int(labels.max()) + 1)])
-        weights *= per_class[labels].astype(np.float32)
+    weights = row_weights(labels, class_weight, sample_weight)
     arguments = {"x": dataset(ids, labels, weights, config, seed), "shuffle": False}
     if val is not None:
         ones = np.ones(len(val[1]), dtype=np.float32)
         arguments["validation_data"] = dataset(val[0], val[1], ones, config, None)
     return arguments
+
+
+def row_weights(labels: np.ndarray, class_weight, sample_weight) -> np.ndarray:
+    """Each row's weight in the loss, as ``model.fit`` weighs it: its sample weight
+    times its class's weight (float32)."""
+    weights = np.ones(len(labels), dtype=np.float32)
+    if sample_weight is not None:
+        weights *= np.asarray(sample_weight, dtype=np.float32)
+    if class_weight:
+        per_class = np.array([class_weight.get(i, 1.0) for i in range(int(labels.max()) + 1)])
+        weights *= per_class[labels].astype(np.float32)
+    return weights

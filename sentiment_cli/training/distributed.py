@@ -92,18 +92,6 @@ def ray_states(checkpoint: Path) -> list[Path]:
     return [p.parent for p in (checkpoint / RAY_DIR).glob("fit-*/checkpoint_*/progress.json")]
 
 
-def row_weights(labels: np.ndarray, class_weight, sample_weight) -> np.ndarray:
-    """Each row's weight in the loss, as ``model.fit`` weighs it: its sample weight
-    times its class's weight."""
-    weights = np.ones(len(labels), dtype=np.float32)
-    if sample_weight is not None:
-        weights *= np.asarray(sample_weight, dtype=np.float32)
-    if class_weight:
-        per_class = np.array([class_weight.get(i, 1.0) for i in range(int(labels.max()) + 1)])
-        weights *= per_class[labels].astype(np.float32)
-    return weights
-
-
 def global_batches(lengths: np.ndarray, config: Config, seed: int, workers: int):
     """The epoch's global batches (row indices): by length where the padding is masked,
     else shuffled; those with fewer rows than workers left out."""
@@ -130,15 +118,11 @@ def fit_on_ray(
     log: Log,
 ) -> tuple[dict[str, list[float]], float]:
     """Fit ``model`` on ``engine``'s workers from ``progress`` (epoch 0, or a resumed
-    run's); sets the fitted (best) weights on ``model`` and returns (the whole run's
-    history, seconds fitting). The same contract as ``fit.fit``."""
+    run's, with epochs left); sets the fitted (best) weights on ``model`` and returns
+    (the whole run's history, seconds fitting). The same contract as ``fit.fit``."""
     import ray
 
     t = config.train
-    if progress.initial_epoch >= t.epochs or progress.stopped:
-        if progress.early_stopping and progress.early_stopping.get("best_weights") is not None:
-            model.set_weights(progress.early_stopping["best_weights"])
-        return {key: list(values) for key, values in progress.history.items()}, 0.0
     started = time.perf_counter()
     ours = start_ray(engine)
     try:
@@ -175,6 +159,8 @@ def job_for(model, config: Config, prepared, progress, class_weight, sample_weig
     the progress to start from."""
     import ray
 
+    from sentiment_cli.training.batches import row_weights
+
     with tempfile.TemporaryDirectory() as tmp:
         model.save(Path(tmp) / "model.keras")
         model_bytes = (Path(tmp) / "model.keras").read_bytes()
@@ -182,7 +168,7 @@ def job_for(model, config: Config, prepared, progress, class_weight, sample_weig
     data = {
         "x_train": prepared.x_train.ids,
         "y_train": labels,
-        "w_train": row_weights(labels, class_weight, sample_weight),
+        "w_train": row_weights(labels, class_weight, sample_weight),  # as model.fit weighs
         "x_val": prepared.x_val.ids,
         "y_val": prepared.y_val,
     }

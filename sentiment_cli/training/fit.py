@@ -72,7 +72,8 @@ def fit(
     ``distributed.Engine`` to fit on Ray's workers instead of in this process."""
     t = config.train
     weights, sample_weights = loss_weights(config, prepared, log)
-    if engine is not None:
+    to_fit = progress.initial_epoch < t.epochs and not progress.stopped
+    if to_fit and engine is not None:
         from sentiment_cli.training.distributed import fit_on_ray
 
         return fit_on_ray(
@@ -83,7 +84,7 @@ def fit(
     callbacks = fit_callbacks(config, prepared, progress, checkpoint, tensorboard, log)
     history = {key: list(values) for key, values in progress.history.items()}
     started = time.perf_counter()
-    if progress.initial_epoch < t.epochs and not progress.stopped:
+    if to_fit:
         with GracefulInterrupt() as interrupt:
             result = model.fit(
                 **fit_arguments(
