@@ -12,8 +12,9 @@ import pytest
 
 from sentiment_cli.cli import cli
 from sentiment_cli.training import checkpoint as ckpt
-from sentiment_cli.training.batches import row_weights
-from sentiment_cli.training.distributed import global_batches, next_run_name, ray_states
+from sentiment_cli.training.batches import global_batches, row_weights
+from sentiment_cli.training.checkpoint import ray_states
+from sentiment_cli.training.distributed import next_run_name
 from tests.conftest import ROOT, TWEETS, tiny_sets, train_args, write_csv
 
 RAY = ["--engine", "ray", "--workers", "2"]

@@ -123,3 +123,16 @@ def row_weights(labels: np.ndarray, class_weight, sample_weight) -> np.ndarray:
         per_class = np.array([class_weight.get(i, 1.0) for i in range(int(labels.max()) + 1)])
         weights *= per_class[labels].astype(np.float32)
     return weights
+
+
+def global_batches(lengths: np.ndarray, config: Config, seed: int, workers: int):
+    """An epoch's batches (row indices) for ``workers`` data-parallel workers
+    (``train --engine ray``): by length where the padding is masked, else shuffled;
+    those with fewer rows than workers left out."""
+    size = config.train.batch_size
+    if by_length(config):
+        batches = batch_rows(lengths, size, seed)
+    else:
+        order = np.random.default_rng(seed).permutation(len(lengths))
+        batches = [order[i : i + size] for i in range(0, len(order), size)]
+    return [rows for rows in batches if len(rows) >= workers]

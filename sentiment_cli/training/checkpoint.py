@@ -28,6 +28,7 @@ RUN_FILE = "run.json"
 STATE = "state"  # replaced as a whole after every epoch
 SEAL = "hashes.json"  # SHA-256 of the files beside it (and of the data), checked on resume
 STATE_FILES = ("model.keras", "best_weights.npz", "progress.json")
+RAY_DIR = "ray"  # train --engine ray: Ray's storage of the epoch states (distributed.py)
 
 
 @dataclass(frozen=True)
@@ -51,12 +52,16 @@ def path_for(output_dir: str | Path) -> Path:
 def last_state(checkpoint: Path) -> Path | None:
     """The last complete epoch state: ``state`` (or ``state.old`` if killed mid-swap),
     or of a run on Ray (``distributed.py``), the one with the most epochs done."""
-    from sentiment_cli.training.distributed import ray_states
-
     names = (STATE, f"{STATE}.old")
     local = [checkpoint / n for n in names if (checkpoint / n / "progress.json").exists()]
     found = local[:1] + sorted(ray_states(checkpoint))
     return max(found, key=_epochs_done, default=None)
+
+
+def ray_states(checkpoint: Path) -> list[Path]:
+    """The epoch states Ray kept under ``checkpoint`` (every fit to be resumed, every
+    attempt), in no order; ``scratch-N`` fits are not resumed."""
+    return [p.parent for p in (checkpoint / RAY_DIR).glob("fit-*/checkpoint_*/progress.json")]
 
 
 def _epochs_done(state: Path) -> int:

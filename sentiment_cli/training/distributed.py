@@ -21,7 +21,7 @@ The workers' side is ``ray_worker.py``.
   best weights, learning-rate reduction), so all workers stop together.
 - **Checkpoints through Ray.** After each epoch worker 0 reports the epoch's state in
   the format of ``checkpoint.py`` (model with optimizer, best weights, progress) as
-  a Ray checkpoint, kept under ``OUTPUT_DIR.checkpoint/ray/``. A
+  a Ray checkpoint, kept under ``OUTPUT_DIR.checkpoint/ray/`` (``checkpoint.RAY_DIR``). A
   worker that dies makes Ray restart the group (up to ``MAX_FAILURES`` times), which
   goes on from the last checkpoint; ``train --resume`` finds it there too.
 
@@ -46,12 +46,11 @@ import numpy as np
 
 from sentiment_cli.config import Config
 from sentiment_cli.errors import SentimentError
+from sentiment_cli.training import checkpoint as ckpt
 
 Log = Callable[[str], None]
 
-RAY_DIR = "ray"  # inside OUTPUT_DIR.checkpoint/: Ray's storage for the run's checkpoints
 MAX_FAILURES = 3  # restarts of the worker group after a worker dies
-SEED_STRIDE = 7919  # worker k seeds its random draws with train.seed + k * SEED_STRIDE
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,25 +86,6 @@ def require_ray() -> None:
         ) from None
 
 
-def ray_states(checkpoint: Path) -> list[Path]:
-    """The epoch states Ray kept under ``checkpoint`` (all runs, attempts), any order."""
-    return [p.parent for p in (checkpoint / RAY_DIR).glob("fit-*/checkpoint_*/progress.json")]
-
-
-def global_batches(lengths: np.ndarray, config: Config, seed: int, workers: int):
-    """The epoch's global batches (row indices): by length where the padding is masked,
-    else shuffled; those with fewer rows than workers left out."""
-    from sentiment_cli.training.batches import batch_rows, by_length
-
-    size = config.train.batch_size
-    if by_length(config):
-        batches = batch_rows(lengths, size, seed)
-    else:
-        order = np.random.default_rng(seed).permutation(len(lengths))
-        batches = [order[i : i + size] for i in range(0, len(order), size)]
-    return [rows for rows in batches if len(rows) >= workers]
-
-
 def fit_on_ray(
     model,
     config: Config,
@@ -127,7 +107,7 @@ def fit_on_ray(
     ours = start_ray(engine)
     try:
         job = job_for(model, config, prepared, progress, class_weight, sample_weight)
-        storage = (checkpoint / RAY_DIR).resolve()
+        storage = (checkpoint / ckpt.RAY_DIR).resolve()
         # Every epoch is checkpointed, for Ray's restarts; a fit that is not to be resumed
         # (train.checkpoint false, members after the first) keeps them apart, then drops them.
         name = next_run_name(storage, "fit" if t.checkpoint else "scratch")
@@ -192,7 +172,6 @@ def run_trainer(job: dict, engine: Engine, storage: Path, name: str):
     from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
     from ray.train.tensorflow import TensorflowTrainer
 
-    from sentiment_cli.training import checkpoint as ckpt
     from sentiment_cli.training.ray_worker import worker_loop
 
     trainer = TensorflowTrainer(

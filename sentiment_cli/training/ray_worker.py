@@ -5,7 +5,7 @@ worker builds ``MultiWorkerMirroredStrategy`` first (the collectives are configu
 before any other TensorFlow op), loads the starting model, or the last epoch's state
 after a restart, inside its scope, and fits:
 
-- each step, its rows of the global batch (``distributed.global_batches``); the
+- each step, its rows of the global batch (``batches.global_batches``); the
   gradients are summed across the workers and every worker applies the same update;
 - each epoch, the whole validation split and the run's own callbacks (early stopping
   with its best weights, learning-rate reduction), the same on every worker, so they
@@ -24,9 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from sentiment_cli.config import Config
-from sentiment_cli.training.distributed import SEED_STRIDE, global_batches
+from sentiment_cli.training.batches import global_batches
 
 VAL_BATCH = 512
+SEED_STRIDE = 7919  # worker k seeds its random draws with train.seed + k * SEED_STRIDE
 
 
 def worker_loop(job: dict) -> None:
