@@ -62,6 +62,27 @@ class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
         return {"wait": int(self.wait), "best": best, "best_epoch": int(self.best_epoch)}
 
 
+def schedule(train, restored: dict | None) -> tuple[ResumableEarlyStopping, list]:
+    """(early stopping, [learning-rate reduction?, early stopping]): the callbacks that
+    decide a run's course from ``train.monitor``, the same in one process and on Ray's
+    workers; early stopping restored from an interrupted run's state."""
+    mode = "min" if train.monitor == "val_loss" else "max"
+    early_stopping = ResumableEarlyStopping(
+        monitor=train.monitor,
+        mode=mode,
+        patience=train.early_stopping_patience,
+        restore_best_weights=True,
+        restored=restored,
+    )
+    if train.reduce_lr_factor >= 1:
+        return early_stopping, [early_stopping]
+    # After an epoch that did not improve `monitor`, go on with a smaller step.
+    reduce = keras.callbacks.ReduceLROnPlateau(
+        monitor=train.monitor, mode=mode, factor=train.reduce_lr_factor, patience=0
+    )
+    return early_stopping, [reduce, early_stopping]
+
+
 class EpochCheckpoint(keras.callbacks.Callback):
     """After every epoch: save model + optimizer, early-stopping state and history."""
 

@@ -156,45 +156,20 @@ def member_run(model, config, prepared, history, log) -> dict[str, Any]:
 def fit_callbacks(config, prepared, progress, checkpoint, tensorboard, log) -> list:
     """Validation macro recall (when monitored), resumable early stopping, the epoch
     checkpoint and TensorBoard, as configured."""
-    from sentiment_cli.training.callbacks import (
-        EpochCheckpoint,
-        MacroRecall,
-        ResumableEarlyStopping,
-    )
+    from sentiment_cli.models import backend
+    from sentiment_cli.training.callbacks import EpochCheckpoint, MacroRecall, schedule
 
     t = config.train
-    early_stopping = ResumableEarlyStopping(
-        monitor=t.monitor,
-        mode="min" if t.monitor == "val_loss" else "max",
-        patience=t.early_stopping_patience,
-        restore_best_weights=True,
-        restored=progress.early_stopping,
-    )
-    from sentiment_cli.models import backend
-
+    early_stopping, deciding = schedule(t, progress.early_stopping)
     # A NaN or infinite loss ends the run at once; train() then refuses to write it.
     callbacks = [backend.keras().callbacks.TerminateOnNaN()]
     if t.monitor in ("val_macro_recall", "val_macro_f1"):
         n_classes = len(prepared.splits.classes)
         callbacks.append(MacroRecall(prepared.x_val.ids, prepared.y_val, n_classes))
-    if t.reduce_lr_factor < 1:
-        from sentiment_cli.models import backend
-
-        # After an epoch that did not improve `monitor`, go on with a smaller step.
-        callbacks.append(
-            backend.keras().callbacks.ReduceLROnPlateau(
-                monitor=t.monitor,
-                mode="min" if t.monitor == "val_loss" else "max",
-                factor=t.reduce_lr_factor,
-                patience=0,
-            )
-        )
-    callbacks.append(early_stopping)
+    callbacks += deciding
     if t.checkpoint:
         callbacks.append(EpochCheckpoint(checkpoint, early_stopping, progress.history))
     if tensorboard is not None:
-        from sentiment_cli.models import backend
-
         keras = backend.keras()
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(tensorboard), write_graph=True))
         log(f"TensorBoard logs: {tensorboard} (tensorboard --logdir {tensorboard})")

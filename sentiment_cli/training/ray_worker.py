@@ -131,25 +131,12 @@ class Worker:
         return step, summed, scores
 
     def fit_callbacks(self):
-        """(early stopping, every callback): the run's own, as ``fit.fit_callbacks``
-        makes them, restored from the progress when the fit resumes."""
-        from sentiment_cli.training.callbacks import ResumableEarlyStopping
+        """(early stopping, every callback): the run's own (``callbacks.schedule``, as in
+        one process), restored from the progress when the fit resumes."""
+        from sentiment_cli.training.callbacks import schedule
 
-        t = self.config.train
-        mode = "min" if t.monitor == "val_loss" else "max"
-        early_stopping = ResumableEarlyStopping(
-            monitor=t.monitor,
-            mode=mode,
-            patience=t.early_stopping_patience,
-            restore_best_weights=True,
-            restored=self.progress.get("early_stopping") or None,
-        )
-        callbacks = [early_stopping]
-        if t.reduce_lr_factor < 1:
-            reduce = self.keras.callbacks.ReduceLROnPlateau(
-                monitor=t.monitor, mode=mode, factor=t.reduce_lr_factor, patience=0
-            )
-            callbacks.insert(0, reduce)
+        restored = self.progress.get("early_stopping") or None
+        early_stopping, callbacks = schedule(self.config.train, restored)
         for callback in callbacks:
             callback.set_model(self.model)
             callback.on_train_begin()
