@@ -77,13 +77,13 @@ def test_class_weights_become_row_weights_and_unmasked_padding_stays_padded():
     assert padded["x"] is ids and padded["class_weight"] == {0: 2.0}
 
 
-def _tiny_model(optimizer):
+def _tiny_model(optimizer, embedding=None):
     from sentiment_cli.models import backend
 
     keras = backend.keras()
     keras.utils.set_random_seed(1)
     inputs = keras.Input(shape=(None,), dtype="int32")
-    x = keras.layers.Embedding(30, 4, mask_zero=True)(inputs)
+    x = (embedding or keras.layers.Embedding)(30, 4, mask_zero=True)(inputs)
     x = keras.layers.LSTM(3)(x)
     model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(x))
     model.compile(optimizer(1e-2, clipnorm=1.0), "sparse_categorical_crossentropy")
@@ -117,3 +117,36 @@ def test_row_adam_moves_the_rows_a_batch_used_as_adam_does_and_no_other():
     assert np.abs(adam_two[0] - adam_one[0]).sum(axis=1)[used].min() > 0  # Adam's momentum
     for a, b in zip(adam_two[1:], rows_two[1:], strict=True):  # dense weights: Adam's update
         np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_the_word_table_read_by_rows_trains_as_keras_embedding_and_reads_no_whole_table():
+    from sentiment_cli.models import backend
+    from sentiment_cli.models.layers import RowEmbedding
+    from sentiment_cli.models.optimizers import RowAdam
+
+    keras = backend.keras()
+    batches = [np.array([[2, 3, 4, 0], [5, 6, 0, 0]]), np.array([[7, 3, 0, 0], [9, 0, 0, 0]])]
+    weights = []
+    for embedding in (keras.layers.Embedding, RowEmbedding):
+        model = _tiny_model(RowAdam, embedding)
+        for ids in batches * 2:
+            model.train_on_batch(ids.astype("int32"), np.array([0, 2]))
+        weights.append(model.get_weights())
+    for a, b in zip(*weights, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    # After an update in place, a whole-table read copies the table at every step.
+    assert _table_readers(RowEmbedding) == {"ResourceGather"}
+    assert "ReadVariableOp" in _table_readers(keras.layers.Embedding)  # what it avoids
+
+
+def _table_readers(embedding) -> set[str]:
+    """The op types that read the word table in the traced model."""
+    import tensorflow as tf
+
+    from sentiment_cli.models.optimizers import RowAdam
+
+    model = _tiny_model(RowAdam, embedding)
+    function = tf.function(model).get_concrete_function(tf.TensorSpec((None, None), tf.int32))
+    handle = model.layers[1].embeddings.value.handle
+    inside = [internal for external, internal in function.graph.captures if external is handle]
+    return {op.type for tensor in inside for op in tensor.consumers()}

@@ -150,10 +150,10 @@ def token_vectors(config: Config, inputs, vocab_size, embedding_matrix, lexicon_
     its character n-grams' mean), its lexicon features, channel dropout."""
     from keras import layers
 
-    from sentiment_cli.models.layers import Subwords
+    from sentiment_cli.models.layers import RowEmbedding, Subwords
 
     m = config.model
-    x = layers.Embedding(
+    x = RowEmbedding(
         vocab_size,
         m.embedding_dim,
         # mask_zero lets every later layer skip padding (id 0) instead of reading zeros.

@@ -1,4 +1,5 @@
-"""Custom Keras layers used by the model: sequence read-outs that respect the padding mask.
+"""Custom Keras layers used by the model: sequence read-outs that respect the padding
+mask, and tables read by the rows a batch uses.
 
 Imported only by code that already needs TensorFlow. Registered as serializable, so a
 saved ``.keras`` file loads with ``safe_mode=True`` as long as this module is imported.
@@ -88,6 +89,28 @@ class AttentionPooling(SequenceReadout):
         return {**super().get_config(), "attention_units": self.attention_units}
 
 
+def rows_of(table, ids):
+    """The rows ``ids`` of a weight ``table``, read as rows (TensorFlow's resource gather).
+
+    Keras' own lookup (``ops.take``) first reads the whole table as a tensor. Once the
+    optimizer has updated some of a variable's rows in place (``optimizers.RowAdam``),
+    TensorFlow copies the whole variable on every such read to keep the tensor stable:
+    20 MB for the default word table, 1.9 ms on this machine, at every training step.
+    A gather on the variable reads only the rows; the same values and gradients."""
+    import tensorflow as tf
+
+    return tf.gather(table.value, ops.cast(ids, "int32"))
+
+
+@keras.saving.register_keras_serializable(package="sentiment_cli")
+class RowEmbedding(keras.layers.Embedding):
+    """Keras' ``Embedding`` (same weights, mask and config) that reads its table by rows
+    (``rows_of``)."""
+
+    def call(self, inputs):
+        return ops.cast(rows_of(self.embeddings, inputs), self.compute_dtype)
+
+
 @keras.saving.register_keras_serializable(package="sentiment_cli")
 class Subwords(keras.layers.Layer):
     """token ids (batch, time) -> the mean vector of each token's character n-grams
@@ -114,7 +137,7 @@ class Subwords(keras.layers.Layer):
 
     def call(self, ids):
         grams = ops.take(self.table, ops.cast(ids, "int32"), axis=0)  # (batch, time, per_token)
-        vectors = ops.take(self.vectors, grams, axis=0)  # (batch, time, per_token, dim)
+        vectors = rows_of(self.vectors, grams)  # (batch, time, per_token, dim)
         present = ops.expand_dims(ops.cast(grams > 0, vectors.dtype), -1)
         count = ops.maximum(ops.sum(present, axis=2), 1.0)
         return ops.sum(vectors * present, axis=2) / count
