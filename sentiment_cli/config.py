@@ -75,7 +75,8 @@ class ModelConfig:
 @dataclass(frozen=True)
 class TrainConfig:
     epochs: int = 10
-    batch_size: int = 64
+    # tweets per step; auto: see models/size.py's batch_size_for
+    batch_size: int | Literal["auto"] = 64
     length_batches: bool = True  # batch tweets of like length, cut to the longest (masked padding)
     learning_rate: float = 0.001
     weight_decay: float = 0.0  # >0: AdamW, decoupled weight decay of this rate
@@ -191,7 +192,7 @@ def _coerce(value: Any, tp: Any) -> tuple[bool, Any]:
 def _check_range(key: str, value: Any, where: str) -> None:
     if isinstance(value, float) and not math.isfinite(value):
         raise SentimentError(f"{where}: {key} must be a finite number, got {brief(value)}")
-    if key not in RANGES or value is None:
+    if key not in RANGES or value is None or isinstance(value, str):  # e.g. batch_size: auto
         return
     low, high, low_inc, high_inc = RANGES[key]
     too_low = low is not None and (value < low if low_inc else value <= low)

@@ -150,3 +150,32 @@ def _table_readers(embedding) -> set[str]:
     handle = model.layers[1].embeddings.value.handle
     inside = [internal for external, internal in function.graph.captures if external is handle]
     return {op.type for tensor in inside for op in tensor.consumers()}
+
+
+def test_auto_batch_size_grows_with_the_data_and_a_number_is_kept():
+    from sentiment_cli.models.size import AUTO_STEPS, batch_size_for
+
+    auto = load_config(None, ["train.batch_size=auto"]).train
+    assert batch_size_for(auto, 500) == 64  # a few hundred labels: many small steps
+    assert batch_size_for(auto, 128 * AUTO_STEPS - 1) == 64
+    assert batch_size_for(auto, 128 * AUTO_STEPS) == 128
+    assert batch_size_for(auto, 256 * AUTO_STEPS) == 256
+    assert batch_size_for(auto, 10_000_000) == 256  # capped
+    fixed = load_config(None, ["train.batch_size=32"]).train
+    assert batch_size_for(fixed, 10_000_000) == 32
+    # The epoch's batches are the size auto chose, and validation goes in the same size.
+    ids = _ids(np.random.default_rng(0).integers(1, 12, size=128 * AUTO_STEPS))
+    labels = np.zeros(len(ids), dtype="int32")
+    val = (ids[:300], labels[:300])
+    config = load_config(None, ["train.batch_size=auto"])
+    arguments = fit_arguments(config, (ids, labels), val, None, None, 1)
+    assert max(len(b[1]) for b in arguments["x"]) == 128
+    assert max(len(b[1]) for b in arguments["validation_data"]) == 128
+
+
+@pytest.mark.parametrize("value", ["fast", 0, 1.5, True])
+def test_a_batch_size_that_is_neither_a_count_nor_auto_is_refused(value):
+    from sentiment_cli.errors import SentimentError
+
+    with pytest.raises(SentimentError, match=r"train\.batch_size must be"):
+        load_config(None, [f"train.batch_size={value}"])

@@ -100,9 +100,10 @@ def test_resume_finds_the_ray_state_with_the_most_epochs(tmp_path):
     assert next_run_name(tmp_path / "none", "fit") == "fit-1"
 
 
-def test_a_local_run_records_its_engine(trained_model):
+def test_a_local_run_records_its_engine_and_batch_size(trained_model):
     summary = json.loads((trained_model / "summary.json").read_text())
     assert summary["engine"] == {"name": "keras", "workers": 1, "address": None}
+    assert summary["batch_size"] == 16  # the fixture's train.batch_size
 
 
 # -- on a local Ray cluster ----------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 
-from sentiment_cli.config import Config
+from sentiment_cli.config import Config, TrainConfig
 from sentiment_cli.errors import SentimentError
 
 GATES = {"simple_rnn": 1, "lstm": 4, "gru": 3}
@@ -29,6 +29,24 @@ def parameters(config: Config, vocab_size: int, n_classes: int) -> int:
     return count * config.train.members
 
 
+# train.batch_size: auto. On a CPU a training step costs a fixed part (the step's
+# dispatch, the recurrent loop's per-step work) plus a part per tweet; small batches pay
+# the fixed part often. So auto starts at 64 tweets (what a few hundred labels train on)
+# and doubles while an epoch keeps at least AUTO_STEPS steps, up to AUTO_MAX.
+AUTO_BATCH, AUTO_MAX, AUTO_STEPS = 64, 256, 150
+
+
+def batch_size_for(train: TrainConfig, rows: int) -> int:
+    """The tweets per training step for ``rows`` training rows (augmented copies
+    included): ``train.batch_size``, or what ``auto`` makes of it."""
+    if train.batch_size != "auto":
+        return train.batch_size
+    size = AUTO_BATCH
+    while size * 2 <= AUTO_MAX and rows >= size * 2 * AUTO_STEPS:
+        size *= 2
+    return size
+
+
 def memory_limit() -> int:
     try:
         return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") * SHARE)
@@ -40,7 +58,8 @@ def check_fits(config: Config, vocab_size: int, n_classes: int, rows: int) -> No
     """Refuse a run whose weights and token arrays cannot fit in memory."""
     m, t = config.model, config.train
     params = parameters(config, vocab_size, n_classes)
-    activations = t.batch_size * config.text.max_length * m.units * GATES[m.cell] * m.layers * 3
+    steps = batch_size_for(t, rows) * config.text.max_length
+    activations = steps * m.units * GATES[m.cell] * m.layers * 3
     arrays = rows * config.text.max_length * 8  # ids, and the copies Keras makes
     need = params * FLOAT * COPIES + activations * FLOAT + arrays
     limit = memory_limit()

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from sentiment_cli.config import Config
+from sentiment_cli.models.size import batch_size_for
 
 POOL_BATCHES = 50  # batches sorted together: random enough, and even lengths inside
 
@@ -54,14 +55,14 @@ def cut(ids: np.ndarray, longest: int, padding: str) -> np.ndarray:
     return ids[:, :longest] if padding == "post" else ids[:, ids.shape[1] - longest :]
 
 
-def dataset(ids, labels, weights, config: Config, seed: int | None):
-    """A tf.data.Dataset of (ids, labels, weights) batches by length; each pass over it
-    (each epoch) draws a new order from ``seed``, ``seed + 1``, ..."""
+def dataset(ids, labels, weights, config: Config, seed: int | None, batch_size: int):
+    """A tf.data.Dataset of (ids, labels, weights) batches of ``batch_size`` by length;
+    each pass over it (each epoch) draws a new order from ``seed``, ``seed + 1``, ..."""
     import tensorflow as tf
 
     lengths = lengths_of(ids)
     passes = itertools.count()
-    padding, batch_size = config.text.padding, config.train.batch_size
+    padding = config.text.padding
 
     def batches():
         epoch_seed = None if seed is None else seed + next(passes)
@@ -95,21 +96,22 @@ def fit_arguments(
     """The data arguments of ``model.fit``: batches by length where they apply (class
     weights folded into per-row weights, the same loss), else the padded arrays."""
     ids, labels = train
+    size = batch_size_for(config.train, len(ids))
     if not by_length(config):
         arguments = {
             "x": ids,
             "y": labels,
-            "batch_size": config.train.batch_size,
+            "batch_size": size,
             "class_weight": class_weight,
             "sample_weight": sample_weight,
             "shuffle": True,
         }
         return {**arguments, "validation_data": val} if val is not None else arguments
     weights = row_weights(labels, class_weight, sample_weight)
-    arguments = {"x": dataset(ids, labels, weights, config, seed), "shuffle": False}
+    arguments = {"x": dataset(ids, labels, weights, config, seed, size), "shuffle": False}
     if val is not None:
         ones = np.ones(len(val[1]), dtype=np.float32)
-        arguments["validation_data"] = dataset(val[0], val[1], ones, config, None)
+        arguments["validation_data"] = dataset(val[0], val[1], ones, config, None, size)
     return arguments
 
 
@@ -129,7 +131,7 @@ def global_batches(lengths: np.ndarray, config: Config, seed: int, workers: int)
     """An epoch's batches (row indices) for ``workers`` data-parallel workers
     (``train --engine ray``): by length where the padding is masked, else shuffled;
     those with fewer rows than workers left out."""
-    size = config.train.batch_size
+    size = batch_size_for(config.train, len(lengths))
     if by_length(config):
         batches = batch_rows(lengths, size, seed)
     else:

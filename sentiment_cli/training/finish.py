@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from sentiment_cli.config import Config, dump_config
+from sentiment_cli.models.size import batch_size_for
 from sentiment_cli.runtime import model_folder
 from sentiment_cli.runtime.integrity import file_hash
 from sentiment_cli.training.checkpoint import Progress, RunOptions
@@ -206,6 +207,7 @@ def fit_summary(
         "best_epoch": best_epoch,
         "monitor": config.train.monitor,
         "resumed": resume,
+        "batch_size": batch_size_for(config.train, len(prepared.y_train)),
         "fit_seconds": round(fit_seconds, 3),
         "wall_seconds": None,
         "train_tweets_per_second": round(

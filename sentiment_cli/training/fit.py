@@ -13,6 +13,7 @@ import numpy as np
 from sentiment_cli.config import Config
 from sentiment_cli.models.baseline import class_weights
 from sentiment_cli.models.build import ensemble_of
+from sentiment_cli.models.size import batch_size_for
 from sentiment_cli.training import checkpoint as ckpt
 from sentiment_cli.training.batches import fit_arguments
 from sentiment_cli.training.checkpoint import Progress
@@ -73,6 +74,9 @@ def fit(
     t = config.train
     weights, sample_weights = loss_weights(config, prepared, log)
     to_fit = progress.initial_epoch < t.epochs and not progress.stopped
+    if to_fit and t.batch_size == "auto":
+        rows = len(prepared.y_train)
+        log(f"Batches of {batch_size_for(t, rows)} tweets (train.batch_size: auto, {rows:,} rows)")
     if to_fit and engine is not None:
         from sentiment_cli.training.distributed import fit_on_ray
 
