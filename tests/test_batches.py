@@ -179,3 +179,27 @@ def test_a_batch_size_that_is_neither_a_count_nor_auto_is_refused(value):
 
     with pytest.raises(SentimentError, match=r"train\.batch_size must be"):
         load_config(None, [f"train.batch_size={value}"])
+
+
+def test_several_steps_per_call_train_every_batch_as_one_step_per_call_does():
+    from sentiment_cli.models.build import STEPS_PER_CALL, build_model, compile_model
+
+    tiny = ["model.units=4", "model.embedding_dim=3", "model.lexicon=none"]
+    config = load_config(None, [*tiny, "train.batch_size=8"])
+    rng = np.random.default_rng(0)
+    ids = _ids(rng.integers(1, 12, size=11 * 8 + 3))  # 12 batches: not a multiple of 8
+    labels = rng.integers(0, 3, size=len(ids))
+    weights, steps = [], []
+    from sentiment_cli.models import backend
+
+    for per_call in (1, STEPS_PER_CALL):
+        backend.keras().utils.set_random_seed(3)
+        model = build_model(config, 40, 3, any_length=True)
+        compile_model(model, config.train)
+        model.steps_per_execution = per_call
+        model.fit(**fit_arguments(config, (ids, labels), None, None, None, 1), verbose=0)
+        weights.append(model.get_weights())
+        steps.append(int(model.optimizer.iterations.numpy()))
+    assert STEPS_PER_CALL > 1 and steps == [12, 12]
+    for a, b in zip(*weights, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6)
