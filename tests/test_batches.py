@@ -182,6 +182,7 @@ def test_a_batch_size_that_is_neither_a_count_nor_auto_is_refused(value):
 
 
 def test_several_steps_per_call_train_every_batch_as_one_step_per_call_does():
+    from sentiment_cli.models import backend
     from sentiment_cli.models.build import STEPS_PER_CALL, build_model, compile_model
 
     tiny = ["model.units=4", "model.embedding_dim=3", "model.lexicon=none"]
@@ -190,8 +191,6 @@ def test_several_steps_per_call_train_every_batch_as_one_step_per_call_does():
     ids = _ids(rng.integers(1, 12, size=11 * 8 + 3))  # 12 batches: not a multiple of 8
     labels = rng.integers(0, 3, size=len(ids))
     weights, steps = [], []
-    from sentiment_cli.models import backend
-
     for per_call in (1, STEPS_PER_CALL):
         backend.keras().utils.set_random_seed(3)
         model = build_model(config, 40, 3, any_length=True)
