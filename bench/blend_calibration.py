@@ -41,6 +41,7 @@ def scored(folder: Path) -> dict[str, dict]:
     from sentiment_cli.io.readers import read_labelled
     from sentiment_cli.io.splits import split_indices
     from sentiment_cli.metrics import probability_metrics
+    from sentiment_cli.runtime.bow import mix, soften
     from sentiment_cli.runtime.model_folder import read_model_dir
     from sentiment_cli.text.tokenizer import tokenize_all
     from sentiment_cli.training.calibrate import fit_temperature
@@ -64,12 +65,12 @@ def scored(folder: Path) -> dict[str, dict]:
 
     fit = parts(validation[0])
     y = np.array([bundle.labels.index(label) for label in validation[1]])
-    one = fit_temperature([mixture(*fit)], y)
+    one = fit_temperature([mix(*fit)], y)
     geo = fit_temperature([geometric(*fit)], y)
     methods = {
         "network": lambda n, w, s: n,
         "blend": lambda n, w, s: bundle.blend.apply(n, w, s),
-        "one_temperature": lambda n, w, s: soften(mixture(n, w, s), one),
+        "one_temperature": lambda n, w, s: soften(mix(n, w, s), one),
         "geometric": lambda n, w, s: soften(geometric(n, w, s), geo),
     }
     test = parts(unseen.texts)
@@ -82,25 +83,14 @@ def scored(folder: Path) -> dict[str, dict]:
     return results
 
 
-def mixture(network, words, shares):
-    from sentiment_cli.runtime.bow import mix
-
-    return mix(network, words, shares)
-
-
 def geometric(network, words, shares):
+    """The log-linear mixture: ``(1 - share) log network + share log words``, renormalized."""
     logits = (1 - shares) * np.log(np.clip(network, 1e-12, 1)) + shares * np.log(
         np.clip(words, 1e-12, 1)
     )
     logits -= logits.max(axis=1, keepdims=True)
     e = np.exp(logits)
     return e / e.sum(axis=1, keepdims=True)
-
-
-def soften(probs, temperature):
-    from sentiment_cli.runtime.bow import soften as by_temperature
-
-    return by_temperature(probs, temperature)
 
 
 def main() -> None:
