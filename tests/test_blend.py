@@ -72,16 +72,17 @@ def test_blend_auto_records_the_weight_validation_chose_among_those_keeping_the_
     from sentiment_cli.training.blend import GUARDED, TOLERANCE, WEIGHTS
 
     blend = json.loads((blended / "summary.json").read_text())["blend"]
-    scores = {float(w): f1 for w, f1 in blend["validation_macro_f1"].items()}
-    assert sorted(scores) == list(WEIGHTS)
-    f1 = [scores[w] for w in WEIGHTS]
-    smoothed = {w: np.mean(f1[max(i - 1, 0) : i + 2]) for i, w in enumerate(WEIGHTS)}
+    brier = {float(w): score for w, score in blend["validation_brier"].items()}
+    f1 = {float(w): score for w, score in blend["validation_macro_f1"].items()}
+    assert sorted(brier) == sorted(f1) == list(WEIGHTS)
     probes = blend["probes"]
     allowed = [w for w in WEIGHTS if w not in probes["refused"]]
-    best = max(smoothed[w] for w in allowed)
-    chosen = min(w for w in allowed if smoothed[w] >= best - 1e-9)
+    lowest = min(brier[w] for w in allowed)
+    chosen = min(w for w in allowed if brier[w] <= lowest + 1e-9)  # the smaller on a tie
     assert blend["baseline_weight"] == chosen
-    assert blend["validation"]["macro_f1"] == pytest.approx(scores[chosen], abs=1e-6)
+    assert blend["chosen_by"] == "validation Brier score"
+    assert blend["validation"]["brier"] == pytest.approx(brier[chosen], abs=1e-6)
+    assert blend["validation"]["macro_f1"] == pytest.approx(f1[chosen], abs=1e-6)
     assert blend["network_decides"] == ["negation", "contrast"]
     assert 0.05 <= blend["temperature"] <= 20
     for category in GUARDED:  # the guard held for the weight chosen

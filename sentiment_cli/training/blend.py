@@ -7,10 +7,12 @@ of word order make different mistakes, and their mean can beat both. But a bag o
 cannot read a negation's scope or which side of a "but" decides, so in tweets holding
 either (``text.negation.ORDER_CUES``) the network alone answers (``NETWORK_DECIDES``).
 
-The weight is the one of ``WEIGHTS`` with the best validation macro-F1, averaged with
-its neighbours' (a validation split of 50 tweets is noisy, and a lone peak is more often
-noise than a real optimum); the smallest on a tie, so the network keeps the larger say
-unless the baseline earns it. Where the labels include positive and negative, a weight
+The weight is the one of ``WEIGHTS`` whose mixture has the lowest validation Brier
+score (the mean squared distance of the probabilities to the one-hot truth): a proper
+score of every probability, where macro-F1 only counts which label wins, so a split of
+50 to 200 tweets chooses a steadier weight by it (measured: ``docs/benchmark.md``,
+"Choosing the blend's weight"). The smallest wins a tie, so the network keeps the larger
+say unless the baseline earns it. Where the labels include positive and negative, a weight
 is only allowed if, on the shipped probes (``data/probes/probes.csv``), the blend keeps
 the accuracy of every category in ``GUARDED`` within ``TOLERANCE`` of the network
 alone. The choice is stored in ``summary.json`` under ``blend``, and ``predict``
@@ -20,7 +22,6 @@ model as it was trained.
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Callable
 
 import numpy as np
@@ -39,7 +40,7 @@ def choose_blend(model, config: Config, prepared, baseline, log: Callable[[str],
     there is no baseline to blend (``train.baseline: false``)."""
     if config.train.blend == "none" or baseline is None:
         return None
-    from sentiment_cli.metrics import classification_metrics
+    from sentiment_cli.metrics import classification_metrics, probability_metrics
 
     classes = prepared.splits.classes
     truth = prepared.splits.val.labels
@@ -48,19 +49,22 @@ def choose_blend(model, config: Config, prepared, baseline, log: Callable[[str],
 
     def metrics(weight: float) -> dict:
         mixed = mix(network, words, weight * shares)
-        return classification_metrics(truth, [classes[i] for i in mixed.argmax(axis=1)], classes)
+        predicted = [classes[i] for i in mixed.argmax(axis=1)]
+        brier = probability_metrics(truth, mixed, classes)["brier"]
+        return {**classification_metrics(truth, predicted, classes), "brier": brier}
 
     scores = {weight: metrics(weight) for weight in WEIGHTS}
-    f1 = [scores[w]["macro_f1"] for w in WEIGHTS]
-    smoothed = {w: statistics.fmean(f1[max(i - 1, 0) : i + 2]) for i, w in enumerate(WEIGHTS)}
+    brier = {w: scores[w]["brier"] for w in WEIGHTS}
     probes = probe_guard(model, config, prepared, baseline)
     allowed = [w for w in WEIGHTS if probes is None or w not in probes["refused"]]
-    best = max(allowed, key=lambda w: (round(smoothed[w], 12), -w))
+    best = min(allowed, key=lambda w: (round(brier[w], 12), w))
     log(
         f"Blend: the baseline's weight {best:.1f} ({len(allowed)} of {len(WEIGHTS)} weights "
-        f"keep the probes) gives validation macro_f1 {scores[best]['macro_f1']:.4f} (network "
-        f"alone {scores[0.0]['macro_f1']:.4f}; chosen on this split, so this figure is "
-        f"optimistic); in tweets with a negation or contrast the network alone answers"
+        f"keep the probes; the lowest validation Brier score, {brier[best]:.4f} against "
+        f"{brier[0.0]:.4f} for the network alone) gives validation macro_f1 "
+        f"{scores[best]['macro_f1']:.4f} (network alone {scores[0.0]['macro_f1']:.4f}; "
+        f"chosen on this split, so this figure is optimistic); in tweets with a negation or "
+        f"contrast the network alone answers"
     )
     if probes is not None:
         by_weight = probes.pop("by_weight")
@@ -70,7 +74,8 @@ def choose_blend(model, config: Config, prepared, baseline, log: Callable[[str],
         "baseline_weight": best,
         "network_decides": list(NETWORK_DECIDES),
         "temperature": temperature,
-        "chosen_by": "validation macro_f1, averaged with the neighbouring weights",
+        "chosen_by": "validation Brier score",
+        "validation_brier": {f"{w:.1f}": round(brier[w], 6) for w in WEIGHTS},
         "validation_macro_f1": {f"{w:.1f}": round(scores[w]["macro_f1"], 6) for w in WEIGHTS},
         "validation": scores[best],
         "validation_network": scores[0.0],
