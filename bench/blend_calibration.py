@@ -69,7 +69,7 @@ def scored(folder: Path) -> dict[str, dict]:
     geo = fit_temperature([geometric(*fit)], y)
     methods = {
         "network": lambda n, w, s: n,
-        "blend": lambda n, w, s: bundle.blend.apply(n, w, s),
+        "blend": bundle.blend.apply,
         "one_temperature": lambda n, w, s: soften(mix(n, w, s), one),
         "geometric": lambda n, w, s: soften(geometric(n, w, s), geo),
     }
