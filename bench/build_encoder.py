@@ -16,7 +16,8 @@ what it read and never read:
     python bench/build_encoder.py [--out sentiment_cli/encoders/tweets] [--distant-only]
                                   [--pretrain-epochs 1] [--domains semeval,tse]
 
-``--distant-only`` leaves the human labels out (Sentiment140 alone, as the main data);
+``--distant-only`` leaves the human labels out (Sentiment140 alone, as the main data, and
+``pretrain`` makes its neutral class, see ``training/neutral.py``);
 ``--domains semeval`` leaves Tweet Sentiment Extraction out, for the new-domain curve of
 ``bench/few_labels.py``.
 """

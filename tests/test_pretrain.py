@@ -100,3 +100,42 @@ def test_words_of_the_pretraining_data_are_kept_too(runner, tmp_path):
     assert result.exit_code == 0, result.output
     tokens = json.loads((out / "encoder.json").read_text(encoding="utf-8"))["tokens"]
     assert {"zebras", "quagmire"} <= set(tokens)
+
+
+@pytest.mark.parametrize(
+    "text, neutral",
+    [
+        ("I love this new phone so much", "I this new phone so much"),
+        ("worst flight ever, delayed at Heathrow", "flight ever, at Heathrow"),
+        ("I don't like the update at all", "I the update at all"),
+        ("Great!!", None),  # too few words left
+        ("on the bus to work", None),  # no sentiment word to take out: not made neutral
+    ],
+)
+def test_a_neutral_tweet_is_a_tweet_without_its_sentiment_words(text, neutral):
+    from sentiment_cli.text.lexicon import vader_valences
+    from sentiment_cli.text.negation import NEGATORS
+    from sentiment_cli.training.neutral import without_sentiment
+
+    assert without_sentiment(text, vader_valences(), NEGATORS) == neutral
+
+
+def test_a_negative_and_positive_corpus_gets_a_neutral_class_unless_told_not(runner, tmp_path):
+    """An encoder of three labels transfers its whole network to a three-label model;
+    a corpus of emoticons alone has two."""
+    lines, _ = _corpus(tmp_path)
+    out, two = tmp_path / "encoder", tmp_path / "two"
+    result = runner.invoke(cli, ["pretrain", str(lines), "-o", str(out), "-q", *tiny_sets()])
+    assert result.exit_code == 0, result.output
+    spec = json.loads((out / "encoder.json").read_text(encoding="utf-8"))
+    assert spec["labels"] == ["negative", "neutral", "positive"]
+    made = spec["neutral_made"]
+    assert 10 <= made["neutral"] <= made["drawn"] < 80
+    assert spec["rows"] == 80 - made["drawn"] + made["neutral"]
+    assert f"{made['neutral']:,} kept as neutral" in result.output
+    args = ["pretrain", str(lines), "-o", str(two), "-q", "--no-neutral", *tiny_sets()]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    spec = json.loads((two / "encoder.json").read_text(encoding="utf-8"))
+    assert spec["labels"] == ["negative", "positive"] and spec["neutral_made"] is None
+    assert spec["rows"] == 80

@@ -223,7 +223,9 @@ def test_pretrain_on_two_workers_builds_an_encoder(runner, tmp_path):
     assert result.exit_code == 0, result.output
     spec = json.loads((out / "encoder.json").read_text())
     assert spec["engine"] == {"name": "ray", "workers": 2, "address": None}
-    assert spec["rows"] == 120
+    made = spec["neutral_made"]  # faces give two labels: a neutral class is made too
+    assert spec["labels"] == ["negative", "neutral", "positive"] and made["neutral"] > 0
+    assert spec["rows"] == 120 - made["drawn"] + made["neutral"]
 
 
 @pytest.mark.slow

@@ -27,20 +27,29 @@ from sentiment_cli.cli.options import (
 @overrides_option
 @column_options
 @force_option("Replace an existing encoder folder.")
+@click.option(
+    "--neutral/--no-neutral",
+    default=True,
+    show_default=True,
+    help="Where the corpus's labels are negative and positive only, make a neutral class "
+    "of a third of its tweets, their sentiment words (VADER) and negators taken out.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No per-epoch progress bar.")
 @engine_options
 @handle_errors
 def pretrain(
-    corpus, output_dir, config_path, overrides, quiet, engine, workers, address, **options
-):
+    corpus, output_dir, config_path, overrides, neutral, quiet, engine, workers, address,
+    **options,
+):  # fmt: skip
     """Build a tweet encoder from CORPUS, one or more files of tweets.
 
     A CSV with the label column gives its labels as they are (human ones, or distant
     ones such as Sentiment140's). A file without one (a CSV's text column, one tweet
     per line, or Parquet) is labelled by its emoticons and emoji: positive or negative
     where all of a tweet's markers agree; the markers are taken out of the text, and
-    tweets with none are left out. Models start from the encoder with
-    --set model.encoder=OUTPUT_DIR.
+    tweets with none are left out. Where the labels are negative and positive only, a
+    neutral class is made of the corpus's own tweets (see --neutral). Models start
+    from the encoder with --set model.encoder=OUTPUT_DIR.
 
     \b
     Example:
@@ -63,6 +72,7 @@ def pretrain(
             verbose=0 if quiet else (1 if sys.stdout.isatty() else 2),
             log=say,
             engine=ray_engine,
+            neutral=neutral,
             **options,
         )
     except KeyboardInterrupt:

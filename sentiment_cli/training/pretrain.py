@@ -39,6 +39,7 @@ import numpy as np
 
 from sentiment_cli.config import Config
 from sentiment_cli.errors import SentimentError
+from sentiment_cli.training import neutral as neutral_tweets
 
 Log = Callable[[str], None]
 
@@ -46,6 +47,9 @@ POSITIVE = (":)", ":-)", ": )", ":D", ":-D", "=)", "=D", ":]", ";)", ";-)", ":p"
 NEGATIVE = (":(", ":-(", ": (", ":'(", "=(", ":[", "</3")
 POSITIVE_EMOJI = "😀😃😄😁😊🙂😍🥰😘☺😻❤💕💖💗💙💚💛💜🧡👍🙌🎉"
 NEGATIVE_EMOJI = "😞😔😟😕🙁☹😣😖😫😩😢😭😤😠😡🤬💔👎😒"
+
+
+MIN_PER_LABEL = 10  # tweets each label of the corpus needs
 
 
 def _markers(emoticons: tuple[str, ...], emoji: str) -> re.Pattern:
@@ -112,7 +116,7 @@ def read_corpus(paths, text_column: str, label_column: str, log: Log):
             log(f"  {source['labelled']:,} carry emoticons or emoji of one kind only: kept")
         sources.append(source)
     counts = Counter(labels)
-    if len(counts) < 2 or min(counts.values()) < 10:
+    if len(counts) < 2 or min(counts.values()) < MIN_PER_LABEL:
         raise SentimentError(
             f"pretrain: the corpus gives {dict(counts) or 'no labelled tweets'}; an encoder "
             f"needs at least two labels with 10 tweets each (a label column, or tweets with "
@@ -132,9 +136,12 @@ def pretrain(
     verbose: int = 2,
     log: Log = print,
     engine=None,
+    neutral: bool = True,
 ) -> dict:
     """Build an encoder from ``paths`` into ``output_dir``; returns its encoder.json.
-    ``engine``: a ``distributed.Engine`` to fit on Ray's workers (as ``train``)."""
+    ``engine``: a ``distributed.Engine`` to fit on Ray's workers (as ``train``).
+    ``neutral``: where the corpus's labels are negative and positive only, make a
+    neutral class of its own tweets (``neutral.py``)."""
     from sentiment_cli.training.train import train
 
     output_dir = Path(output_dir)
@@ -142,6 +149,7 @@ def pretrain(
         raise SentimentError(f"{output_dir} already exists; pass --force to replace it")
     started = time.perf_counter()
     texts, labels, sources = read_corpus(paths, text_column, label_column, log)
+    texts, labels, made = neutral_class(texts, labels, neutral, config.train.seed, log)
     config = dataclasses.replace(  # from random vectors; no baseline to fit or blend
         config,
         model=dataclasses.replace(config.model, encoder=None),
@@ -161,12 +169,34 @@ def pretrain(
         model_dir = work / "model"
         train(data, model_dir, config, verbose=verbose, log=log, engine=engine)
         spec = encoder_spec(model_dir, config, sources, len(texts), started)
+        spec["neutral_made"] = made
         write_encoder(model_dir, texts, config, spec, work / "encoder")
         if output_dir.exists():
             shutil.rmtree(output_dir)
         os.replace(work / "encoder", output_dir)
     log(f"Encoder written to {output_dir}: {spec['words']:,} words")
     return spec
+
+
+def neutral_class(texts, labels, wanted: bool, seed: int, log: Log):
+    """(texts, labels, what was made or None): with a neutral class made of the
+    corpus's own tweets where it is ``wanted`` and the labels are negative and
+    positive only (``neutral.py``)."""
+    if not wanted or not neutral_tweets.needs_neutral(labels):
+        return texts, labels, None
+    with_neutral, new_labels, made = neutral_tweets.add_neutral(texts, labels, seed)
+    if made["neutral"] < MIN_PER_LABEL:
+        log(
+            f"Neutral class: not made, only {made['neutral']} of {made['drawn']} tweets drawn "
+            f"kept {neutral_tweets.MIN_WORDS} words without their sentiment words; the "
+            f"encoder has negative and positive only"
+        )
+        return texts, labels, None
+    log(
+        f"Neutral class: {made['drawn']:,} tweets drawn, {made['neutral']:,} kept as neutral "
+        f"with their sentiment words taken out (--no-neutral: negative and positive only)"
+    )
+    return with_neutral, new_labels, made
 
 
 def encoder_spec(model_dir: Path, config: Config, sources, rows: int, started: float) -> dict:
