@@ -15,6 +15,11 @@ Each CORPUS file is read for its labels:
   text, so that the network learns from the words, and tweets with none (or both
   kinds) are left out.
 
+Where the labels are then negative and positive only, a neutral class is made of the
+corpus's own tweets with their sentiment words taken out (``neutral.py``; ``--no-neutral``
+keeps two labels), so that the encoder's whole network, classifier included, fits a
+model of three labels.
+
 The tweets are trained on as ``train`` does (10% held out for validation, the default
 config, ``--set`` to change it), from random vectors (``model.encoder`` null), without
 the bag-of-words baseline; the words seen ``text.min_count`` times, the recurrent layer
