@@ -281,7 +281,9 @@ def test_the_api_answers_with_the_next_tweet_and_needs_the_token(page):
     token = token_of(html)
     status, body = fetch(url + "/api/answer", {"row": tweet["row"], "label": "neutral"}, token)
     assert status == 200 and json.loads(body)["row"] != tweet["row"]
-    assert session.answers.path.read_text(encoding="utf-8").count("neutral") == 1
+    with open(session.answers.path, newline="", encoding="utf-8") as handle:
+        written = list(csv.DictReader(handle))
+    assert [(int(r["pool_row"]), r["label"]) for r in written] == [(tweet["row"], "neutral")]
     status, body = fetch(url + "/api/answer", {"row": "x", "label": "neutral"}, token)
     assert status == 400 and "error" in json.loads(body)
     assert json.loads(fetch(url + "/api/status")[1])["counts"]["neutral"] == 1
