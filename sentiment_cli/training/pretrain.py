@@ -124,8 +124,8 @@ def read_corpus(paths, text_column: str, label_column: str, log: Log):
     if len(counts) < 2 or min(counts.values()) < MIN_PER_LABEL:
         raise SentimentError(
             f"pretrain: the corpus gives {dict(counts) or 'no labelled tweets'}; an encoder "
-            f"needs at least two labels with 10 tweets each (a label column, or tweets with "
-            f"emoticons or emoji)"
+            f"needs at least two labels with {MIN_PER_LABEL} tweets each (a label column, or "
+            f"tweets with emoticons or emoji)"
         )
     return texts, labels, sources
 
