@@ -67,6 +67,24 @@ def test_the_builtin_model_is_at_most_10_mib():
     assert size <= 10 * 2**20, f"{size / 2**20:.1f} MiB"
 
 
+def test_the_builtin_model_reads_every_word_the_lexicon_rates():
+    # Its vocabulary is cut to fit the package; an emoji or a rated word that training
+    # saw too rarely must keep its rating instead of reading as out-of-vocabulary.
+    from sentiment_cli.text.lexicon import vader_valences
+
+    vocab = json.loads((BUILTIN / "vocab.json").read_text(encoding="utf-8"))["tokens"]
+    assert set(vader_valences()) <= set(vocab)
+    assert len(vocab) == 20_000
+
+
+def test_emoji_carry_their_sentiment_in_the_builtin_model():
+    from sentiment_cli import load_model
+
+    texts = ["going to the festival this weekend 😍", "tickets for saturday 😍😍"]
+    frame = load_model().predict(texts)
+    assert list(frame["label"]) == ["positive", "positive"]
+
+
 def test_serve_builds_on_the_builtin_model():
     pytest.importorskip("starlette", reason="the [serve] extra is not installed")
     from starlette.testclient import TestClient
