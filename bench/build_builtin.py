@@ -24,6 +24,10 @@ unpruned folder there (see docs/benchmark.md).
 
     python bench/build_builtin.py [--out sentiment_cli/builtin] [--seed 42]
                                   [--max-vocab 20000] [--keep-full DIR] [--reuse]
+                                  [--set KEY=VALUE ...]
+
+``--set`` changes the config of the run, for measuring a variant (``make builtin`` sets
+nothing); it trains into ``bench/runs/builtin/model`` like any build.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ def main() -> None:
     parser.add_argument("--max-vocab", type=int, default=20_000)
     parser.add_argument("--keep-full", type=Path, default=None)
     parser.add_argument("--reuse", action="store_true", help="prune the last trained folder")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="K=V")
     args = parser.parse_args()
 
     from build_encoder import concatenate, sources  # bench/build_encoder.py, beside this
@@ -70,6 +75,7 @@ def main() -> None:
         concatenate(human, data)
         # The default config; the folder carries no baseline (see copy), so none is blended.
         sets = [f"train.seed={args.seed}", "train.checkpoint=false", "train.blend=none"]
+        sets += args.overrides
         config = load_config(None, sets)
         train(data, trained, config, force=True, verbose=0)
     if args.keep_full:
