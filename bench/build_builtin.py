@@ -132,11 +132,12 @@ def copy(trained: Path, folder: Path, max_vocab: int | None) -> None:
 
 
 def kept_ids(tokens: list[str], max_vocab: int, lexicon: str) -> list[int]:
-    """``max_vocab`` ids at most, in their order: padding, out-of-vocabulary, every token
-    the lexicon rates (a word training saw too rarely still carries its rating), then
-    the first of the others. Measured on the four unseen domains' training splits
-    (docs/benchmark.md): keeping the rated words moved accuracy by +1.8 (covid_tweets),
-    +2.1 (Coachella), -0.3 and +0.1 against the first 20,000 ids alone."""
+    """The ids to keep, in their order: padding, out-of-vocabulary, every token the
+    lexicon rates (a word training saw too rarely still carries its rating), then the
+    first of the others while there are fewer than ``max_vocab``. Measured on the four
+    unseen domains' training splits (docs/benchmark.md): keeping the rated words moved
+    accuracy by +1.8 (covid_tweets), +2.1 (Coachella), -0.3 and +0.1 against the first
+    20,000 ids alone."""
     rated: set[str] = set()
     if lexicon == "vader":
         from sentiment_cli.text.lexicon import vader_valences

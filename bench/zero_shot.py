@@ -26,13 +26,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
 CLI = [sys.executable, "-m", "sentiment_cli"]
-TEST_SPLITS = {
-    "semeval": "semeval2017/test.csv",
-    "tse": "tweet_sentiment_extraction/test.csv",
-    "covid_tweets": "covid_tweets/test.csv",
-    "self_driving_cars": "self_driving_cars/test.csv",
-    "coachella": "coachella/test.csv",
-    "sanders": "sanders/test.csv",
+DOMAINS = {  # each a folder of ../shared/data with train.csv and test.csv
+    "semeval": "semeval2017",
+    "tse": "tweet_sentiment_extraction",
+    "covid_tweets": "covid_tweets",
+    "self_driving_cars": "self_driving_cars",
+    "coachella": "coachella",
+    "sanders": "sanders",
 }
 SEEN = {"semeval", "tse"}  # the built-in model read these domains' training splits
 KEYS = ("accuracy", "macro_f1", "macro_recall")
@@ -78,10 +78,10 @@ def score(name: str, path: Path, model_dir: Path | None = None) -> dict:
 
 def run(model_dir: Path | None = None, split: str = "test") -> list[dict]:
     rows = []
-    for name, relative in TEST_SPLITS.items():
+    for name, folder in DOMAINS.items():
         if split == "train" and name in SEEN:
             continue  # the built-in model trained on it
-        path = SHARED / relative.replace("/test.csv", f"/{split}.csv")
+        path = SHARED / folder / f"{split}.csv"
         if not path.exists():
             print(f"[bench] zero-shot: {path} not found, skipped", flush=True)
             continue
