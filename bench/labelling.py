@@ -6,10 +6,12 @@ training pool (80% of its train.csv, as ``few_labels.py`` splits it), answering 
 the pool's own labels. Then, for each size N, a model of the default config is trained
 on the loop's first N rows, and one on N rows drawn at random (``few_labels.sample``,
 the rows the few-labels curves use), same seed, and both are scored on the set's
-test.csv.
+test.csv (``--split val``: on the 20% of its train.csv that ``few_labels.py`` holds out,
+where a change to the loop is chosen; test is for the figures reported).
 
     python bench/labelling.py [--domains covid_tweets,...] [--sizes 100,300,600]
                               [--seeds 42,43,44] [--every 25] [--out FILE.json]
+                              [--split test|val]
                               [--plot docs/labelling.png]
     python bench/labelling.py --latency covid_tweets
 
@@ -49,7 +51,7 @@ def trained_score(data: Path, name: str, seed: int, test: Path) -> dict:
     return {k: round(metrics[k], 4) for k in ("macro_f1", "accuracy")}
 
 
-def one(domain: str, seed: int, sizes: list[int], every: int) -> dict:
+def one(domain: str, seed: int, sizes: list[int], every: int, split: str = "test") -> dict:
     from sentiment_cli.labelling.pool import read_pool, write_rows
     from sentiment_cli.labelling.simulate import simulate
 
@@ -60,16 +62,16 @@ def one(domain: str, seed: int, sizes: list[int], every: int) -> dict:
         pool, max(sizes), seed, every, RUNS / "work" / f"{domain}-s{seed}", lambda m: None
     )
     loop_seconds = round(time.perf_counter() - started, 1)
-    result = {"domain": domain, "seed": seed, "every": every, "loop_seconds": loop_seconds,
-              "sizes": {}}  # fmt: skip
+    result = {"domain": domain, "seed": seed, "every": every, "split": split,
+              "loop_seconds": loop_seconds, "sizes": {}}  # fmt: skip
     for n in sizes:
         rows = chosen[:n]
         labels = [pool.labels[r] for r in rows]
         data = write_rows(RUNS / "data" / f"{domain}-loop{n}-s{seed}.csv", pool, rows, labels)
         result["sizes"][str(n)] = {
-            "loop": trained_score(data, f"{domain}-loop{n}", seed, files["test"]),
+            "loop": trained_score(data, f"{domain}-loop{n}", seed, files[split]),
             "random": trained_score(
-                sample(files["train"], str(n), seed), f"{domain}-random{n}", seed, files["test"]
+                sample(files["train"], str(n), seed), f"{domain}-random{n}", seed, files[split]
             ),
             "loop_label_shares": {
                 label: round(labels.count(label) / len(labels), 3) for label in sorted(set(labels))
@@ -96,8 +98,8 @@ def medians(runs: list[dict], sizes: list[int]) -> dict:
     return table
 
 
-def show(table: dict) -> None:
-    print("\nThe loop's labels against random ones (test, medians of seeds)")
+def show(table: dict, split: str = "test") -> None:
+    print(f"\nThe loop's labels against random ones ({split}, medians of seeds)")
     print(f"  {'domain':<18} {'N':>4}  loop F1 / acc   random F1 / acc   gain F1")
     for domain, rows in table.items():
         for n, c in rows.items():
@@ -108,7 +110,7 @@ def show(table: dict) -> None:
             )
 
 
-def plot(table: dict, path: Path) -> None:
+def plot(table: dict, path: Path, split: str = "test") -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -121,7 +123,7 @@ def plot(table: dict, path: Path) -> None:
             ax.plot(sizes, [rows[str(n)][f"{arm}_macro_f1"] for n in sizes], style, label=arm)
         ax.set_title(domain)
         ax.set_xlabel("labelled tweets")
-        ax.set_ylabel("test macro-F1")
+        ax.set_ylabel(f"{split} macro-F1")
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()
@@ -193,6 +195,7 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=25)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "labelling.json")
     parser.add_argument("--plot", type=Path, default=None)
+    parser.add_argument("--split", choices=["test", "val"], default="test")
     parser.add_argument(
         "--latency", metavar="DOMAIN", help="the page's answer time while retrains run"
     )
@@ -204,13 +207,14 @@ def main() -> None:
     runs = []
     for seed in (int(s) for s in args.seeds.split(",")):
         for domain in args.domains.split(","):
-            runs.append(one(domain, seed, sizes, args.every))
+            runs.append(one(domain, seed, sizes, args.every, args.split))
             print(json.dumps(runs[-1]), flush=True)
     table = medians(runs, sizes)
-    show(table)
-    args.out.write_text(json.dumps({"medians": table, "runs": runs}, indent=2) + "\n")
+    show(table, args.split)
+    payload = {"split": args.split, "medians": table, "runs": runs}
+    args.out.write_text(json.dumps(payload, indent=2) + "\n")
     if args.plot:
-        plot(table, args.plot)
+        plot(table, args.plot, args.split)
 
 
 if __name__ == "__main__":
