@@ -39,7 +39,7 @@ from few_labels import OWN_DOMAINS, WORK, own_domain_files, sample  # noqa: E402
 RUNS = WORK / "labelling"
 
 
-def trained_score(data: Path, name: str, seed: int, test: Path) -> dict:
+def trained_score(data: Path, name: str, seed: int, scored_on: Path) -> dict:
     from sentiment_cli.config import load_config
     from sentiment_cli.evaluation.evaluate import score
     from sentiment_cli.training.train import train
@@ -47,7 +47,7 @@ def trained_score(data: Path, name: str, seed: int, test: Path) -> dict:
     out = RUNS / "models" / f"{name}-s{seed}"
     config = load_config(None, [f"train.seed={seed}"])
     train(data, out, config, force=True, verbose=0, log=lambda m: None)
-    metrics = score(out, test).metrics
+    metrics = score(out, scored_on).metrics
     return {k: round(metrics[k], 4) for k in ("macro_f1", "accuracy")}
 
 
