@@ -48,6 +48,8 @@ class TextConfig:
     # clause: to the clause's end; grammar: also ends at "couldn't be happier"-style
     # degree words and wh-clauses, and "fails to" negates (text/negation.py)
     negation_scope: Literal["clause", "grammar"] = "grammar"
+    # skin tones and emoji variation selectors dropped: "👍🏽" -> "👍", "❤️" -> "❤"
+    normalize_emoji: bool = True
 
 
 @dataclass(frozen=True)

@@ -232,15 +232,18 @@ def test_a_shipped_config_is_found_by_name_from_anywhere(runner, tmp_path, monke
 
 def test_a_folder_from_before_negation_scope_keeps_the_clause_scope(folder):
     """A model is read with the tokenizer it was trained with: a config.yaml without
-    text.negation_scope (written before it existed) means the clause rule."""
+    text.negation_scope (written before it existed) means the clause rule, and one
+    without text.normalize_emoji keeps skin tones and variation selectors."""
     import yaml
 
     from sentiment_cli.runtime.model_folder import read_config
 
     config = yaml.safe_load((folder / "config.yaml").read_text())
-    del config["text"]["negation_scope"]
+    del config["text"]["negation_scope"], config["text"]["normalize_emoji"]
     (folder / "config.yaml").write_text(yaml.safe_dump(config))
-    assert read_config(folder).text.negation_scope == "clause"
-    config["text"]["negation_scope"] = "grammar"
+    old = read_config(folder).text
+    assert old.negation_scope == "clause" and old.normalize_emoji is False
+    config["text"].update(negation_scope="grammar", normalize_emoji=True)
     (folder / "config.yaml").write_text(yaml.safe_dump(config))
-    assert read_config(folder).text.negation_scope == "grammar"
+    new = read_config(folder).text
+    assert new.negation_scope == "grammar" and new.normalize_emoji is True

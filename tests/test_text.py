@@ -21,11 +21,19 @@ DEFAULT = TextConfig()
         ("not bad 😍😍", ["not", "bad_NEG", "😍", "😍"]),
         ("fish &amp; chips", ["fish", "&", "chips"]),
         ("zero\u200bwidth\x00nul", ["zero", "width", "nul"]),
+        ("love it 👍🏽 I ❤️ NY", ["love", "it", "👍", "i", "❤", "ny"]),
         ("", []),
     ],
 )
 def test_tokenize(text, tokens):
     assert tokenize(text, DEFAULT) == tokens
+
+
+def test_skin_tones_and_variation_selectors_are_kept_where_normalize_emoji_is_off():
+    """Models trained before ``text.normalize_emoji`` read "👍🏽" as its own token and the
+    selector of "❤️" as one more: they keep reading it so."""
+    config = TextConfig(normalize_emoji=False)
+    assert tokenize("love it 👍🏽 I ❤️ NY", config) == ["love", "it", "👍🏽", "i", "❤", "\ufe0f", "ny"]
 
 
 def test_tokenize_options_off_keep_raw_tokens():
@@ -317,6 +325,7 @@ def test_token_cache_gives_back_the_tokens(texts):
             ["thanks", "@anna", "sooooo", "much", "#", "blessed"],
         ),
         ("see http://t.co/x at 10pm :)", ["see", "http://t.co/x", "at", "10pm", ":)"]),
+        ("I ❤️ NY 👍🏽", ["I", "❤", "NY", "👍🏽"]),
         ("", []),
     ],
 )

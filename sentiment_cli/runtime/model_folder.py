@@ -264,8 +264,10 @@ def read_config(folder: Path) -> Config:
             f"model folder {folder}: {CONFIG_FILE} cannot be read: {type(exc).__name__}"
         ) from None
     if isinstance(raw, dict) and isinstance(raw.get("text"), dict):
-        # Folders written before text.negation_scope existed marked to the clause's end.
-        raw = {**raw, "text": {"negation_scope": "clause", **raw["text"]}}
+        # Folders written before text.negation_scope existed marked to the clause's end;
+        # those before text.normalize_emoji kept skin tones and variation selectors.
+        legacy = {"negation_scope": "clause", "normalize_emoji": False}
+        raw = {**raw, "text": {**legacy, **raw["text"]}}
     return build_config(raw, f"model folder {folder}: {CONFIG_FILE}")
 
 

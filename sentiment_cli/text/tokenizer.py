@@ -177,6 +177,18 @@ def _clean(text: str) -> str:
     )
 
 
+# Skin-tone modifiers (U+1F3FB..U+1F3FF) and the text/emoji variation selectors
+# (U+FE0E, U+FE0F): they change how an emoji is drawn, not what it says. Without them
+# "👍🏽" is the "👍" the vocabulary and VADER know, and "❤️" is "❤" (the selector would
+# otherwise be a token of its own).
+_EMOJI_VARIANTS = re.compile("[\ufe0e\ufe0f\U0001f3fb-\U0001f3ff]")
+
+
+def plain_emoji(text: str) -> str:
+    """``text`` without skin tones and emoji variation selectors (``text.normalize_emoji``)."""
+    return text if text.isascii() else _EMOJI_VARIANTS.sub("", text)
+
+
 def load_tokenizer(config: TextConfig) -> None:
     """Load the tokenizer now (NLTK's module and its compiled patterns), e.g. before
     forking processes that will tokenize."""
@@ -220,6 +232,8 @@ def words(text: str, config: TextConfig) -> list[str]:
 def _words(text: str, config: TextConfig) -> list[str]:
     tokenizer = _tweet_tokenizer(config.lowercase, config.reduce_elongations)
     text = _clean(text)
+    if config.normalize_emoji:
+        text = plain_emoji(text)
     chunks = tokenizer.chunks(text) if type(tokenizer) is _FastTweetTokenizer else None
     if chunks is None:
         return _normalize_all(tokenizer.tokenize(text), config)
