@@ -48,8 +48,7 @@ class TextConfig:
     # clause: to the clause's end; grammar: also ends at "couldn't be happier"-style
     # degree words and wh-clauses, and "fails to" negates (text/negation.py)
     negation_scope: Literal["clause", "grammar"] = "grammar"
-    # skin tones and emoji variation selectors dropped: "👍🏽" -> "👍", "❤️" -> "❤"
-    normalize_emoji: bool = True
+    normalize_emoji: bool = True  # drop skin tones and variation selectors: "👍🏽" -> "👍"
 
 
 @dataclass(frozen=True)
