@@ -186,10 +186,11 @@ def test_ascii_text_takes_the_standard_engine_and_gets_nltks_tokens(text):
 
 def whole_text_words(text: str, config: TextConfig) -> list[str]:
     """What ``words`` gives when the tweet is tokenized whole (the reference)."""
-    from sentiment_cli.text.tokenizer import _clean, _normalize_all, _tweet_tokenizer
+    from sentiment_cli.text.tokenizer import _clean, _normalize_all, _tweet_tokenizer, plain_emoji
 
     tokenizer = _tweet_tokenizer(config.lowercase, config.reduce_elongations)
-    return _normalize_all(tokenizer.tokenize(_clean(text)), config)
+    text = plain_emoji(_clean(text)) if config.normalize_emoji else _clean(text)
+    return _normalize_all(tokenizer.tokenize(text), config)
 
 
 # Pieces that make tokens span whitespace, or that tell the two regex engines apart:
@@ -226,12 +227,18 @@ SPAN_PIECES = [
     "NOT",
     "é",
     "😀",
+    "👍🏽",
+    "❤️",
 ]
 SPAN_TWEETS = st.lists(
     st.one_of(st.sampled_from(SPAN_PIECES), st.text(max_size=3)), max_size=30
 ).map("".join)
 OTHER_CONFIG = TextConfig(
-    lowercase=False, reduce_elongations=False, replace_numbers=False, split_hashtags=False
+    lowercase=False,
+    reduce_elongations=False,
+    replace_numbers=False,
+    split_hashtags=False,
+    normalize_emoji=False,
 )
 
 
