@@ -33,7 +33,8 @@ def split(data, output_dir, test_size, seed, text_column, label_column):
     """Split DATA into train.csv and test.csv, stratified by label.
 
     Hold a test set out before training, so evaluate reports on tweets the model
-    never saw.
+    never saw. The copies of a tweet (retweets, the same text with other links or
+    mentions) go to one side together.
 
     \b
     Example:

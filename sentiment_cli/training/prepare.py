@@ -20,8 +20,11 @@ Log = Callable[[str], None]
 
 
 def split_train_val(data: LabelledData, fraction: float, seed: int, log: Log):
-    """Hold out a stratified validation part (``data.split_indices``)."""
-    train_idx, val_idx = split_indices(data.labels, fraction, seed, data.path, log, "validation")
+    """Hold out a stratified validation part, near-copies of a tweet on one side
+    (``io.splits.split_indices``)."""
+    train_idx, val_idx = split_indices(
+        data.labels, fraction, seed, data.path, log, "validation", texts=data.texts
+    )
 
     def pick(idx):
         return LabelledData(
