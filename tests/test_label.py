@@ -324,9 +324,12 @@ def test_kill_9_loses_no_answer_and_the_rerun_resumes(tmp_path):
                "--port", "0", "--folds", "0"]  # fmt: skip
 
     def start():
+        # a background job (as CI may be) starts with SIGINT ignored, and so would the
+        # page: give it the default, as a terminal would, so that SIGINT ends it
         process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )  # fmt: skip
         for line in process.stdout:
             if "open http://" in line:
