@@ -18,7 +18,8 @@ seed, and score the model and its baseline on one split:
 
 ``--domain`` runs on an own-domain set of ../shared/data instead of TSE: its models start
 from the shipped encoder (which never read it), draw from 80% of its train.csv and hold
-the other 20% (seed 0) as the ``val`` split. ``--unlabelled`` gives each run the rest of
+the other 20% (seed 0, the copies of a tweet on one side: ``sentiment-cli split``) as the
+``val`` split. ``--unlabelled`` gives each run the rest of
 the training pool without labels (``train --unlabelled``, self-training).
 
 Each run holds its own validation out of its N rows (``train.validation_split``), as a
