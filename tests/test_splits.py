@@ -97,3 +97,23 @@ def test_the_validation_split_of_training_holds_no_copy_of_a_training_tweet():
 def test_one_tweet_copied_on_every_row_is_still_split():
     kept, held = split_indices(["a", "b"] * 10, 0.2, 0, "d.csv", texts=["same tweet"] * 20)
     assert len(held) == 4 and len(kept) == 16
+
+
+def test_train_warns_when_val_data_holds_copies_of_training_tweets(tmp_path):
+    from click.testing import CliRunner
+
+    from sentiment_cli.cli import cli
+    from tests.conftest import TWEETS, train_args, write_csv
+
+    data = write_csv(tmp_path / "train.csv", TWEETS)
+    val = write_csv(
+        tmp_path / "val.csv",
+        [("RT @fan: I love this so much :)", "positive"), ("a tweet of its own", "neutral")],
+    )
+    result = CliRunner().invoke(cli, [*train_args(data, tmp_path / "m"), "--val-data", str(val)])
+    assert result.exit_code == 0, result.output
+    assert f"Warning: 1 of the 2 rows of {val} have a copy in {data}" in result.output
+    fresh = write_csv(tmp_path / "fresh.csv", [("a tweet of its own", "neutral")] * 2)
+    result = CliRunner().invoke(cli, [*train_args(data, tmp_path / "n"), "--val-data", str(fresh)])
+    assert result.exit_code == 0, result.output
+    assert "have a copy in" not in result.output

@@ -13,7 +13,7 @@ import numpy as np
 from sentiment_cli.config import Config
 from sentiment_cli.errors import SentimentError
 from sentiment_cli.io.readers import LabelledData, check_training_labels, read_labelled
-from sentiment_cli.io.splits import split_indices
+from sentiment_cli.io.splits import copies_in, split_indices
 from sentiment_cli.text.vocabulary import Encoded, Vocabulary
 
 Log = Callable[[str], None]
@@ -89,6 +89,13 @@ def load_splits(
             )
         if val.dropped:
             log(f"Dropped {val.dropped} row(s) of {val_path} with an empty text or label")
+        shared = copies_in(val.texts, data.texts)
+        if shared:
+            log(
+                f"Warning: {shared} of the {len(val)} rows of {val_path} have a copy in "
+                f"{data_path} (the same text without links, mentions, RT, punctuation or "
+                f"emoji): the model has read them, so validation figures are optimistic"
+            )
         train_part = data
     else:
         train_part, val = split_train_val(
