@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sentiment_cli.io.copies import copy_groups, copy_key
 from sentiment_cli.io.readers import LabelledData
-from sentiment_cli.io.splits import copy_groups, copy_key, split_indices
+from sentiment_cli.io.splits import split_indices
 from sentiment_cli.training.prepare import split_train_val
 
 

@@ -40,6 +40,13 @@ def show_result(result: dict, fmt_: str, report_dir: Path | None, name: str, plo
         PRINTERS[name](result)
 
 
+def copies_line(metrics: dict[str, Any]) -> str:
+    return (
+        f"Warning: {metrics['copies_of_training_rows']} of the {metrics['n']} rows are tweets "
+        f"of the model's training file, or copies of them: the figures on them flatter it"
+    )
+
+
 def print_evaluation(metrics: dict[str, Any], file: IO[str] | None = None) -> None:
     """Overall metrics (model, baseline, difference), per-class scores, confusion matrix."""
     out = console(file)
@@ -53,6 +60,8 @@ def print_evaluation(metrics: dict[str, Any], file: IO[str] | None = None) -> No
             else ""
         ),
     )
+    if metrics.get("copies_of_training_rows"):
+        out.print(copies_line(metrics))
     header, rows = overall_rows(metrics)
     overall = table(header, "Overall")
     for row in rows:
@@ -81,6 +90,8 @@ def print_comparison(all_metrics: list[dict[str, Any]], file: IO[str] | None = N
     names = short_names([m["model_dir"] for m in all_metrics])
     for name, m in zip(names, all_metrics, strict=True):
         out.print(f"{name}: {m['model_dir']}")
+        if m.get("copies_of_training_rows"):
+            out.print(f"  {copies_line(m)}")
     base = all_metrics[0].get("baseline")
     shown = table(
         ["metric", *names, *(["bag-of-words"] if base else [])],

@@ -14,7 +14,7 @@ from sentiment_cli.io.readers import LabelledData, read_labelled
 from sentiment_cli.metrics import abstention, classification_metrics, probability_metrics
 from sentiment_cli.models.keras_runtime import open_model
 from sentiment_cli.resources import probes_file
-from sentiment_cli.runtime import bow
+from sentiment_cli.runtime import bow, seen
 from sentiment_cli.runtime.model_folder import ModelDir, check_model_dir, read_baseline
 from sentiment_cli.runtime.predict import baseline_part, predict_ids, predict_proba
 from sentiment_cli.text.tokenizer import tokenize_all
@@ -63,6 +63,10 @@ def score(
     metrics = graded(data.labels, predicted, probs, bundle.labels)
     metrics["truncated"] = encoded.truncated
     metrics["rows_dropped"] = data.dropped
+    trained_on = seen.read(bundle.path, bundle.manifest)  # None: the folder keeps none
+    metrics["copies_of_training_rows"] = (
+        trained_on if trained_on is None else seen.count(data.texts, trained_on)
+    )
     metrics["model_dir"] = str(model_dir)
     metrics["data"] = str(data_path)
 

@@ -13,6 +13,7 @@ This module owns it: it names, writes, checks and reads every file
     baseline.json   bag-of-words baseline: n-gram vocabulary, labels  (optional)
     baseline.npz    bag-of-words baseline: idf, coefficients           (optional)
     tuning.json     the trials of ``tune``                             (optional)
+    seen.npy        fingerprints of the training tweets (runtime/seen.py)  (optional)
 
 The Keras model is not stored: it is rebuilt from config.yaml and weights.npz when
 asked for (``models/keras_runtime.py``). Folders of format version 2 also hold

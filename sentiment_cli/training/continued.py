@@ -46,6 +46,7 @@ class Origin:
     labels: list[str]
     networks: list  # the NumPy Network of each member (one for a single model)
     weights_sha256: str
+    seen: Any = None  # the fingerprints of the tweets it was trained on (runtime.seen)
 
     def summary(self, vocab: Vocabulary, classes: list[str]) -> dict[str, Any]:
         """The ``continued_from`` entry of the new folder's summary.json."""
@@ -61,6 +62,7 @@ class Origin:
 
 def read_origin(folder: str | Path) -> Origin:
     """The model folder ``--from`` names, checked as ``predict`` checks it."""
+    from sentiment_cli.runtime import seen
     from sentiment_cli.runtime.model_folder import read_model_dir
     from sentiment_cli.runtime.network import members
 
@@ -81,6 +83,7 @@ def read_origin(folder: str | Path) -> Origin:
         labels=list(bundle.labels),
         networks=members(bundle.network),
         weights_sha256=str(weights.get("sha256", "")),
+        seen=seen.read(folder, bundle.manifest),
     )
 
 

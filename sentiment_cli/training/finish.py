@@ -227,11 +227,14 @@ def write_model_dir(
     summary: dict,
     started: float,
     extra_files: dict[str, Any] | None = None,
+    seen_before: np.ndarray | None = None,
 ) -> None:
-    """Write the model folder atomically (``model_folder.write_model_dir``)."""
+    """Write the model folder atomically (``model_folder.write_model_dir``), with the
+    fingerprints of the training file's tweets (``runtime.seen``; and ``seen_before``,
+    those of the folder ``--from`` continues)."""
 
     from sentiment_cli.models.export import export
-    from sentiment_cli.runtime import network
+    from sentiment_cli.runtime import network, seen
 
     def write(folder: Path) -> None:
         network.save(folder, *export(model, config))
@@ -241,6 +244,7 @@ def write_model_dir(
         model_folder.write_json(folder / model_folder.HISTORY_FILE, history)
         if baseline is not None:
             baseline.save(folder)
+        seen.save(folder, seen.fingerprints(prepared.splits.data.texts, seen_before))
         summary["wall_seconds"] = round(time.perf_counter() - started, 3)
         model_folder.write_json(folder / model_folder.SUMMARY_FILE, summary)
         for name, payload in (extra_files or {}).items():

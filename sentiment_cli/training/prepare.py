@@ -12,8 +12,9 @@ import numpy as np
 
 from sentiment_cli.config import Config
 from sentiment_cli.errors import SentimentError
+from sentiment_cli.io.copies import copies_in
 from sentiment_cli.io.readers import LabelledData, check_training_labels, read_labelled
-from sentiment_cli.io.splits import copies_in, split_indices
+from sentiment_cli.io.splits import split_indices
 from sentiment_cli.text.vocabulary import Encoded, Vocabulary
 
 Log = Callable[[str], None]

@@ -124,8 +124,9 @@ def train(
         "blend": choose_blend(model, config, prepared, baseline, log),
     }
     write_model_dir(
-        output_dir, model, config, prepared, history, baseline, summary, started, extra_files
-    )
+        output_dir, model, config, prepared, history, baseline, summary, started, extra_files,
+        origin and origin.seen,
+    )  # fmt: skip
     shutil.rmtree(checkpoint, ignore_errors=True)
     log(f"Model written to {output_dir} in {summary['wall_seconds']:.1f}s")
     return output_dir
