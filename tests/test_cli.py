@@ -72,6 +72,7 @@ def test_train_writes_a_complete_model_folder(trained_model):
             "summary.json",
             "baseline.json",
             "baseline.npz",
+            "seen.npy",
         ]
     )
     summary = json.loads((trained_model / "summary.json").read_text())
