@@ -81,3 +81,18 @@ def test_a_continued_model_keeps_the_fingerprints_of_the_one_it_continues(runner
     assert result.exit_code == 0, result.output
     metrics = json.loads(evaluated(runner, out, [*TWEETS, *UNSEEN[:2]], tmp_path, "-f", "json"))
     assert metrics["copies_of_training_rows"] == len(TWEETS) + 2
+
+
+def test_an_ensemble_counts_the_tweets_any_member_read(runner, trained_model, tmp_path):
+    legacy = tmp_path / "legacy"
+    shutil.copytree(trained_model, legacy)
+    (legacy / seen.FILE).unlink()
+    remanifest(legacy)
+    data = write_csv(tmp_path / "d.csv", [*TWEETS, *UNSEEN[:2]])
+    args = ["evaluate", str(data), "--ensemble", "-f", "json", "--model-dir", str(trained_model)]
+    result = runner.invoke(cli, [*args, "--model-dir", str(trained_model)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["copies_of_training_rows"] == len(TWEETS)
+    result = runner.invoke(cli, [*args, "--model-dir", str(legacy)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["copies_of_training_rows"] is None

@@ -164,6 +164,7 @@ def score_ensemble(
     )
     labels = first.bundle.labels
     members = [first.probabilities]
+    trained_on = [seen.read(first.bundle.path, first.bundle.manifest)]
     for model_dir in model_dirs[1:]:
         bundle = open_model(model_dir, runtime=runtime)
         if bundle.labels != labels:
@@ -172,11 +173,16 @@ def score_ensemble(
                 f"{labels}; ensemble members need the same labels"
             )
         members.append(predict_proba(bundle, first.data.texts))
+        trained_on.append(seen.read(bundle.path, bundle.manifest))
     probs = np.mean(members, axis=0)
     predicted = [labels[i] for i in probs.argmax(axis=1)]
     metrics = graded(first.data.labels, predicted, probs, labels)
     for key in ("truncated", "rows_dropped", "data", "baseline"):
         metrics[key] = first.metrics[key]
+    known = None if any(p is None for p in trained_on) else np.concatenate(trained_on)
+    metrics["copies_of_training_rows"] = (
+        known if known is None else seen.count(first.data.texts, known)
+    )  # tweets any member read; unknown where a member keeps no fingerprints
     metrics["model_dir"] = f"ensemble of {len(model_dirs)}"
     metrics["members"] = [str(d) for d in model_dirs]
     return Evaluation(metrics, first.bundle, first.data, predicted, probs)
