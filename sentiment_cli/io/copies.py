@@ -33,9 +33,3 @@ def copy_groups(texts: list[str]) -> np.ndarray:
         key = copy_key(str(text)) or f"\0{i}"
         groups[i] = ids.setdefault(key, len(ids))
     return groups
-
-
-def copies_in(texts: list[str], others: list[str]) -> int:
-    """How many of ``texts`` have a copy (the same non-empty ``copy_key``) in ``others``."""
-    keys = {copy_key(str(t)) for t in others} - {""}
-    return sum(copy_key(str(t)) in keys for t in texts)

@@ -46,7 +46,7 @@ def split_indices(
             f"parts need at least one row (a smaller fraction, or more rows)"
         )
     groups = copy_groups(texts) if texts is not None else np.arange(n)
-    count = int(groups.max()) + 1 if n else 0
+    count = int(groups.max()) + 1
     if count < n and int(np.ceil(count * fraction)) >= count:  # all copies of a few tweets
         groups, count = np.arange(n), n
     members: list[list[int]] = [[] for _ in range(count)]

@@ -12,9 +12,9 @@ import numpy as np
 
 from sentiment_cli.config import Config
 from sentiment_cli.errors import SentimentError
-from sentiment_cli.io.copies import copies_in
 from sentiment_cli.io.readers import LabelledData, check_training_labels, read_labelled
 from sentiment_cli.io.splits import split_indices
+from sentiment_cli.runtime import seen
 from sentiment_cli.text.vocabulary import Encoded, Vocabulary
 
 Log = Callable[[str], None]
@@ -90,7 +90,7 @@ def load_splits(
             )
         if val.dropped:
             log(f"Dropped {val.dropped} row(s) of {val_path} with an empty text or label")
-        shared = copies_in(val.texts, data.texts)
+        shared = seen.count(val.texts, seen.fingerprints(data.texts))
         if shared:
             log(
                 f"Warning: {shared} of the {len(val)} rows of {val_path} have a copy in "
