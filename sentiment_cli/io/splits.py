@@ -47,16 +47,15 @@ def split_indices(
         )
     groups = copy_groups(texts) if texts is not None else np.arange(n)
     count = int(groups.max()) + 1
-    if count < n and int(np.ceil(count * fraction)) >= count:  # all copies of a few tweets
-        groups, count = np.arange(n), n
+    if count == n or int(np.ceil(count * fraction)) >= count:  # no copies, or few tweets
+        return _split_groups(list(labels), fraction, seed, log, what)  # each row its group
     members: list[list[int]] = [[] for _ in range(count)]
     for row, group in enumerate(groups):
         members[group].append(row)
     group_labels = [Counter(labels[r] for r in rows).most_common(1)[0][0] for rows in members]
     kept, held_out = _split_groups(group_labels, fraction, seed, log, what)
-    if count < n and log is not None:
-        copies = n - count
-        log(f"{what.capitalize()} split: {copies} near-copies of other rows kept on their side")
+    if log is not None:
+        log(f"{what.capitalize()} split: {n - count} near-copies of other rows kept on their side")
     return (
         np.array([r for g in kept for r in members[g]], dtype=np.int64),
         np.array([r for g in held_out for r in members[g]], dtype=np.int64),
