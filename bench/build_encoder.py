@@ -19,7 +19,9 @@ what it read and never read:
 ``--distant-only`` leaves the human labels out (Sentiment140 alone, as the main data, and
 ``pretrain`` makes its neutral class, see ``training/neutral.py``);
 ``--domains semeval`` leaves Tweet Sentiment Extraction out, for the new-domain curve of
-``bench/few_labels.py``.
+``bench/few_labels.py``. ``--seen-only`` trains nothing: it writes the fingerprints of
+the tweets the sources hold (``seen.npy``, as ``pretrain`` writes them) into an encoder
+folder built from them before encoders kept the file.
 """
 
 from __future__ import annotations
@@ -70,6 +72,22 @@ def concatenate(paths: list[Path], out: Path) -> int:
     return rows
 
 
+def write_seen(out: Path, paths: list[Path]) -> None:
+    """``out``'s seen.npy: the fingerprints of every tweet of ``paths`` (what ``pretrain``
+    writes), and its count in encoder.json."""
+    from sentiment_cli.io.readers import read_labelled
+    from sentiment_cli.runtime import seen
+
+    texts = [text for path in paths for text in read_labelled(path, "text", "label").texts]
+    prints = seen.fingerprints(texts)
+    seen.save(out, prints)
+    spec_file = out / "encoder.json"
+    spec = json.loads(spec_file.read_text(encoding="utf-8"))
+    spec["seen"] = {"file": seen.FILE, "fingerprints": len(prints)}
+    spec_file.write_text(json.dumps(spec, ensure_ascii=False, indent=1), "utf-8")
+    print(f"build_encoder: {out / seen.FILE}: {len(prints):,} fingerprints, {len(texts):,} tweets")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "sentiment_cli" / "encoders" / "tweets")
@@ -81,6 +99,9 @@ def main() -> None:
         "--domains",
         default="semeval,tse",
         help="human-labelled domains to read (bench/few_labels.py builds one without tse)",
+    )
+    parser.add_argument(
+        "--seen-only", action="store_true", help="write seen.npy of the sources, train nothing"
     )
     args = parser.parse_args()
 
@@ -98,6 +119,8 @@ def main() -> None:
         sets += [f"train.pretrain_data={distant}", f"train.pretrain_epochs={args.pretrain_epochs}"]
     else:
         data, rows = distant, None
+    if args.seen_only:
+        return write_seen(args.out, [distant, data] if human else [distant])
     command = [sys.executable, "-m", "sentiment_cli", "pretrain", str(data), "-o", str(args.out)]
     command += ["--force", "-q"] + [arg for s in sets for arg in ("--set", s)]
     print("build_encoder: " + " ".join(command[2:]), flush=True)

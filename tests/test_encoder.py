@@ -6,7 +6,7 @@ import pytest
 from sentiment_cli.config import ModelConfig
 from sentiment_cli.errors import SentimentError
 from sentiment_cli.models import encoder
-from tests.conftest import TWEETS, train_args, write_csv
+from tests.conftest import TWEETS, shared_file, train_args, write_csv
 
 
 def tiny_encoder(folder, model_dir, extra_word="zebra"):
@@ -141,6 +141,28 @@ def test_shipped_encoder_is_small_clean_and_the_default():
     assert enc.spec["labels"] == ["negative", "neutral", "positive"]
     head, why_not = encoder.classifier_start(enc, Config(), ["negative", "positive"])
     assert why_not is None and head[0].shape == (default.units, 2)
+
+
+def test_shipped_encoder_keeps_the_fingerprints_of_what_it_read():
+    from sentiment_cli.runtime import seen
+
+    read = encoder.fingerprints("tweets")
+    spec = encoder.load_encoder("tweets").spec
+    assert spec["seen"] == {"file": "seen.npy", "fingerprints": len(read)}
+    assert len(read) > 150_000 and np.all(np.diff(read.astype(np.uint64)) > 0)  # sorted, unique
+    assert seen.count(["a tweet written for this test, read by no encoder"], read) == 0
+
+
+def test_shipped_encoder_read_semevals_training_tweets_not_its_test_split():
+    import pandas as pd
+
+    from sentiment_cli.runtime import seen
+
+    read = encoder.fingerprints("tweets")
+    files = {s: shared_file("semeval2017", f"{s}.csv") for s in ("train", "test")}
+    rows = {s: pd.read_csv(path).text[:2000] for s, path in files.items()}
+    assert seen.count(rows["train"], read) == 2000
+    assert seen.count(rows["test"], read) < 20  # copies of training tweets only
 
 
 def test_default_model_starts_from_the_shipped_encoder(runner, tmp_path):

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from sentiment_cli.cli import cli
+from sentiment_cli.runtime import seen
 from sentiment_cli.training.pretrain import distant_label
 from tests.conftest import TWEETS, tiny_sets, write_csv
 
@@ -57,6 +58,11 @@ def test_pretrain_writes_an_encoder_that_a_model_starts_from(runner, tmp_path):
     with np.load(out / "weights.npz") as weights:
         assert weights["embedding"].shape == (len(spec["tokens"]), 8)
         assert weights["classifier.kernel"].shape == (4, 3)
+    read = seen.load(out / "seen.npy", "encoder")
+    assert spec["seen"] == {"file": "seen.npy", "fingerprints": len(read)}
+    labelled_texts = [text for text, _ in TWEETS]
+    assert seen.count(labelled_texts, read) == len(labelled_texts)
+    assert seen.count(["a tweet it never read"], read) == 0
     model = tmp_path / "model"
     args = ["train", str(labelled), "-o", str(model), "-q", *tiny_sets()]
     result = runner.invoke(cli, [*args, "--set", f"model.encoder={out}"])

@@ -9,7 +9,10 @@ An encoder is a folder (``ENCODERS`` holds the one shipped with the tool, built 
 - ``weights.npz``: ``embedding`` (one row per token of ``encoder.json``'s list),
   ``rnn.kernel``, ``rnn.recurrent_kernel`` and ``rnn.bias`` (the recurrent layer, named
   by role as in ``runtime.py``), and ``classifier.kernel`` and ``classifier.bias`` (the
-  classifier of ``encoder.json``'s ``labels``; encoders built before it have none).
+  classifier of ``encoder.json``'s ``labels``; encoders built before it have none);
+- ``seen.npy``: the fingerprints of every tweet it was trained on (``runtime/seen.py``),
+  so that ``train`` can hold out for validation the tweets a model's start never read
+  (``training/prepare.py``); encoders built before it have none.
 
 A new model's vocabulary is its own training tokens plus the encoder's; the encoder's
 words start from its vectors, the others start fresh. The recurrent layer starts from
@@ -32,6 +35,7 @@ import numpy as np
 from sentiment_cli.config import ModelConfig
 from sentiment_cli.errors import SentimentError
 from sentiment_cli.models.embeddings import random_start
+from sentiment_cli.runtime import seen
 from sentiment_cli.text.vocabulary import Vocabulary
 
 ENCODERS = Path(__file__).resolve().parents[1] / "encoders"
@@ -110,6 +114,15 @@ def load_encoder(name: str) -> Encoder:
     return Encoder(name, spec, tokens, embedding, recurrent, classifier)
 
 
+def fingerprints(name: str) -> np.ndarray | None:
+    """The fingerprints of the tweets the encoder ``name`` was trained on
+    (``runtime.seen``), or None where its folder keeps none."""
+    folder = folder_of(name)
+    if not (folder / seen.FILE).is_file():
+        return None
+    return seen.load(folder / seen.FILE, f"model.encoder {name!r} ({folder})")
+
+
 def usable(model: ModelConfig, log) -> Encoder | None:
     """The encoder of ``model.encoder``, or None (with the reason logged) where there is
     none, where ``model.embeddings_file`` replaces it, or where the model's word vectors
@@ -166,10 +179,16 @@ def classifier_start(encoder: Encoder, config, classes: list[str]):
     return [kernel[:, columns], bias[columns]], None
 
 
-def write(folder: Path, tokens: list[str], arrays: dict[str, np.ndarray], spec: dict) -> None:
+def write(
+    folder: Path, tokens: list[str], arrays: dict[str, np.ndarray], spec: dict, read=None
+) -> None:
     """Write an encoder folder: the embedding in float16 (it is a starting point, and
-    half the size), the recurrent layer and the classifier (where given) in float32."""
+    half the size), the recurrent layer and the classifier (where given) in float32,
+    and ``read``'s fingerprints (``runtime.seen``; None: none kept)."""
     folder.mkdir(parents=True, exist_ok=True)
+    if read is not None:
+        seen.save(folder, read)
+        spec = {**spec, "seen": {"file": seen.FILE, "fingerprints": len(read)}}
     payload = {"embedding": arrays["embedding"].astype(np.float16)}
     payload.update({f"rnn.{role}": arrays[f"rnn.{role}"].astype(np.float32) for role in RECURRENT})
     if "classifier.kernel" in arrays:

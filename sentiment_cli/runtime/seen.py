@@ -60,14 +60,26 @@ def read(folder: Path, manifest: dict | None) -> np.ndarray | None:
     if not isinstance(files, dict) or FILE not in files:
         return None
     integrity.verify(folder, files, [FILE])
+    return load(folder / FILE, f"model folder {folder}")
+
+
+def load(path: Path, where: str) -> np.ndarray:
+    """The fingerprints of ``path``, checked for their type (``where`` names the folder)."""
     try:
-        seen = np.load(folder / FILE, allow_pickle=False)
+        seen = np.load(path, allow_pickle=False)
     except Exception as exc:  # a damaged header raises many types: all mean damage
         detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-        raise SentimentError(f"model folder {folder}: {FILE} cannot be read: {detail}") from None
+        raise SentimentError(f"{where}: {FILE} cannot be read: {detail}") from None
     if seen.dtype != np.uint64 or seen.ndim != 1:
         raise SentimentError(
-            f"model folder {folder}: {FILE} must be one row of uint64 fingerprints, "
+            f"{where}: {FILE} must be one row of uint64 fingerprints, "
             f"got {seen.dtype} of shape {seen.shape}"
         )
     return seen
+
+
+def member(texts: Iterable[str], seen: np.ndarray) -> np.ndarray:
+    """One bool per text: its fingerprint is in ``seen`` (an empty copy key never is)."""
+    prints = [_fingerprint(text) for text in texts]
+    found = np.array([0 if p is None else p for p in prints], dtype=np.uint64)
+    return np.isin(found, seen) & np.array([p is not None for p in prints], dtype=bool)

@@ -154,6 +154,7 @@ def pretrain(
         raise SentimentError(f"{output_dir} already exists; pass --force to replace it")
     started = time.perf_counter()
     texts, labels, sources = read_corpus(paths, text_column, label_column, log)
+    read = texts  # every tweet read, before some are made neutral
     texts, labels, made = neutral_class(texts, labels, neutral, config.train.seed, log)
     config = dataclasses.replace(  # from random vectors; no baseline to fit or blend
         config,
@@ -175,7 +176,7 @@ def pretrain(
         train(data, model_dir, config, verbose=verbose, log=log, engine=engine)
         spec = encoder_spec(model_dir, config, sources, len(texts), started)
         spec["neutral_made"] = made
-        write_encoder(model_dir, texts, config, spec, work / "encoder")
+        write_encoder(model_dir, texts, config, spec, work / "encoder", read)
         if output_dir.exists():
             shutil.rmtree(output_dir)
         os.replace(work / "encoder", output_dir)
@@ -220,10 +221,12 @@ def encoder_spec(model_dir: Path, config: Config, sources, rows: int, started: f
     }
 
 
-def write_encoder(model_dir: Path, texts, config: Config, spec: dict, out: Path) -> None:
+def write_encoder(model_dir: Path, texts, config: Config, spec: dict, out: Path, read=()) -> None:
     """The trained folder's words seen ``text.min_count`` times in the corpus (the
-    lexicon's entries no tweet holds were never trained), recurrent layer, classifier."""
+    lexicon's entries no tweet holds were never trained), recurrent layer, classifier,
+    and the fingerprints (``runtime.seen``) of every tweet trained on or ``read``."""
     from sentiment_cli.models import encoder
+    from sentiment_cli.runtime import seen
     from sentiment_cli.text.tokenizer import tokenize_all
 
     if config.train.pretrain_data:  # its words were trained too
@@ -238,4 +241,5 @@ def write_encoder(model_dir: Path, texts, config: Config, spec: dict, out: Path)
         arrays.update({f"rnn.{r}": weights[f"rnn.forward.{r}"] for r in encoder.RECURRENT})
         arrays.update({f"classifier.{n}": weights[f"classifier.{n}"] for n in encoder.HEAD})
     spec["words"] = len(keep)
-    encoder.write(out, [vocab[i] for i in keep], arrays, spec)
+    read = seen.fingerprints([*read, *texts])
+    encoder.write(out, [vocab[i] for i in keep], arrays, spec, read)
