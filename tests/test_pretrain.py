@@ -69,6 +69,8 @@ def test_pretrain_writes_an_encoder_that_a_model_starts_from(runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert f"Encoder '{out}'" in result.output
     assert "The classifier starts from the encoder's too" in result.output
+    # It read every tweet of that file: validation cannot avoid them, and the log says so.
+    assert f"are tweets the encoder {str(out)!r} was trained on" in result.output
 
 
 def test_a_corpus_without_labels_or_faces_is_refused_and_nothing_is_written(runner, tmp_path):

@@ -118,3 +118,93 @@ def test_train_warns_when_val_data_holds_copies_of_training_tweets(tmp_path):
     result = CliRunner().invoke(cli, [*train_args(data, tmp_path / "n"), "--val-data", str(fresh)])
     assert result.exit_code == 0, result.output
     assert "have a copy in" not in result.output
+
+
+def _start(tmp_path, texts):
+    """An encoder folder that read ``texts`` (its fingerprints; no weights needed here)."""
+    from sentiment_cli.runtime import seen
+
+    folder = tmp_path / "encoder"
+    folder.mkdir()
+    (folder / "encoder.json").write_text("{}", encoding="utf-8")
+    seen.save(folder, seen.fingerprints(texts))
+    return folder
+
+
+def _labelled(n):
+    labels = [["negative", "neutral", "positive"][i % 3] for i in range(n)]
+    texts = [f"tweet number {i} about the {['bad', 'fine', 'good'][i % 3]} match" for i in range(n)]
+    return LabelledData(texts, labels, 0, "d.csv")
+
+
+def test_validation_holds_out_the_tweets_the_encoder_never_read(tmp_path):
+    from sentiment_cli.config import load_config
+    from sentiment_cli.training.prepare import read_by_start
+
+    data = _labelled(300)
+    folder = _start(tmp_path, data.texts[:240] + ["RT @x: " + data.texts[0]])
+    start = read_by_start(load_config(None, [f"model.encoder={folder}"]))
+    logged = []
+    train, val = split_train_val(data, 0.1, 42, logged.append, start)
+    assert len(val) == 30 and set(val.texts) <= set(data.texts[240:])
+    assert sorted(val.labels) == sorted(["negative", "neutral", "positive"] * 10)
+    assert sorted(train.texts + val.texts) == sorted(data.texts)
+    assert logged == [
+        f"Validation split: 30 of the 60 others; 240 of the 300 rows of d.csv are tweets "
+        f"the encoder {str(folder)!r} was trained on, or copies of them"
+    ]
+
+
+def test_a_file_the_encoder_read_whole_keeps_the_usual_split_and_says_so(tmp_path):
+    from sentiment_cli.config import load_config
+    from sentiment_cli.training.prepare import read_by_start
+
+    data = _labelled(300)
+    start = read_by_start(load_config(None, [f"model.encoder={_start(tmp_path, data.texts)}"]))
+    logged = []
+    _, val = split_train_val(data, 0.1, 42, logged.append, start)
+    _, usual = split_train_val(data, 0.1, 42, lambda message: None)
+    assert val.texts == usual.texts
+    assert "too few others are left to validate on" in logged[0]
+
+
+def test_a_few_tweets_the_encoder_read_by_chance_change_nothing(tmp_path):
+    from sentiment_cli.config import load_config
+    from sentiment_cli.training.prepare import read_by_start
+
+    data = _labelled(300)
+    folder = _start(tmp_path, data.texts[:2])  # under 1% of the rows
+    start = read_by_start(load_config(None, [f"model.encoder={folder}"]))
+    logged = []
+    train, val = split_train_val(data, 0.1, 42, logged.append, start)
+    usual_train, usual_val = split_train_val(data, 0.1, 42, lambda message: None)
+    assert (train.texts, val.texts) == (usual_train.texts, usual_val.texts) and not logged
+
+
+def test_the_start_of_train_from_is_the_encoder_and_the_model_continued(tmp_path):
+    from sentiment_cli.config import load_config
+    from sentiment_cli.runtime import seen
+    from sentiment_cli.training.prepare import read_by_start
+
+    folder = _start(tmp_path, ["a tweet the encoder read"])
+    config = load_config(None, [f"model.encoder={folder}"])
+    prints, name = read_by_start(config, seen.fingerprints(["an old label"]), "runs/old")
+    assert seen.count(["a tweet the encoder read", "an old label", "a new one"], prints) == 2
+    assert name == f"the encoder {str(folder)!r} and the model of --from runs/old"
+    assert read_by_start(load_config(None, ["model.encoder=null"])) is None
+
+
+def test_train_warns_when_val_data_holds_tweets_the_encoder_read(tmp_path):
+    from sentiment_cli.config import load_config
+    from sentiment_cli.training.prepare import load_splits
+    from tests.conftest import TWEETS, write_csv
+
+    data = write_csv(tmp_path / "train.csv", TWEETS)
+    val = write_csv(tmp_path / "val.csv", [("read by the encoder", "neutral"), ("new", "neutral")])
+    folder = _start(tmp_path, ["Read by the encoder!"])
+    logged = []
+    config = load_config(None, [f"model.encoder={folder}"])
+    load_splits(data, val, config, "text", "label", logged.append)
+    assert f"Warning: 1 of the 2 rows of {val} are tweets the encoder {str(folder)!r} was " in (
+        "\n".join(logged)
+    )

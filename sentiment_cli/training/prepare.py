@@ -16,16 +16,27 @@ from sentiment_cli.io.readers import LabelledData, check_training_labels, read_l
 from sentiment_cli.io.splits import split_indices
 from sentiment_cli.runtime import seen
 from sentiment_cli.text.vocabulary import Encoded, Vocabulary
+from sentiment_cli.training.calibrate import MIN_VALIDATION
 
 Log = Callable[[str], None]
 
 
-def split_train_val(data: LabelledData, fraction: float, seed: int, log: Log):
+READ_SHARE = 0.01  # share of a file's rows the start read from which validation avoids them
+
+
+def split_train_val(
+    data: LabelledData, fraction: float, seed: int, log: Log, start: tuple | None = None
+):
     """Hold out a stratified validation part, near-copies of a tweet on one side
-    (``io.splits.split_indices``)."""
-    train_idx, val_idx = split_indices(
-        data.labels, fraction, seed, data.path, log, "validation", texts=data.texts
-    )
+    (``io.splits.split_indices``), drawn from the rows the run's ``start`` (``read_by_start``:
+    its fingerprints and name) was not trained on where it was trained on some."""
+    read = seen.member(data.texts, start[0]) if start else np.zeros(len(data), dtype=bool)
+    if read.sum() < READ_SHARE * len(data):
+        train_idx, val_idx = split_indices(
+            data.labels, fraction, seed, data.path, log, "validation", texts=data.texts
+        )
+    else:
+        train_idx, val_idx = split_unread(data, read, fraction, seed, log, start[1])
 
     def pick(idx):
         return LabelledData(
@@ -36,6 +47,56 @@ def split_train_val(data: LabelledData, fraction: float, seed: int, log: Log):
         )
 
     return pick(train_idx), pick(val_idx)
+
+
+def split_unread(data: LabelledData, read: np.ndarray, fraction: float, seed: int, log, start):
+    """(train, validation) row indices where ``start`` was trained on the ``read`` rows (or
+    their copies): validation is drawn from the others, for a model scores tweets it has
+    learnt better than new ones, and what is chosen on validation (the epoch, the blend's
+    weight, the temperature) would be chosen for tweets no user brings. Where too few
+    others are left (or some label lacks them), the usual split, with a warning."""
+    n, wanted = len(data), int(np.ceil(len(data) * fraction))
+    unread = np.flatnonzero(~read)
+    labels = [data.labels[i] for i in unread]
+    what = (
+        f"{int(read.sum()):,} of the {n:,} rows of {data.path} are tweets {start} was "
+        f"trained on, or copies of them"
+    )
+    if len(unread) < max(MIN_VALIDATION, wanted // 2) or set(labels) != set(data.labels):
+        log(
+            f"Warning: {what}, and too few others are left to validate on: validation "
+            f"figures are optimistic (--val-data: tweets it never read)"
+        )
+        return split_indices(
+            data.labels, fraction, seed, data.path, log, "validation", texts=data.texts
+        )
+    if len(unread) <= wanted:
+        kept, held_out = np.array([], dtype=np.int64), np.arange(len(unread))
+    else:
+        texts = [data.texts[i] for i in unread]
+        kept, held_out = split_indices(
+            labels, wanted / len(unread), seed, data.path, log, "validation", texts=texts
+        )
+    log(f"Validation split: {len(held_out):,} of the {len(unread):,} others; {what}")
+    return np.sort(np.concatenate([np.flatnonzero(read), unread[kept]])), unread[held_out]
+
+
+def read_by_start(config: Config, origin_seen=None, origin_path=None) -> tuple | None:
+    """(fingerprints, name) of the tweets the run's start was trained on: the encoder's
+    (``model.encoder``, where its folder keeps them) and, with ``train --from``, the
+    continued model's (``origin_seen``); None where there are none."""
+    from sentiment_cli.models.encoder import fingerprints
+
+    parts, names = [], []
+    if config.model.encoder and not config.model.embeddings_file:
+        prints = fingerprints(config.model.encoder)
+        if prints is not None:
+            parts.append(prints)
+            names.append(f"the encoder {config.model.encoder!r}")
+    if origin_seen is not None:
+        parts.append(origin_seen)
+        names.append(f"the model of --from {origin_path}")
+    return (np.unique(np.concatenate(parts)), " and ".join(names)) if parts else None
 
 
 @dataclass
@@ -67,10 +128,11 @@ class Prepared:
 
 
 def load_splits(
-    data_path, val_path, config: Config, text_column: str, label_column: str, log: Log
-) -> Splits:
-    """Read and check the CSVs and split them; no TensorFlow needed, so bad input is
-    refused at once."""
+    data_path, val_path, config: Config, text_column: str, label_column: str, log: Log,
+    origin=None,
+) -> Splits:  # fmt: skip
+    """Read and check the CSVs and split them (``origin``: the model ``train --from``
+    continues); no TensorFlow needed, so bad input is refused at once."""
     if text_column == label_column:
         raise SentimentError(
             f"--text-column and --label-column are both {text_column!r}; the model would "
@@ -78,6 +140,7 @@ def load_splits(
         )
     data = read_labelled(data_path, text_column, label_column)
     classes = check_training_labels(data, label_column)
+    start = read_by_start(config, *((origin.seen, origin.path) if origin else ()))
     if data.dropped:
         log(f"Dropped {data.dropped} row(s) of {data_path} with an empty text or label")
     if val_path is not None:
@@ -97,10 +160,16 @@ def load_splits(
                 f"{data_path} (the same text without links, mentions, RT, punctuation or "
                 f"emoji): the model has read them, so validation figures are optimistic"
             )
+        read = seen.count(val.texts, start[0]) if start else 0
+        if read >= READ_SHARE * len(val):
+            log(
+                f"Warning: {read} of the {len(val)} rows of {val_path} are tweets {start[1]} "
+                f"was trained on, or copies of them: validation figures are optimistic"
+            )
         train_part = data
     else:
         train_part, val = split_train_val(
-            data, config.train.validation_split, config.train.seed, log
+            data, config.train.validation_split, config.train.seed, log, start
         )
     return Splits(data=data, train=train_part, val=val, classes=classes)
 

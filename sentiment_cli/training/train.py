@@ -136,7 +136,7 @@ def read_data(data_path, val_path, options: RunOptions, config: Config, origin, 
     """(splits, unlabelled tweets): the CSVs read and checked, before TensorFlow loads."""
     columns = (options.text_column, options.label_column)
     data = data_path or options.data
-    splits = load_splits(data, val_path or options.val_data, config, *columns, log)
+    splits = load_splits(data, val_path or options.val_data, config, *columns, log, origin)
     if origin is not None:
         check_labels(origin, splits.classes, data)
     return splits, read_unlabelled(options.unlabelled, columns[0], config.train.seed, log)
