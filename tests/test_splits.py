@@ -173,7 +173,7 @@ def test_a_few_tweets_the_encoder_read_by_chance_change_nothing(tmp_path):
     from sentiment_cli.training.prepare import read_by_start
 
     data = _labelled(300)
-    folder = _start(tmp_path, data.texts[:2])  # under 1% of the rows
+    folder = _start(tmp_path, data.texts[:14])  # under 5% of the rows: chance
     start = read_by_start(load_config(None, [f"model.encoder={folder}"]))
     logged = []
     train, val = split_train_val(data, 0.1, 42, logged.append, start)
