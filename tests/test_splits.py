@@ -149,10 +149,24 @@ def test_validation_holds_out_the_tweets_the_encoder_never_read(tmp_path):
     assert len(val) == 30 and set(val.texts) <= set(data.texts[240:])
     assert sorted(val.labels) == sorted(["negative", "neutral", "positive"] * 10)
     assert sorted(train.texts + val.texts) == sorted(data.texts)
+    assert len(set(train.texts) & set(data.texts[240:])) == 30  # half the others still teach
     assert logged == [
-        f"Validation split: 30 of the 60 others; 240 of the 300 rows of d.csv are tweets "
-        f"the encoder {str(folder)!r} was trained on, or copies of them"
+        f"Validation split: 30 of the 60 others, the rest trained on; 240 of the 300 rows "
+        f"of d.csv are tweets the encoder {str(folder)!r} was trained on, or copies of them"
     ]
+
+
+def test_validation_takes_at_most_half_of_the_tweets_the_start_never_read(tmp_path):
+    from sentiment_cli.config import load_config
+    from sentiment_cli.training.prepare import read_by_start
+
+    data = _labelled(300)
+    folder = _start(tmp_path, data.texts[:210])
+    start = read_by_start(load_config(None, [f"model.encoder={folder}"]))
+    _, val = split_train_val(data, 0.1, 42, lambda message: None, start)
+    assert len(val) == 30 and set(val.texts) <= set(data.texts[210:])  # 10% of the file
+    _, val = split_train_val(data, 0.2, 42, lambda message: None, start)
+    assert len(val) == 45 and set(val.texts) <= set(data.texts[210:])  # not 60: half of 90
 
 
 def test_a_file_the_encoder_read_whole_keeps_the_usual_split_and_says_so(tmp_path):

@@ -56,16 +56,19 @@ def split_unread(data: LabelledData, read: np.ndarray, fraction: float, seed: in
     """(train, validation) row indices where ``start`` was trained on the ``read`` rows (or
     their copies): validation is drawn from the others, for a model scores tweets it has
     learnt better than new ones, and what is chosen on validation (the epoch, the blend's
-    weight, the temperature) would be chosen for tweets no user brings. Where too few
-    others are left (or some label lacks them), the usual split, with a warning."""
-    n, wanted = len(data), int(np.ceil(len(data) * fraction))
+    weight, the temperature) would be chosen for tweets no user brings. It takes the
+    usual share of the file, but never more than half of the others: the rows the start
+    never read are the ones it has most to learn from. Where that is fewer than
+    ``MIN_VALIDATION`` (or some label has none), the usual split, with a warning."""
+    n = len(data)
     unread = np.flatnonzero(~read)
+    wanted = min(int(np.ceil(n * fraction)), len(unread) // 2)
     labels = [data.labels[i] for i in unread]
     what = (
         f"{int(read.sum()):,} of the {n:,} rows of {data.path} are tweets {start} was "
         f"trained on, or copies of them"
     )
-    if len(unread) < max(MIN_VALIDATION, wanted // 2) or set(labels) != set(data.labels):
+    if wanted < MIN_VALIDATION or set(labels) != set(data.labels):
         log(
             f"Warning: {what}, and too few others are left to validate on: validation "
             f"figures are optimistic (--val-data: tweets it never read)"
@@ -73,14 +76,14 @@ def split_unread(data: LabelledData, read: np.ndarray, fraction: float, seed: in
         return split_indices(
             data.labels, fraction, seed, data.path, log, "validation", texts=data.texts
         )
-    if len(unread) <= wanted:
-        kept, held_out = np.array([], dtype=np.int64), np.arange(len(unread))
-    else:
-        texts = [data.texts[i] for i in unread]
-        kept, held_out = split_indices(
-            labels, wanted / len(unread), seed, data.path, log, "validation", texts=texts
-        )
-    log(f"Validation split: {len(held_out):,} of the {len(unread):,} others; {what}")
+    texts = [data.texts[i] for i in unread]
+    kept, held_out = split_indices(
+        labels, wanted / len(unread), seed, data.path, log, "validation", texts=texts
+    )
+    log(
+        f"Validation split: {len(held_out):,} of the {len(unread):,} others, the rest "
+        f"trained on; {what}"
+    )
     return np.sort(np.concatenate([np.flatnonzero(read), unread[kept]])), unread[held_out]
 
 
