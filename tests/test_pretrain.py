@@ -71,6 +71,12 @@ def test_pretrain_writes_an_encoder_that_a_model_starts_from(runner, tmp_path):
     assert "The classifier starts from the encoder's too" in result.output
     # It read every tweet of that file: validation cannot avoid them, and the log says so.
     assert f"are tweets the encoder {str(out)!r} was trained on" in result.output
+    summary = json.loads((model / "summary.json").read_text(encoding="utf-8"))
+    assert summary["start_read"] == {
+        "by": f"the encoder {str(out)!r}",
+        "training": summary["n_train"],
+        "validation": summary["n_val"],
+    }
 
 
 def test_a_corpus_without_labels_or_faces_is_refused_and_nothing_is_written(runner, tmp_path):

@@ -179,6 +179,7 @@ def data_summary(options: RunOptions, prepared: Prepared, config: Config) -> dic
         "n_train": len(real),
         "n_augmented": len(splits.train) - len(real),
         "n_val": len(splits.val),
+        "start_read": splits.start_read,
         "label_counts_train": dict(Counter(real.labels)),
         "label_counts_val": dict(Counter(splits.val.labels)),
         "vocabulary_size": len(prepared.vocab),

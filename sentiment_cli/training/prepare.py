@@ -33,6 +33,12 @@ def split_train_val(
     """Hold out a stratified validation part, near-copies of a tweet on one side
     (``io.splits.split_indices``), drawn from the rows the run's ``start`` (``read_by_start``:
     its fingerprints and name) was not trained on where it was trained on some."""
+    train_idx, val_idx, _ = held_out(data, fraction, seed, log, start)
+    return pick(data, train_idx), pick(data, val_idx)
+
+
+def held_out(data: LabelledData, fraction: float, seed: int, log: Log, start):
+    """(training rows, validation rows, the rows ``start`` read) of ``split_train_val``."""
     read = seen.member(data.texts, start[0]) if start else np.zeros(len(data), dtype=bool)
     if read.sum() < READ_SHARE * len(data):
         train_idx, val_idx = split_indices(
@@ -40,16 +46,16 @@ def split_train_val(
         )
     else:
         train_idx, val_idx = split_unread(data, read, fraction, seed, log, start[1])
+    return train_idx, val_idx, read
 
-    def pick(idx):
-        return LabelledData(
-            texts=[data.texts[i] for i in idx],
-            labels=[data.labels[i] for i in idx],
-            dropped=0,
-            path=data.path,
-        )
 
-    return pick(train_idx), pick(val_idx)
+def pick(data: LabelledData, idx) -> LabelledData:
+    return LabelledData(
+        texts=[data.texts[i] for i in idx],
+        labels=[data.labels[i] for i in idx],
+        dropped=0,
+        path=data.path,
+    )
 
 
 def split_unread(data: LabelledData, read: np.ndarray, fraction: float, seed: int, log, start):
@@ -113,6 +119,7 @@ class Splits:
     train: LabelledData  # the part the model is fit on (augmented copies included)
     val: LabelledData
     classes: list[str]
+    start_read: dict | None = None  # rows of each part the run's start was trained on
 
 
 @dataclass
@@ -172,12 +179,15 @@ def load_splits(
                 f"Warning: {read} of the {len(val)} rows of {val_path} are tweets {start[1]} "
                 f"was trained on, or copies of them: validation figures are optimistic"
             )
-        train_part = data
+        train_part, counts = data, start and (seen.count(data.texts, start[0]), read)
     else:
-        train_part, val = split_train_val(
+        train_idx, val_idx, read = held_out(
             data, config.train.validation_split, config.train.seed, log, start
         )
-    return Splits(data=data, train=train_part, val=val, classes=classes)
+        train_part, val = pick(data, train_idx), pick(data, val_idx)
+        counts = start and (int(read[train_idx].sum()), int(read[val_idx].sum()))
+    start_read = counts and {"by": start[1], "training": counts[0], "validation": counts[1]}
+    return Splits(data, train_part, val, classes, start_read)
 
 
 def described(splits: Splits) -> str:
