@@ -222,3 +222,17 @@ def test_train_warns_when_val_data_holds_tweets_the_encoder_read(tmp_path):
     assert f"Warning: 1 of the 2 rows of {val} are tweets the encoder {str(folder)!r} was " in (
         "\n".join(logged)
     )
+
+
+def test_a_damaged_fingerprint_file_of_an_encoder_is_refused_by_name(tmp_path):
+    from sentiment_cli.config import load_config
+    from sentiment_cli.errors import SentimentError
+    from sentiment_cli.training.prepare import read_by_start
+
+    folder = _start(tmp_path, ["a tweet"])
+    (folder / "seen.npy").write_bytes(b"\x93NUMPY not really")
+    with pytest.raises(SentimentError, match=r"model.encoder .*encoder.*: seen.npy cannot be read"):
+        read_by_start(load_config(None, [f"model.encoder={folder}"]))
+    np.save(folder / "seen.npy", np.array([1.5, 2.5]))
+    with pytest.raises(SentimentError, match=r"seen.npy must be one row of uint64 fingerprints"):
+        read_by_start(load_config(None, [f"model.encoder={folder}"]))
