@@ -83,14 +83,12 @@ def split_unread(data: LabelledData, read: np.ndarray, fraction: float, seed: in
             data.labels, fraction, seed, data.path, log, "validation", texts=data.texts
         )
     texts = [data.texts[i] for i in unread]
-    kept, held_out = split_indices(
+    kept, out = split_indices(
         labels, wanted / len(unread), seed, data.path, log, "validation", texts=texts
     )
-    log(
-        f"Validation split: {len(held_out):,} of the {len(unread):,} others, the rest "
-        f"trained on; {what}"
-    )
-    return np.sort(np.concatenate([np.flatnonzero(read), unread[kept]])), unread[held_out]
+    log(f"Validation split: {len(out):,} of the {len(unread):,} others, the rest trained on; "
+        f"{what}")  # fmt: skip
+    return np.sort(np.concatenate([np.flatnonzero(read), unread[kept]])), unread[out]
 
 
 def read_by_start(config: Config, origin_seen=None, origin_path=None) -> tuple | None:
