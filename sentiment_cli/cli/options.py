@@ -89,7 +89,11 @@ def val_data_option(func):
         "--val-data",
         type=click.Path(path_type=Path),
         default=None,
-        help="Validation CSV; without it a stratified split of DATA is held out.",
+        help=(
+            "Validation CSV; without it a stratified split of DATA is held out, copies of "
+            "a tweet on one side, and not the tweets the encoder (or --from's model) was "
+            "trained on where DATA holds 5% or more of them."
+        ),
     )(func)
 
 
