@@ -36,8 +36,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 def files(domain: str) -> dict[str, Path]:
     """The training and test CSVs of a domain, as a user has them. The shipped encoder
-    read 90% of TSE's train.csv, so a run on it holds its validation split out of the
-    other 10% (``training/prepare.py``, ``split_unread``)."""
+    read 90% of TSE's train.csv, so a run on it holds its validation split out of half of
+    the other 10% (``training/prepare.py``, ``split_unread``)."""
     folder = SHARED / ("tweet_sentiment_extraction" if domain == "tse" else domain)
     return {"train": folder / "train.csv", "test": folder / "test.csv"}
 
