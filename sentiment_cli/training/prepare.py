@@ -40,12 +40,12 @@ def split_train_val(
 def held_out(data: LabelledData, fraction: float, seed: int, log: Log, start):
     """(training rows, validation rows, the rows ``start`` read) of ``split_train_val``."""
     read = seen.member(data.texts, start[0]) if start else np.zeros(len(data), dtype=bool)
-    if read.sum() < READ_SHARE * len(data):
-        train_idx, val_idx = split_indices(
-            data.labels, fraction, seed, data.path, log, "validation", texts=data.texts
-        )
-    else:
-        train_idx, val_idx = split_unread(data, read, fraction, seed, log, start[1])
+    apart = None  # the split that keeps validation apart from what the start read
+    if read.sum() >= READ_SHARE * len(data):
+        apart = split_unread(data, read, fraction, seed, log, start[1])
+    train_idx, val_idx = apart or split_indices(
+        data.labels, fraction, seed, data.path, log, "validation", texts=data.texts
+    )
     return train_idx, val_idx, read
 
 
@@ -65,7 +65,7 @@ def split_unread(data: LabelledData, read: np.ndarray, fraction: float, seed: in
     weight, the temperature) would be chosen for tweets no user brings. It takes the
     usual share of the file, but never more than half of the others: the rows the start
     never read are the ones it has most to learn from. Where that is fewer than
-    ``MIN_VALIDATION`` (or some label has none), the usual split, with a warning."""
+    ``MIN_VALIDATION`` (or some label has none), None with a warning: the usual split."""
     n = len(data)
     unread = np.flatnonzero(~read)
     wanted = min(int(np.ceil(n * fraction)), len(unread) // 2)
@@ -79,16 +79,14 @@ def split_unread(data: LabelledData, read: np.ndarray, fraction: float, seed: in
             f"Warning: {what}, and too few others are left to validate on: validation "
             f"figures are optimistic (--val-data: tweets it never read)"
         )
-        return split_indices(
-            data.labels, fraction, seed, data.path, log, "validation", texts=data.texts
-        )
+        return None
     texts = [data.texts[i] for i in unread]
     kept, out = split_indices(
         labels, wanted / len(unread), seed, data.path, log, "validation", texts=texts
     )
     log(f"Validation split: {len(out):,} of the {len(unread):,} others, the rest trained on; "
         f"{what}")  # fmt: skip
-    return np.sort(np.concatenate([np.flatnonzero(read), unread[kept]])), unread[out]
+    return (np.sort(np.concatenate([np.flatnonzero(read), unread[kept]])), unread[out])
 
 
 def read_by_start(config: Config, origin_seen=None, origin_path=None) -> tuple | None:
