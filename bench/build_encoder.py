@@ -76,14 +76,13 @@ def write_seen(out: Path, paths: list[Path]) -> None:
     """``out``'s seen.npy: the fingerprints of every tweet of ``paths`` (what ``pretrain``
     writes), and its count in encoder.json."""
     from sentiment_cli.io.readers import read_labelled
+    from sentiment_cli.models.encoder import keep_seen
     from sentiment_cli.runtime import seen
 
     texts = [text for path in paths for text in read_labelled(path, "text", "label").texts]
     prints = seen.fingerprints(texts)
-    seen.save(out, prints)
     spec_file = out / "encoder.json"
-    spec = json.loads(spec_file.read_text(encoding="utf-8"))
-    spec["seen"] = {"file": seen.FILE, "fingerprints": len(prints)}
+    spec = keep_seen(out, prints, json.loads(spec_file.read_text(encoding="utf-8")))
     spec_file.write_text(json.dumps(spec, ensure_ascii=False, indent=1), "utf-8")
     print(f"build_encoder: {out / seen.FILE}: {len(prints):,} fingerprints, {len(texts):,} tweets")
 

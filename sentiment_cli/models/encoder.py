@@ -179,6 +179,12 @@ def classifier_start(encoder: Encoder, config, classes: list[str]):
     return [kernel[:, columns], bias[columns]], None
 
 
+def keep_seen(folder: Path, read: np.ndarray, spec: dict) -> dict:
+    """Write ``read``'s fingerprints to ``folder``; ``spec`` with their entry."""
+    seen.save(folder, read)
+    return {**spec, "seen": {"file": seen.FILE, "fingerprints": len(read)}}
+
+
 def write(
     folder: Path, tokens: list[str], arrays: dict[str, np.ndarray], spec: dict, read=None
 ) -> None:
@@ -187,8 +193,7 @@ def write(
     and ``read``'s fingerprints (``runtime.seen``; None: none kept)."""
     folder.mkdir(parents=True, exist_ok=True)
     if read is not None:
-        seen.save(folder, read)
-        spec = {**spec, "seen": {"file": seen.FILE, "fingerprints": len(read)}}
+        spec = keep_seen(folder, read, spec)
     payload = {"embedding": arrays["embedding"].astype(np.float16)}
     payload.update({f"rnn.{role}": arrays[f"rnn.{role}"].astype(np.float32) for role in RECURRENT})
     if "classifier.kernel" in arrays:
