@@ -107,7 +107,8 @@ def copy(trained: Path, folder: Path, max_vocab: int | None) -> None:
     )
     skip = {model_folder.MANIFEST, model_folder.SUMMARY_FILE}
     if max_vocab is not None:
-        skip |= {model_folder.VOCAB_FILE, WEIGHTS_FILE, *bow.FILES}
+        bags = [name for stem in bow.BAGS for name in bow.files(stem)]
+        skip |= {model_folder.VOCAB_FILE, WEIGHTS_FILE, *bags}
         vocab = json.loads((trained / model_folder.VOCAB_FILE).read_text(encoding="utf-8"))
         config = model_folder.read_config(trained)
         keep = kept_ids(vocab["tokens"], max_vocab, config.model.lexicon)

@@ -26,7 +26,6 @@ from sentiment_cli.resources import configs_dir
 
 CONFIG_DIR = configs_dir()  # the shipped configs: --config NAME reads NAME.yaml here
 DEFAULT_CONFIG_NAME = "lstm.yaml"
-
 Initializer = str | dict
 _SCIENTIFIC = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+$")
 
@@ -100,7 +99,8 @@ class TrainConfig:
     members: int = 1  # >1: an ensemble of this many models (seeds seed, seed+1, ...), averaged
     tune_biases: bool = False  # shift the classifier's biases to maximize validation macro recall
     calibrate: Literal["none", "temperature"] = "temperature"  # logits / T fitted on validation
-    blend: Literal["none", "auto"] = "auto"  # mix in the baseline (if any), weight by validation
+    blend: Literal["none", "auto"] = "auto"  # mix a bag of words in, weight by validation
+    blend_features: Literal["words", "words+chars"] = "words+chars"  # +each word's 2-5 chars
     pseudo_labels: float = 2.0  # train --unlabelled: pseudo-labelled tweets per labelled one
     pseudo_weight: float = 0.5  # weight of a pseudo-labelled tweet in the loss (a real one: 1)
 

@@ -1,5 +1,6 @@
-"""train.blend: the bag-of-words baseline mixed into the model's answers, computed
-without scikit-learn at prediction time."""
+"""train.blend: a bag of words mixed into the model's answers (by default one that also
+reads the character grams of each word, kept beside the baseline), computed without
+scikit-learn at prediction time."""
 
 import json
 import shutil
@@ -50,8 +51,9 @@ def half(blended, tmp_path):
     return copy
 
 
+@pytest.mark.parametrize("chars", [None, (2, 5)])
 @pytest.mark.parametrize("labels", [("negative", "neutral", "positive"), ("negative", "positive")])
-def test_the_numpy_baseline_computes_what_scikit_learn_does(tmp_path, labels):
+def test_the_numpy_baseline_computes_what_scikit_learn_does(tmp_path, labels, chars):
     from sentiment_cli.config import TextConfig
     from sentiment_cli.models.baseline import Baseline
     from sentiment_cli.runtime.bow import BagOfWords
@@ -59,13 +61,37 @@ def test_the_numpy_baseline_computes_what_scikit_learn_does(tmp_path, labels):
 
     rows = [(t, label) for t, label in TWEETS * 2 if label in labels]
     tokens = tokenize_all([t for t, _ in rows], TextConfig())
-    fitted = Baseline.fit(tokens, [label for _, label in rows], "balanced", seed=0)
-    fitted.save(tmp_path)
-    unseen = tokenize_all(["never heard of it", "", "love love love the great day"], TextConfig())
-    queries = tokens + unseen
-    ours = BagOfWords.load(tmp_path).predict_proba(queries)
-    assert ours.shape == (len(queries), len(labels))
-    np.testing.assert_allclose(ours, fitted.predict_proba(queries), atol=1e-9)
+    fitted = Baseline.fit(tokens, [label for _, label in rows], "balanced", seed=0, chars=chars)
+    fitted.save(tmp_path, "bag")
+    unseen = ["never heard of it", "", "love love love the great day", "loooove it, greatest"]
+    queries = tokens + tokenize_all(unseen, TextConfig())
+    bag = BagOfWords.load(tmp_path, "bag")
+    assert bool(bag.char_vocabulary) == bool(chars)
+    for _ in range(2):  # the second time from the words' cached character grams
+        ours = bag.predict_proba(queries)
+        assert ours.shape == (len(queries), len(labels))
+        np.testing.assert_allclose(ours, fitted.predict_proba(queries), atol=1e-9)
+
+
+def test_the_blended_bag_reads_pieces_of_words_the_baseline_never_saw_whole(tmp_path):
+    """An unseen spelling ("loooove", "terribleee") shares character grams with the
+    labelled words, so the bag leans the right way where word grams know nothing."""
+    from sentiment_cli.config import TextConfig
+    from sentiment_cli.models.baseline import Baseline
+    from sentiment_cli.text.tokenizer import tokenize_all
+
+    rows = [("i love it", "positive"), ("love this", "positive"), ("so lovely", "positive"),
+            ("terrible service", "negative"), ("just terrible", "negative"),
+            ("terrible day", "negative")] * 3  # fmt: skip
+    tokens = tokenize_all([t for t, _ in rows], TextConfig())
+    labels = [label for _, label in rows]
+    words = Baseline.fit(tokens, labels, "balanced", seed=0)
+    both = Baseline.fit(tokens, labels, "balanced", seed=0, chars=(2, 5))
+    unseen = tokenize_all(["loooove", "terribleee"], TextConfig())
+    positive = both.labels.index("positive")
+    blind = words.predict_proba(unseen)  # no word gram known: both answered alike
+    np.testing.assert_allclose(blind[0], blind[1], atol=1e-9)
+    assert list(both.predict_proba(unseen)[:, positive] > 0.5) == [True, False]
 
 
 def test_blend_auto_records_the_weight_validation_chose_among_those_keeping_the_probes(blended):
@@ -85,6 +111,9 @@ def test_blend_auto_records_the_weight_validation_chose_among_those_keeping_the_
     assert blend["validation"]["macro_f1"] == pytest.approx(f1[chosen], abs=1e-6)
     assert blend["network_decides"] == ["negation", "contrast"]
     assert 0.05 <= blend["temperature"] <= 20
+    assert blend["bag"] == "blend_bag"  # the default blend_features, words+chars
+    assert "char_vocabulary" in json.loads((blended / "blend_bag.json").read_text())
+    assert "char_vocabulary" not in json.loads((blended / "baseline.json").read_text())
     for category in GUARDED:  # the guard held for the weight chosen
         assert probes["blended"][category] >= probes["network"][category] - TOLERANCE
 
@@ -97,10 +126,10 @@ def test_a_blended_folder_answers_with_the_mix_everywhere(runner, half):
 
     texts = ["worst day ever", "the bus leaves at 5", "not bad at all", "good, but so slow"]
     bundle = read_model_dir(half)
-    assert bundle.blend.weight == 0.5
+    assert bundle.blend.weight == 0.5 and bundle.blend.bag == "blend_bag"
     tokens = tokenize_all(texts, bundle.config.text)
     network = bundle.network.predict_ids(bundle.vocab.encode_tokens(tokens, bundle.config.text).ids)
-    words = BagOfWords.load(half).aligned(tokens, bundle.labels)
+    words = BagOfWords.load(half, "blend_bag").aligned(tokens, bundle.labels)
     # a negation or a contrast is the network's alone to read
     expected = np.vstack([0.5 * network[:2] + 0.5 * words[:2], network[2:]])
 
@@ -165,20 +194,59 @@ def test_a_folder_blending_everywhere_mixes_every_tweet(runner, half):
     assert np.abs(everywhere - network).max() > 1e-3
 
 
+def test_evaluate_compares_with_the_baseline_not_the_blended_bag(runner, half, tmp_path):
+    from sentiment_cli.config import TextConfig
+    from sentiment_cli.metrics import probability_metrics
+    from sentiment_cli.runtime.bow import BagOfWords
+    from sentiment_cli.text.tokenizer import tokenize_all
+
+    data = write_csv(tmp_path / "scored.csv", TWEETS)
+    result = runner.invoke(cli, ["evaluate", str(data), "--model-dir", str(half), "-f", "json"])
+    assert result.exit_code == 0, result.output
+    reported = json.loads(result.output)["baseline"]["log_loss"]
+    tokens = tokenize_all([t for t, _ in TWEETS], TextConfig())
+    truth = [label for _, label in TWEETS]
+    labels = json.loads((half / "labels.json").read_text())
+    baseline, bag = (
+        probability_metrics(truth, BagOfWords.load(half, stem).aligned(tokens, labels), labels)
+        for stem in ("baseline", "blend_bag")
+    )
+    assert reported == pytest.approx(baseline["log_loss"], abs=1e-4)
+    assert abs(bag["log_loss"] - baseline["log_loss"]) > 1e-3
+
+
 def test_a_blended_folder_with_a_bad_weight_or_baseline_is_refused(runner, half):
-    (half / "baseline.npz").write_bytes(b"not a zip")
+    (half / "blend_bag.npz").write_bytes(b"not a zip")
     result = runner.invoke(cli, ["predict", "--model-dir", str(half), "good"])
-    assert result.exit_code != 0 and "baseline.npz" in result.output
+    assert result.exit_code != 0 and "blend_bag.npz" in result.output
     assert "Traceback" not in result.output
-    _rehash(half)  # consistent with the manifest, but not a baseline
+    _rehash(half)  # consistent with the manifest, but not a bag of words
     result = runner.invoke(cli, ["predict", "--model-dir", str(half), "good"])
-    assert result.exit_code != 0 and "baseline files cannot be read" in result.output
+    assert result.exit_code != 0
+    assert "blend_bag.json / blend_bag.npz cannot be read" in result.output
+    summary = json.loads((half / "summary.json").read_text())
+    summary["blend"]["bag"] = "../elsewhere"
+    (half / "summary.json").write_text(json.dumps(summary))
+    _rehash(half)
+    result = runner.invoke(cli, ["predict", "--model-dir", str(half), "good"])
+    assert result.exit_code != 0 and "blend.bag must be one of" in result.output
     _set_weight(half, 1.5)
     result = runner.invoke(cli, ["predict", "--model-dir", str(half), "good"])
     assert result.exit_code != 0 and "blend.baseline_weight" in result.output
     _set_weight(half, 0.5, network_decides=["sarcasm"])
     result = runner.invoke(cli, ["predict", "--model-dir", str(half), "good"])
     assert result.exit_code != 0 and "blend.network_decides" in result.output
+
+
+def test_blend_features_words_blends_the_baseline_itself(runner, tiny_csv, tmp_path):
+    args = train_args(tiny_csv, tmp_path / "m", "--set", "train.blend_features=words")
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "m" / "summary.json").read_text())["blend"]["bag"] == "baseline"
+    assert not (tmp_path / "m" / "blend_bag.json").exists()
+    _set_weight(tmp_path / "m", 0.5)
+    result = runner.invoke(cli, ["predict", "--model-dir", str(tmp_path / "m"), "good"])
+    assert result.exit_code == 0, result.output
 
 
 def test_without_a_baseline_there_is_nothing_to_blend(runner, tiny_csv, tmp_path):
@@ -189,6 +257,7 @@ def test_without_a_baseline_there_is_nothing_to_blend(runner, tiny_csv, tmp_path
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "m" / "summary.json").read_text())["blend"] is None
     assert not (tmp_path / "m" / "baseline.json").exists()
+    assert not (tmp_path / "m" / "blend_bag.json").exists()
 
 
 @pytest.mark.parametrize("kind", ["none", "sqrt", "balanced"])

@@ -72,6 +72,8 @@ def test_train_writes_a_complete_model_folder(trained_model):
             "summary.json",
             "baseline.json",
             "baseline.npz",
+            "blend_bag.json",
+            "blend_bag.npz",
             "seen.npy",
         ]
     )

@@ -110,7 +110,7 @@ def test_the_python_api_and_the_server_refuse_a_damaged_folder(folder, damage):
 def test_check_passes_an_intact_folder_and_info_prints_its_card(runner, trained_model):
     result = runner.invoke(cli, ["check", str(trained_model)])
     assert result.exit_code == 0
-    assert "11 files intact (format version 3)" in result.output
+    assert "13 files intact (format version 3)" in result.output
     card = json.loads(runner.invoke(cli, ["info", str(trained_model), "-f", "json"]).output)
     assert card["labels"] == ["negative", "neutral", "positive"]
     assert card["model"]["cell"] == "lstm" and card["model"]["units"] == 4

@@ -119,7 +119,7 @@ def test_baseline_npz_with_pickled_objects_is_refused(tmp_path):
         coef=np.zeros((3, 1)),
         intercept=np.zeros(3),
     )
-    with pytest.raises(SentimentError, match="baseline files cannot be read"):
+    with pytest.raises(SentimentError, match="baseline.json / baseline.npz cannot be read"):
         BagOfWords.load(tmp_path)
 
 

@@ -86,7 +86,7 @@ def score(
 def stored_baseline(bundle: ModelDir):
     """The folder's bag-of-words baseline (its files checked against the manifest
     first), or None where it has none."""
-    if bundle.bow is not None:
+    if bundle.bow is not None and bundle.blend.bag == bow.BASELINE:
         return bundle.bow
     if not os.path.lexists(bundle.path / bow.JSON_FILE):
         return None

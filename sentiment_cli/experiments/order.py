@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 
 from sentiment_cli.errors import SentimentError
+from sentiment_cli.evaluation.evaluate import stored_baseline
 from sentiment_cli.io.readers import read_labelled
 from sentiment_cli.metrics import classification_metrics
 from sentiment_cli.models.keras_runtime import open_model
-from sentiment_cli.runtime import bow
 from sentiment_cli.runtime.predict import baseline_part, predict_ids
 from sentiment_cli.text.negation import mark_negation
 from sentiment_cli.text.tokenizer import words
@@ -49,8 +49,7 @@ def order_experiment(
         raise SentimentError(
             f"{data_path}: label(s) {', '.join(map(repr, unknown))} are not known to the model"
         )
-    found = (Path(model_dir) / bow.JSON_FILE).exists()
-    baseline = (bundle.bow or bow.BagOfWords.load(Path(model_dir))) if found else None
+    baseline = stored_baseline(bundle)
     config = bundle.config.text
     as_written = [words(text, config) for text in data.texts]
 

@@ -1,11 +1,15 @@
-"""The bag-of-words baseline without scikit-learn: TF-IDF over word 1-2 grams and a
-logistic regression, computed in NumPy from ``baseline.json`` and ``baseline.npz``.
+"""The bag-of-words models without scikit-learn: TF-IDF and a logistic regression,
+computed in NumPy from a JSON and an NPZ file.
 
-``models/baseline.py`` fits the baseline with scikit-learn and writes the two files;
-this module reads them and computes the same probabilities (to ~1e-6), so a model that
-blends its baseline into its answers (``train.blend``) predicts without scikit-learn:
-for every 1- and 2-gram of the tokens in the vocabulary, ``1 + log(count)`` times its
-idf, the row scaled to unit length, then ``softmax(x @ coef.T + intercept)`` (the
+``models/baseline.py`` fits them with scikit-learn and writes the two files; this
+module reads them and computes the same probabilities (to ~1e-6), so a model that
+blends a bag of words into its answers (``train.blend``) predicts without scikit-learn.
+Two are kept: the baseline (``baseline.json`` / ``.npz``: word 1-2 grams), the yardstick
+every model is compared with, and the bag a model blends in (``blend_bag.json`` /
+``.npz``: the same word grams plus the character 2-5 grams of each word, the spelling
+variants and word pieces of tweets that a few hundred labels never show whole). For
+every gram in the vocabulary, ``1 + log(count)`` times its idf, each block of grams
+(words, characters) scaled to unit length, then ``softmax(x @ coef.T + intercept)`` (the
 logistic function for two labels). ``Blend`` is how much of them a model mixes in.
 """
 
@@ -15,7 +19,7 @@ import json
 import reprlib
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +28,28 @@ import numpy as np
 from sentiment_cli.errors import SentimentError
 from sentiment_cli.text.negation import ORDER_CUES
 
+BASELINE = "baseline"  # the stem of the baseline's files
 JSON_FILE = "baseline.json"
 NPZ_FILE = "baseline.npz"
-FILES = [JSON_FILE, NPZ_FILE]
+BLEND_BAG = "blend_bag"  # the stem of the files of the bag a model blends in
+BAGS = (BASELINE, BLEND_BAG)  # the bags summary.json's blend.bag may name
+CACHED_TOKENS = 50_000  # a BagOfWords keeps the character-gram columns of this many tokens
+
+
+def files(stem: str) -> list[str]:
+    """The two files of the bag of words named ``stem``."""
+    return [f"{stem}.json", f"{stem}.npz"]
+
+
+def char_grams(token: str, low: int, high: int) -> list[str]:
+    """The character ``low``- to ``high``-grams of one token, a space marking each end
+    (" good " gives " g", "go", ..., "good "): a word's pieces, prefixes and suffixes."""
+    padded = f" {token} "
+    return [
+        padded[i : i + n]
+        for n in range(low, min(high, len(padded)) + 1)
+        for i in range(len(padded) - n + 1)
+    ]
 
 
 def mix(network: np.ndarray, baseline: np.ndarray, weight: float | np.ndarray) -> np.ndarray:
@@ -37,14 +60,16 @@ def mix(network: np.ndarray, baseline: np.ndarray, weight: float | np.ndarray) -
 
 @dataclass(frozen=True)
 class Blend:
-    """How a model mixes its baseline in (summary.json's ``blend``): the baseline's
-    share ``weight``, except in tweets holding one of the ``network_decides`` cues
+    """How a model mixes a bag of words in (summary.json's ``blend``): the bag's share
+    ``weight``, except in tweets holding one of the ``network_decides`` cues
     (``text.negation.ORDER_CUES``: "negation", "contrast"), where the network alone
-    answers, because their meaning is in the word order a bag of words cannot see."""
+    answers, because their meaning is in the word order a bag of words cannot see.
+    ``bag`` names the bag's files (``BAGS``; folders before ``blend_bag``: the baseline)."""
 
     weight: float = 0.0
     network_decides: tuple[str, ...] = ()
     temperature: float = 1.0  # fitted to the blended tweets of the validation split
+    bag: str = BASELINE
 
     def apply(self, network: np.ndarray, words: np.ndarray, shares: np.ndarray) -> np.ndarray:
         """The answers: ``mix``, then where the baseline took part, the mixture's log
@@ -98,35 +123,52 @@ def read_blend(blend: Any, where: str) -> Blend:
             f"{where}: blend.temperature must be a number from 0.05 to 20, "
             f"got {reprlib.repr(blend.get('temperature'))}"
         )
-    return Blend(float(weight), tuple(cues), float(temperature))
+    bag = blend.get("bag", BASELINE)
+    if bag not in BAGS:
+        raise SentimentError(
+            f"{where}: blend.bag must be one of {', '.join(BAGS)}, got {reprlib.repr(bag)}"
+        )
+    return Blend(float(weight), tuple(cues), float(temperature), bag)
 
 
 @dataclass(frozen=True)
 class BagOfWords:
     vocabulary: dict[str, int]  # "word" or "word word" -> column
-    weights: np.ndarray  # (columns, classes): idf folded in, coef transposed
+    weights: np.ndarray  # (columns, classes): coef transposed
     intercept: np.ndarray  # (classes,)
     labels: list[str]
     ngram_range: tuple[int, int]
     idf: np.ndarray
+    # character grams of each word: "gram" -> column (after the word grams' columns)
+    char_vocabulary: dict[str, int] = field(default_factory=dict)
+    char_range: tuple[int, int] | None = None
+    _token_columns: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def load(cls, folder: Path) -> BagOfWords:
+    def load(cls, folder: Path, stem: str = BASELINE) -> BagOfWords:
         folder = Path(folder)
-        odd = next((name for name in FILES if not (folder / name).is_file()), None)
+        json_file, npz_file = files(stem)
+        odd = next((name for name in (json_file, npz_file) if not (folder / name).is_file()), None)
         if odd is not None:  # missing, or a FIFO or a device, which could hang a read
-            raise SentimentError(f"{folder}: baseline file {odd} is missing or not a regular file")
+            raise SentimentError(
+                f"{folder}: bag-of-words file {odd} is missing or not a regular file"
+            )
         try:
-            meta = json.loads((folder / JSON_FILE).read_text(encoding="utf-8"))
-            with np.load(folder / NPZ_FILE, allow_pickle=False) as arrays:
+            meta = json.loads((folder / json_file).read_text(encoding="utf-8"))
+            with np.load(folder / npz_file, allow_pickle=False) as arrays:
                 idf, coef, intercept = arrays["idf"], arrays["coef"], arrays["intercept"]
             vocabulary = {str(k): int(v) for k, v in meta["vocabulary"].items()}
+            chars = {str(k): int(v) for k, v in meta.get("char_vocabulary", {}).items()}
             labels = [str(label) for label in meta["labels"]]
             low, high = (int(n) for n in meta.get("ngram_range", (1, 2)))
+            char_range = meta.get("char_ngram_range")
+            char_range = tuple(int(n) for n in char_range) if char_range else None
         except Exception as exc:  # a damaged zip or JSON raises many types: all mean damage
             detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-            raise SentimentError(f"{folder}: baseline files cannot be read: {detail}") from None
-        columns = len(vocabulary)
+            raise SentimentError(
+                f"{folder}: {json_file} / {npz_file} cannot be read: {detail}"
+            ) from None
+        columns = len(vocabulary) + len(chars)
         binary = len(labels) == 2 and coef.shape[0] == 1
         if (
             any(a.dtype.kind not in "fiu" for a in (idf, coef, intercept))
@@ -135,9 +177,18 @@ class BagOfWords:
             or coef.shape[1] != columns
             or coef.shape[0] != (1 if binary else len(labels))
             or intercept.shape != (coef.shape[0],)
-            or not all(0 <= column < columns for column in vocabulary.values())
+            or not all(0 <= column < len(vocabulary) for column in vocabulary.values())
+            or not all(len(vocabulary) <= column < columns for column in chars.values())
+            or (
+                chars
+                and (
+                    char_range is None
+                    or len(char_range) != 2
+                    or not 1 <= char_range[0] <= char_range[1] <= 20
+                )
+            )
         ):
-            raise SentimentError(f"{folder}: baseline vocabulary and weights do not match")
+            raise SentimentError(f"{folder}: {json_file} and {npz_file} do not match")
         return cls(
             vocabulary,
             np.ascontiguousarray(coef.T, dtype=np.float64),
@@ -145,6 +196,8 @@ class BagOfWords:
             labels,
             (low, high),
             idf.astype(np.float64),
+            chars,
+            char_range if chars else None,
         )
 
     def _grams(self, tokens: Sequence[str]) -> Counter:
@@ -158,8 +211,8 @@ class BagOfWords:
             grams.update(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
         return grams
 
-    def predict_proba(self, tokenized: Sequence[Sequence[str]]) -> np.ndarray:
-        """(len(tokenized), len(labels)) probabilities; columns follow ``labels``."""
+    def _word_block(self, tokenized: Sequence[Sequence[str]]) -> tuple[np.ndarray, ...]:
+        """(row, column, count) of every word gram in the vocabulary."""
         rows: list[int] = []
         columns: list[int] = []
         counts: list[int] = []
@@ -171,16 +224,53 @@ class BagOfWords:
                     rows.append(i)
                     columns.append(column)
                     counts.append(count)
-        n = len(tokenized)
-        row = np.asarray(rows, dtype=np.int64)
-        column = np.asarray(columns, dtype=np.int64)
-        values = (1.0 + np.log(np.asarray(counts, dtype=np.float64))) * self.idf[column]
+        return (np.asarray(rows, dtype=np.int64), np.asarray(columns, dtype=np.int64),
+                np.asarray(counts, dtype=np.float64))  # fmt: skip
+
+    def _columns_of(self, token: str) -> np.ndarray:
+        """The columns of a token's character grams in the vocabulary, one per
+        occurrence; kept for the next tweet that holds the token."""
+        found = self._token_columns.get(token)
+        if found is None:
+            if len(self._token_columns) >= CACHED_TOKENS:
+                self._token_columns.clear()
+            get = self.char_vocabulary.get
+            grams = (get(gram) for gram in char_grams(token, *self.char_range))
+            found = np.fromiter((c for c in grams if c is not None), dtype=np.int64)
+            self._token_columns[token] = found
+        return found
+
+    def _char_block(self, tokenized: Sequence[Sequence[str]]) -> tuple[np.ndarray, ...]:
+        """(row, column, count) of every character gram in the vocabulary, counted
+        over all the words of a tweet."""
+        empty = np.zeros(0, dtype=np.int64)
+        pieces = [[self._columns_of(t) for t in tokens] for tokens in tokenized]
+        lengths = [sum(len(c) for c in row) for row in pieces]
+        columns = np.concatenate([c for row in pieces for c in row] or [empty])
+        rows = np.repeat(np.arange(len(tokenized), dtype=np.int64), lengths)
+        width = len(self.idf)
+        keys, counts = np.unique(rows * width + columns, return_counts=True)
+        return keys // width, keys % width, counts.astype(np.float64)
+
+    def _scaled(self, block: tuple[np.ndarray, ...], n: int) -> tuple[np.ndarray, np.ndarray]:
+        """A block's sublinear TF-IDF values, each row's scaled to unit length."""
+        row, column, counts = block
+        values = (1.0 + np.log(counts)) * self.idf[column]
         norms = np.sqrt(np.bincount(row, weights=values * values, minlength=n))
-        values /= np.where(norms > 0, norms, 1.0)[row]
+        return column, values / np.where(norms > 0, norms, 1.0)[row]
+
+    def predict_proba(self, tokenized: Sequence[Sequence[str]]) -> np.ndarray:
+        """(len(tokenized), len(labels)) probabilities; columns follow ``labels``."""
+        n = len(tokenized)
+        blocks = [self._word_block(tokenized)]
+        if self.char_vocabulary:
+            blocks.append(self._char_block(tokenized))
         logits = np.tile(self.intercept, (n, 1))
-        contributions = values[:, None] * self.weights[column]
-        for c in range(logits.shape[1]):
-            logits[:, c] += np.bincount(row, weights=contributions[:, c], minlength=n)
+        for block in blocks:
+            column, values = self._scaled(block, n)
+            contributions = values[:, None] * self.weights[column]
+            for c in range(logits.shape[1]):
+                logits[:, c] += np.bincount(block[0], weights=contributions[:, c], minlength=n)
         if logits.shape[1] == 1:  # two labels: sklearn keeps one row of coefficients
             positive = 1.0 / (1.0 + np.exp(-logits[:, 0]))
             return np.stack([1.0 - positive, positive], axis=1)

@@ -12,6 +12,7 @@ This module owns it: it names, writes, checks and reads every file
     summary.json    data sizes, label counts, truncation, parameters, time, best metrics
     baseline.json   bag-of-words baseline: n-gram vocabulary, labels  (optional)
     baseline.npz    bag-of-words baseline: idf, coefficients           (optional)
+    blend_bag.*     the bag of words the model blends in, where not the baseline  (optional)
     tuning.json     the trials of ``tune``                             (optional)
     seen.npy        fingerprints of the training tweets (runtime/seen.py)  (optional)
 
@@ -198,7 +199,7 @@ class ModelDir:
     manifest: dict | None = None
     keras: Any = None
     keras_predict: Callable | None = None
-    bow: Any = None  # runtime.bow.BagOfWords, where the model blends its baseline in
+    bow: Any = None  # runtime.bow.BagOfWords, where the model blends a bag of words in
     blend: Blend = Blend()  # how much of the baseline it mixes in, and where (summary.json)
 
 
@@ -328,7 +329,7 @@ def read_model_dir(folder: str | Path, network=None) -> ModelDir:
         network=network,
         format_version=version,
         manifest=manifest,
-        bow=read_baseline(folder, manifest, labels) if blend.weight else None,
+        bow=read_baseline(folder, manifest, labels, blend.bag) if blend.weight else None,
         blend=blend,
     )
 
@@ -371,17 +372,18 @@ def check_agreement(folder: Path, config: Config, network) -> None:
         )
 
 
-def read_baseline(folder: Path, manifest: dict, labels: list[str]):
-    """The blended baseline, its files checked against the manifest first (a manifest
-    before format 3 lists names without hashes: nothing to check them against)."""
+def read_baseline(folder: Path, manifest: dict, labels: list[str], stem: str = "baseline"):
+    """The bag of words named ``stem`` (the baseline, or the ``blend_bag`` a model blends
+    in), its files checked against the manifest first (a manifest before format 3 lists
+    names without hashes: nothing to check them against)."""
     from sentiment_cli.runtime import bow
 
     if isinstance(manifest.get("files"), dict):
-        integrity.verify(folder, manifest["files"], bow.FILES)
-    baseline = bow.BagOfWords.load(folder)
+        integrity.verify(folder, manifest["files"], bow.files(stem))
+    baseline = bow.BagOfWords.load(folder, stem)
     if sorted(baseline.labels) != sorted(labels):
         raise SentimentError(
-            f"model folder {folder}: the baseline predicts {baseline.labels} but "
-            f"{LABELS_FILE} lists {labels}; the baseline does not belong to this model"
+            f"model folder {folder}: the {stem} predicts {baseline.labels} but "
+            f"{LABELS_FILE} lists {labels}; the {stem} does not belong to this model"
         )
     return baseline

@@ -1,8 +1,9 @@
-"""``train.blend``: mix the bag-of-words baseline into the model's probabilities, with
-the baseline's weight chosen on the run's validation split, under a guard that the
-network's reading of word order is kept.
+"""``train.blend``: mix a bag of words into the model's probabilities, with its weight
+chosen on the run's validation split, under a guard that the network's reading of word
+order is kept. The bag is ``finish.fit_blend_bag``'s: by default one of its own that also
+reads each word's character grams (``train.blend_features``), else the baseline.
 
-With few labels of a new domain, the baseline's word counts and the network's reading
+With few labels of a new domain, the bag's word counts and the network's reading
 of word order make different mistakes, and their mean can beat both. But a bag of words
 cannot read a negation's scope or which side of a "but" decides, so in tweets holding
 either (``text.negation.ORDER_CUES``) the network alone answers (``NETWORK_DECIDES``).
@@ -12,11 +13,11 @@ score (the mean squared distance of the probabilities to the one-hot truth): a p
 score of every probability, where macro-F1 only counts which label wins, so a split of
 50 to 200 tweets chooses a steadier weight by it (measured: ``docs/benchmark.md``,
 "Choosing the blend's weight"). The smallest wins a tie, so the network keeps the larger
-say unless the baseline earns it. Where the labels include positive and negative, a weight
+say unless the bag earns it. Where the labels include positive and negative, a weight
 is only allowed if, on the shipped probes (``data/probes/probes.csv``), the blend keeps
 the accuracy of every category in ``GUARDED`` within ``TOLERANCE`` of the network
 alone. The choice is stored in ``summary.json`` under ``blend``, and ``predict``
-applies it with the NumPy baseline of ``runtime/bow.py``; a weight of 0 leaves the
+applies it with the NumPy bag of ``runtime/bow.py``; a weight of 0 leaves the
 model as it was trained.
 """
 
@@ -27,7 +28,7 @@ from collections.abc import Callable
 import numpy as np
 
 from sentiment_cli.config import Config
-from sentiment_cli.runtime.bow import Blend, mix, soften
+from sentiment_cli.runtime.bow import BASELINE, BLEND_BAG, Blend, mix, soften
 
 WEIGHTS = tuple(round(0.1 * i, 1) for i in range(10))  # 0.0 .. 0.9
 NETWORK_DECIDES = ("negation", "contrast")
@@ -35,17 +36,21 @@ GUARDED = ("negation", "negated_negative", "contrast", "negation_not_flipping")
 TOLERANCE = 0.02  # how much accuracy a guarded probe category may lose to the blend
 
 
-def choose_blend(model, config: Config, prepared, baseline, log: Callable[[str], None]):
+def choose_blend(
+    model, config: Config, prepared, bag, log: Callable[[str], None], is_baseline=True
+):
     """The ``blend`` entry of summary.json, or None where ``train.blend`` is off or
-    there is no baseline to blend (``train.baseline: false``)."""
-    if config.train.blend == "none" or baseline is None:
+    there is no bag of words to blend (``train.baseline: false``). ``bag`` is
+    ``finish.fit_blend_bag``'s: the baseline itself where ``is_baseline``, else one the
+    folder keeps as ``blend_bag``."""
+    if config.train.blend == "none" or bag is None:
         return None
     from sentiment_cli.metrics import classification_metrics, probability_metrics
 
     classes = prepared.splits.classes
     truth = prepared.splits.val.labels
     x, tokens = prepared.x_val.ids, prepared.val_tokens
-    network, words, shares = _parts(model, baseline, classes, x, tokens)
+    network, words, shares = _parts(model, bag, classes, x, tokens)
 
     def metrics(weight: float) -> dict:
         mixed = mix(network, words, weight * shares)
@@ -55,11 +60,12 @@ def choose_blend(model, config: Config, prepared, baseline, log: Callable[[str],
 
     scores = {weight: metrics(weight) for weight in WEIGHTS}
     brier = {w: scores[w]["brier"] for w in WEIGHTS}
-    probes = probe_guard(model, config, prepared, baseline)
+    probes = probe_guard(model, config, prepared, bag)
     allowed = [w for w in WEIGHTS if probes is None or w not in probes["refused"]]
     best = min(allowed, key=lambda w: (round(brier[w], 12), w))
+    named = "the baseline's" if is_baseline else "the bag of words'"
     log(
-        f"Blend: the baseline's weight {best:.1f} ({len(allowed)} of {len(WEIGHTS)} weights "
+        f"Blend: {named} weight {best:.1f} ({len(allowed)} of {len(WEIGHTS)} weights "
         f"keep the probes; the lowest validation Brier score, {brier[best]:.4f} against "
         f"{brier[0.0]:.4f} for the network alone) gives validation macro_f1 "
         f"{scores[best]['macro_f1']:.4f} (network alone {scores[0.0]['macro_f1']:.4f}; "
@@ -72,6 +78,7 @@ def choose_blend(model, config: Config, prepared, baseline, log: Callable[[str],
     temperature = blend_temperature(config, network, words, best * shares, prepared.y_val, log)
     return {
         "baseline_weight": best,
+        "bag": BASELINE if is_baseline else BLEND_BAG,
         "network_decides": list(NETWORK_DECIDES),
         "temperature": temperature,
         "chosen_by": "validation Brier score",
@@ -103,17 +110,17 @@ def blend_temperature(config: Config, network, words, shares, y, log) -> float:
     return temperature
 
 
-def _parts(model, baseline, classes: list[str], ids, tokens):
-    """The network's and the baseline's probabilities of the rows (columns in the
-    model's label order), and 1 where the baseline may take part, 0 where the network
+def _parts(model, bag, classes: list[str], ids, tokens):
+    """The network's and the bag's probabilities of the rows (columns in the
+    model's label order), and 1 where the bag may take part, 0 where the network
     alone answers."""
     network = model.predict(ids, batch_size=256, verbose=0)
-    order = [baseline.labels.index(label) for label in classes]
-    words = baseline.predict_proba(tokens)[:, order]
+    order = [bag.labels.index(label) for label in classes]
+    words = bag.predict_proba(tokens)[:, order]
     return network, words, Blend(1.0, NETWORK_DECIDES).weights(tokens)
 
 
-def probe_guard(model, config: Config, prepared, baseline) -> dict | None:
+def probe_guard(model, config: Config, prepared, bag) -> dict | None:
     """Per weight, the accuracy of each guarded probe category, and the weights that
     lose more than TOLERANCE on one; None where the labels have no positive and
     negative to probe."""
@@ -127,7 +134,7 @@ def probe_guard(model, config: Config, prepared, baseline) -> dict | None:
     suite = read_labelled(probes_file(), "text", "label", "category")
     tokens = tokenize_all(suite.texts, config.text)
     ids = prepared.vocab.encode_tokens(tokens, config.text).ids
-    network, words, shares = _parts(model, baseline, classes, ids, tokens)
+    network, words, shares = _parts(model, bag, classes, ids, tokens)
     truth, categories = np.array(suite.labels), np.array(suite.categories)
 
     def accuracy(weight: float) -> dict[str, float]:

@@ -14,6 +14,7 @@ import numpy as np
 from sentiment_cli.config import Config, dump_config
 from sentiment_cli.models.size import batch_size_for
 from sentiment_cli.runtime import model_folder
+from sentiment_cli.runtime.bow import BLEND_BAG
 from sentiment_cli.runtime.integrity import file_hash
 from sentiment_cli.training.checkpoint import Progress, RunOptions
 from sentiment_cli.training.prepare import Prepared, truncated
@@ -218,6 +219,31 @@ def fit_summary(
     }
 
 
+def fit_blend_bag(config: Config, prepared: Prepared, baseline, log: Log):
+    """The bag of words the blend mixes in (``train.blend_features``): the baseline
+    itself ("words"), or one fit on the same tweets that also reads the character grams
+    of each word ("words+chars"); None where nothing is blended (no baseline, or
+    ``train.blend: none``)."""
+    if config.train.blend == "none" or baseline is None:
+        return None
+    if config.train.blend_features == "words":
+        return baseline
+    from sentiment_cli.models.baseline import BAG_STRENGTH, CHAR_RANGE, Baseline
+
+    real, tokens = prepared.real_train
+    bag = Baseline.fit(
+        tokens, real.labels, BASELINE_CLASS_WEIGHT, config.train.seed, chars=CHAR_RANGE,
+        strength=BAG_STRENGTH,
+    )  # fmt: skip
+    low, high = CHAR_RANGE
+    log(
+        f"Bag of words to blend in: word 1-2 grams and the character {low}-{high} grams of "
+        f"each word, {len(bag.char_vectorizer.vocabulary_):,} of them (fit in "
+        f"{bag.fit_seconds:.1f}s)"
+    )
+    return bag
+
+
 def write_model_dir(
     output_dir: Path,
     model,
@@ -229,10 +255,12 @@ def write_model_dir(
     started: float,
     extra_files: dict[str, Any] | None = None,
     seen_before: np.ndarray | None = None,
+    bag=None,
 ) -> None:
     """Write the model folder atomically (``model_folder.write_model_dir``), with the
     fingerprints of the training file's tweets (``runtime.seen``; and ``seen_before``,
-    those of the folder ``--from`` continues)."""
+    those of the folder ``--from`` continues) and ``bag``, the bag of words the model
+    blends in where it is not the baseline."""
 
     from sentiment_cli.models.export import export
     from sentiment_cli.runtime import network, seen
@@ -245,6 +273,8 @@ def write_model_dir(
         model_folder.write_json(folder / model_folder.HISTORY_FILE, history)
         if baseline is not None:
             baseline.save(folder)
+        if bag is not None:
+            bag.save(folder, BLEND_BAG)
         seen.save(folder, seen.fingerprints(prepared.splits.data.texts, seen_before))
         summary["wall_seconds"] = round(time.perf_counter() - started, 3)
         model_folder.write_json(folder / model_folder.SUMMARY_FILE, summary)

@@ -39,6 +39,7 @@ from sentiment_cli.training.finish import (
     calibrate,
     data_summary,
     fit_baseline,
+    fit_blend_bag,
     fit_summary,
     tune_biases,
     validate,
@@ -107,6 +108,7 @@ def train(
     validation, best_epoch = validate(model, config, prepared, history, log)
     validation, bias_tuning = tune_biases(model, config, prepared, validation, log)
     baseline = fit_baseline(config, prepared, log)
+    bag = fit_blend_bag(config, prepared, baseline, log)
     summary = {
         **data_summary(options, prepared, config),
         "parameters": {name: count for name, _, count in params},
@@ -121,11 +123,11 @@ def train(
         "continued_from": origin and origin.summary(prepared.vocab, prepared.splits.classes),
         "engine": engine_summary(options.engine),
         **baseline_entries(baseline),
-        "blend": choose_blend(model, config, prepared, baseline, log),
+        "blend": choose_blend(model, config, prepared, bag, log, bag is baseline),
     }
     write_model_dir(
         output_dir, model, config, prepared, history, baseline, summary, started, extra_files,
-        origin and origin.seen,
+        origin and origin.seen, bag if bag is not baseline else None,
     )  # fmt: skip
     shutil.rmtree(checkpoint, ignore_errors=True)
     log(f"Model written to {output_dir} in {summary['wall_seconds']:.1f}s")
