@@ -249,6 +249,18 @@ def test_blend_features_words_blends_the_baseline_itself(runner, tiny_csv, tmp_p
     assert result.exit_code == 0, result.output
 
 
+def test_a_few_tweets_that_share_no_word_still_get_their_bags(runner, tmp_path):
+    rows = [(f"{a} {b}", label) for a, b, label in (
+        ("alpha", "beta", "positive"), ("gamma", "delta", "negative"),
+        ("epsilon", "zeta", "positive"), ("eta", "theta", "negative"),
+        ("iota", "kappa", "positive"), ("lambda", "mu", "negative"))]  # fmt: skip
+    data = write_csv(tmp_path / "few.csv", rows)
+    result = runner.invoke(cli, train_args(data, tmp_path / "m"))
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "m" / "baseline.json").read_text())["vocabulary"]
+    assert json.loads((tmp_path / "m" / "blend_bag.json").read_text())["char_vocabulary"]
+
+
 def test_without_a_baseline_there_is_nothing_to_blend(runner, tiny_csv, tmp_path):
     args = train_args(
         tiny_csv, tmp_path / "m", "--set", "train.blend=auto", "--set", "train.baseline=false"

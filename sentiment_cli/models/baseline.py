@@ -74,6 +74,15 @@ def _char_vectorizer(char_range: tuple[int, int]):
     )
 
 
+def _fit(vectorizer, tokenized: Sequence[Sequence[str]]) -> None:
+    """Fit ``vectorizer``, keeping the grams seen twice or more; where none is (a
+    handful of tweets that share no word), those seen once."""
+    try:
+        vectorizer.fit(tokenized)
+    except ValueError:  # scikit-learn: "After pruning, no terms remain"
+        vectorizer.set_params(min_df=1).fit(tokenized)
+
+
 def _features(vectorizer, char_vectorizer, tokenized: Sequence[Sequence[str]]):
     """The word grams' TF-IDF block, and the character grams' beside it where fit."""
     words = vectorizer.transform(tokenized)
@@ -115,9 +124,9 @@ class Baseline:
         start = time.perf_counter()
         vectorizer = _vectorizer(ngram_range=ngram_range)
         char_vectorizer = _char_vectorizer(chars) if chars else None
-        vectorizer.fit(tokenized)
+        _fit(vectorizer, tokenized)
         if char_vectorizer is not None:
-            char_vectorizer.fit(tokenized)
+            _fit(char_vectorizer, tokenized)
         features = _features(vectorizer, char_vectorizer, tokenized)
         rows = None  # "sqrt": each tweet weighs what its class does (``class_weights``)
         if class_weight == "sqrt":
