@@ -200,7 +200,7 @@ class ModelDir:
     keras: Any = None
     keras_predict: Callable | None = None
     bow: Any = None  # runtime.bow.BagOfWords, where the model blends a bag of words in
-    blend: Blend = Blend()  # how much of the baseline it mixes in, and where (summary.json)
+    blend: Blend = Blend()  # how much of which bag it mixes in, and where (summary.json)
 
 
 def check_model_dir(folder: Path, verify: list[str] | tuple = ()) -> dict:
