@@ -29,8 +29,6 @@ from sentiment_cli.errors import SentimentError
 from sentiment_cli.text.negation import ORDER_CUES
 
 BASELINE = "baseline"  # the stem of the baseline's files
-JSON_FILE = "baseline.json"
-NPZ_FILE = "baseline.npz"
 BLEND_BAG = "blend_bag"  # the stem of the files of the bag a model blends in
 BAGS = (BASELINE, BLEND_BAG)  # the bags summary.json's blend.bag may name
 CACHED_TOKENS = 50_000  # a BagOfWords keeps the character-gram columns of this many tokens
@@ -39,6 +37,9 @@ CACHED_TOKENS = 50_000  # a BagOfWords keeps the character-gram columns of this 
 def files(stem: str) -> list[str]:
     """The two files of the bag of words named ``stem``."""
     return [f"{stem}.json", f"{stem}.npz"]
+
+
+JSON_FILE, NPZ_FILE = files(BASELINE)
 
 
 def char_grams(token: str, low: int, high: int) -> list[str]:
