@@ -238,6 +238,27 @@ def test_a_blended_folder_with_a_bad_weight_or_baseline_is_refused(runner, half)
     assert result.exit_code != 0 and "blend.network_decides" in result.output
 
 
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda m: m["vocabulary"].update({"good": len(m["vocabulary"])}),  # a char column
+        lambda m: m["vocabulary"].update({"good": 1.0}),  # not a whole number
+        lambda m: m["vocabulary"].update({"good": True}),
+        lambda m: m["char_vocabulary"].update({" go": 0}),  # a word's column
+        lambda m: m.update(vocabulary=sorted(m["vocabulary"])),  # a list, not gram -> column
+    ],
+)
+def test_a_bag_whose_grams_point_outside_their_block_is_refused(half, damage):
+    from sentiment_cli.errors import SentimentError
+    from sentiment_cli.runtime.bow import BagOfWords
+
+    meta = json.loads((half / "blend_bag.json").read_text())
+    damage(meta)
+    (half / "blend_bag.json").write_text(json.dumps(meta))
+    with pytest.raises(SentimentError, match="blend_bag.json and blend_bag.npz do not match"):
+        BagOfWords.load(half, "blend_bag")
+
+
 def test_blend_features_words_blends_the_baseline_itself(runner, tiny_csv, tmp_path):
     args = train_args(tiny_csv, tmp_path / "m", "--set", "train.blend_features=words")
     result = runner.invoke(cli, args)
