@@ -153,3 +153,27 @@ def test_a_negative_and_positive_corpus_gets_a_neutral_class_unless_told_not(run
     spec = json.loads((two / "encoder.json").read_text(encoding="utf-8"))
     assert spec["labels"] == ["negative", "positive"] and spec["neutral_made"] is None
     assert spec["rows"] == 80
+
+
+def test_evaluate_counts_the_rows_the_models_encoder_read(runner, tmp_path):
+    lines, _ = _corpus(tmp_path)
+    encoder = tmp_path / "encoder"
+    result = runner.invoke(cli, ["pretrain", str(lines), "-o", str(encoder), "-q", *tiny_sets()])
+    assert result.exit_code == 0, result.output
+    labelled = write_csv(tmp_path / "labelled.csv", TWEETS * 3)  # tweets the encoder never read
+    model = tmp_path / "model"
+    args = ["train", str(labelled), "-o", str(model), "-q", *tiny_sets()]
+    result = runner.invoke(cli, [*args, "--set", f"model.encoder={encoder}"])
+    assert result.exit_code == 0, result.output
+    read = [("love this place 0", "positive"), ("worst day ever 1", "negative")]
+    scored = write_csv(tmp_path / "scored.csv", [*read, *TWEETS[:3], ("a new tweet", "neutral")])
+    evaluate = ["evaluate", "--model-dir", str(model), str(scored)]
+    metrics = json.loads(runner.invoke(cli, [*evaluate, "-f", "json"]).output)
+    assert metrics["copies_of_rows_the_encoder_read"] == 2
+    assert metrics["copies_of_training_rows"] == 3
+    output = runner.invoke(cli, evaluate).output
+    assert "Warning: 2 of the 6 rows are tweets the model's encoder was trained on" in output
+    encoder.rename(tmp_path / "moved")  # the encoder is not where the model was trained
+    metrics = json.loads(runner.invoke(cli, [*evaluate, "-f", "json"]).output)
+    assert metrics["copies_of_rows_the_encoder_read"] is None
+    assert "encoder was trained on" not in runner.invoke(cli, evaluate).output

@@ -40,11 +40,22 @@ def show_result(result: dict, fmt_: str, report_dir: Path | None, name: str, plo
         PRINTERS[name](result)
 
 
-def copies_line(metrics: dict[str, Any]) -> str:
-    return (
-        f"Warning: {metrics['copies_of_training_rows']} of the {metrics['n']} rows are tweets "
-        f"of the model's training file, or copies of them: the figures on them flatter it"
-    )
+def copies_lines(metrics: dict[str, Any]) -> list[str]:
+    """Warnings that some scored rows are tweets the model, or its encoder, has read."""
+    lines = []
+    if metrics.get("copies_of_training_rows"):
+        lines.append(
+            f"Warning: {metrics['copies_of_training_rows']} of the {metrics['n']} rows are "
+            f"tweets of the model's training file, or copies of them: the figures on them "
+            f"flatter it"
+        )
+    if metrics.get("copies_of_rows_the_encoder_read"):
+        lines.append(
+            f"Warning: {metrics['copies_of_rows_the_encoder_read']} of the {metrics['n']} "
+            f"rows are tweets the model's encoder was trained on, or copies of them: the "
+            f"figures on them may flatter it"
+        )
+    return lines
 
 
 def print_evaluation(metrics: dict[str, Any], file: IO[str] | None = None) -> None:
@@ -60,8 +71,8 @@ def print_evaluation(metrics: dict[str, Any], file: IO[str] | None = None) -> No
             else ""
         ),
     )
-    if metrics.get("copies_of_training_rows"):
-        out.print(copies_line(metrics))
+    for line in copies_lines(metrics):
+        out.print(line)
     header, rows = overall_rows(metrics)
     overall = table(header, "Overall")
     for row in rows:
@@ -90,8 +101,8 @@ def print_comparison(all_metrics: list[dict[str, Any]], file: IO[str] | None = N
     names = short_names([m["model_dir"] for m in all_metrics])
     for name, m in zip(names, all_metrics, strict=True):
         out.print(f"{name}: {m['model_dir']}")
-        if m.get("copies_of_training_rows"):
-            out.print(f"  {copies_line(m)}")
+        for line in copies_lines(m):
+            out.print(f"  {line}")
     base = all_metrics[0].get("baseline")
     shown = table(
         ["metric", *names, *(["bag-of-words"] if base else [])],

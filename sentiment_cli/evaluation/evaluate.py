@@ -22,6 +22,26 @@ from sentiment_cli.text.tokenizer import tokenize_all
 PROBES = probes_file()  # data/probes/probes.csv, shipped with the package
 
 
+def encoder_read(bundle: ModelDir) -> np.ndarray | None:
+    """The fingerprints of the tweets the model's encoder (``model.encoder``) was
+    trained on: a model has read them too, labels and all where its corpus had them.
+    None where the model started from no encoder, or its folder is not found here or
+    keeps none."""
+    from sentiment_cli.models.encoder import fingerprints
+
+    model = bundle.config.model
+    if not model.encoder or model.embeddings_file:
+        return None
+    try:
+        return fingerprints(model.encoder)
+    except SentimentError:  # a user's encoder moved or damaged: nothing to say
+        return None
+
+
+def _union(parts: list[np.ndarray | None]) -> np.ndarray | None:
+    return None if any(p is None for p in parts) else np.concatenate(parts)
+
+
 @dataclass
 class Evaluation:
     metrics: dict[str, Any]  # what `evaluate --format json` prints
@@ -64,8 +84,8 @@ def score(
     metrics["truncated"] = encoded.truncated
     metrics["rows_dropped"] = data.dropped
     trained_on = seen.read(bundle.path, bundle.manifest)  # None: the folder keeps none
-    metrics["copies_of_training_rows"] = (
-        trained_on if trained_on is None else seen.count(data.texts, trained_on)
+    (metrics["copies_of_training_rows"], metrics["copies_of_rows_the_encoder_read"]) = seen.counts(
+        data.texts, trained_on, encoder_read(bundle)
     )
     metrics["model_dir"] = str(model_dir)
     metrics["data"] = str(data_path)
@@ -165,8 +185,10 @@ def score_ensemble(
     labels = first.bundle.labels
     members = [first.probabilities]
     trained_on = [seen.read(first.bundle.path, first.bundle.manifest)]
+    bundles = []
     for model_dir in model_dirs[1:]:
         bundle = open_model(model_dir, runtime=runtime)
+        bundles.append(bundle)
         if bundle.labels != labels:
             raise SentimentError(
                 f"--ensemble: {model_dir} predicts {bundle.labels}, {model_dirs[0]} predicts "
@@ -179,10 +201,10 @@ def score_ensemble(
     metrics = graded(first.data.labels, predicted, probs, labels)
     for key in ("truncated", "rows_dropped", "data", "baseline"):
         metrics[key] = first.metrics[key]
-    known = None if any(p is None for p in trained_on) else np.concatenate(trained_on)
-    metrics["copies_of_training_rows"] = (
-        known if known is None else seen.count(first.data.texts, known)
-    )  # tweets any member read; unknown where a member keeps no fingerprints
+    read = [encoder_read(first.bundle)] + [encoder_read(b) for b in bundles]
+    (metrics["copies_of_training_rows"], metrics["copies_of_rows_the_encoder_read"]) = seen.counts(
+        first.data.texts, *(_union(parts) for parts in (trained_on, read))
+    )  # tweets any member (or its encoder) read; unknown where one keeps no fingerprints
     metrics["model_dir"] = f"ensemble of {len(model_dirs)}"
     metrics["members"] = [str(d) for d in model_dirs]
     return Evaluation(metrics, first.bundle, first.data, predicted, probs)

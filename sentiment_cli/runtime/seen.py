@@ -14,7 +14,7 @@ continues. Folders written before the file have none, and nothing is said for th
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +47,15 @@ def fingerprints(texts: Iterable[str], also: np.ndarray | None = None) -> np.nda
 def count(texts: Iterable[str], seen: np.ndarray) -> int:
     """How many of ``texts`` (rows: each copy counts) have a fingerprint in ``seen``."""
     return int(np.isin(_array(map(_fingerprint, texts)), seen).sum())
+
+
+def counts(texts: Sequence[str], *known: np.ndarray | None) -> list[int | None]:
+    """``count`` against each of ``known`` (None where it is None), with the texts
+    fingerprinted once."""
+    if all(k is None for k in known):
+        return [None] * len(known)
+    prints = _array(map(_fingerprint, texts))
+    return [None if k is None else int(np.isin(prints, k).sum()) for k in known]
 
 
 def save(folder: Path, seen: np.ndarray) -> None:
