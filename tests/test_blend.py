@@ -95,7 +95,7 @@ def test_the_blended_bag_reads_pieces_of_words_the_baseline_never_saw_whole(tmp_
 
 
 def test_blend_auto_records_the_weight_validation_chose_among_those_keeping_the_probes(blended):
-    from sentiment_cli.training.blend import GUARDED, TOLERANCE, WEIGHTS
+    from sentiment_cli.training.blend import GUARDED, PRIOR_WEIGHT, TOLERANCE, WEIGHTS
 
     blend = json.loads((blended / "summary.json").read_text())["blend"]
     brier = {float(w): score for w, score in blend["validation_brier"].items()}
@@ -104,9 +104,12 @@ def test_blend_auto_records_the_weight_validation_chose_among_those_keeping_the_
     probes = blend["probes"]
     allowed = [w for w in WEIGHTS if w not in probes["refused"]]
     lowest = min(brier[w] for w in allowed)
-    chosen = min(w for w in allowed if brier[w] <= lowest + 1e-9)  # the smaller on a tie
-    assert blend["baseline_weight"] == chosen
-    assert blend["chosen_by"] == "validation Brier score"
+    on_the_split = min(w for w in allowed if brier[w] <= lowest + 1e-9)  # smaller on a tie
+    assert blend["lowest_brier_weight"] == on_the_split
+    chosen = blend["baseline_weight"]
+    assert chosen in allowed  # the split's own choice, or one nearer the prior
+    assert abs(chosen - PRIOR_WEIGHT) <= abs(on_the_split - PRIOR_WEIGHT)
+    assert blend["chosen_by"] == "validation Brier score, one-standard-error rule toward 0.3"
     assert blend["validation"]["brier"] == pytest.approx(brier[chosen], abs=1e-6)
     assert blend["validation"]["macro_f1"] == pytest.approx(f1[chosen], abs=1e-6)
     assert blend["network_decides"] == ["negation", "contrast"]
@@ -116,6 +119,37 @@ def test_blend_auto_records_the_weight_validation_chose_among_those_keeping_the_
     assert "char_vocabulary" not in json.loads((blended / "baseline.json").read_text())
     for category in GUARDED:  # the guard held for the weight chosen
         assert probes["blended"][category] >= probes["network"][category] - TOLERANCE
+
+
+def _errors(curve, n, noise, seed=0):
+    """Per-tweet Brier scores of ``n`` tweets whose mean under each weight follows
+    ``curve``, each tweet's own share of it drawn with sd ``noise``."""
+    rng = np.random.default_rng(seed)
+    tweets = rng.normal(0.0, noise, (n, 1)) * (1 + np.arange(len(curve)))[None, :] / len(curve)
+    tweets -= tweets.mean(axis=0)
+    return 0.5 + tweets + np.asarray(curve)[None, :]
+
+
+def test_a_large_validation_split_keeps_its_own_choice_of_weight():
+    from sentiment_cli.training.blend import one_se_choice
+
+    weights = [round(0.1 * i, 1) for i in range(10)]
+    curve = [0.3 * (w - 0.7) ** 2 for w in weights]  # lowest at 0.7
+    assert one_se_choice(weights, _errors(curve, 3000, 0.2)) == (0.7, 0.7)
+    curve = [0.3 * w**2 for w in weights]  # the bag never helps: the network alone
+    assert one_se_choice(weights, _errors(curve, 3000, 0.2)) == (0.0, 0.0)
+
+
+def test_a_few_dozen_tweets_move_the_weight_only_as_far_as_they_show():
+    from sentiment_cli.training.blend import PRIOR_WEIGHT, one_se_choice
+
+    weights = [round(0.1 * i, 1) for i in range(10)]
+    slight = [0.3 * (w - 0.9) ** 2 * 0.05 for w in weights]  # a little lower toward 0.9
+    errors = _errors(slight, 30, 0.5)
+    assert one_se_choice(weights, errors) == (PRIOR_WEIGHT, 0.9)  # within the noise
+    strong = [0.3 * (w - 0.9) ** 2 for w in weights]  # the same, far beyond the noise
+    assert one_se_choice(weights, _errors(strong, 30, 0.05))[0] >= 0.8
+    assert one_se_choice(weights[:3], np.full((30, 3), 0.3)) == (0.2, 0.0)  # the nearest
 
 
 def test_a_blended_folder_answers_with_the_mix_everywhere(runner, half):
