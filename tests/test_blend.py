@@ -131,13 +131,15 @@ def _errors(curve, n, noise, seed=0):
 
 
 def test_a_large_validation_split_keeps_its_own_choice_of_weight():
-    from sentiment_cli.training.blend import one_se_choice
+    from sentiment_cli.training.blend import CHOOSES_ALONE, one_se_choice
 
     weights = [round(0.1 * i, 1) for i in range(10)]
     curve = [0.3 * (w - 0.7) ** 2 for w in weights]  # lowest at 0.7
     assert one_se_choice(weights, _errors(curve, 3000, 0.2)) == (0.7, 0.7)
     curve = [0.3 * w**2 for w in weights]  # the bag never helps: the network alone
     assert one_se_choice(weights, _errors(curve, 3000, 0.2)) == (0.0, 0.0)
+    slight = [0.3 * (w - 0.9) ** 2 * 0.05 for w in weights]  # lower toward 0.9, within noise
+    assert one_se_choice(weights, _errors(slight, CHOOSES_ALONE, 0.5)) == (0.9, 0.9)
 
 
 def test_a_few_dozen_tweets_move_the_weight_only_as_far_as_they_show():
