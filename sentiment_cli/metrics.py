@@ -72,6 +72,14 @@ def _graded(y_true: Sequence[str], probs: np.ndarray, labels: Sequence[str]):
     return y, probs, probs.max(axis=1), probs.argmax(axis=1) == y
 
 
+def brier_rows(probs: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Each row's Brier score: the squared distance of its probabilities to its one-hot
+    class id ``y``."""
+    truth = np.zeros_like(probs)
+    truth[np.arange(len(y)), y] = 1.0
+    return ((probs - truth) ** 2).sum(axis=1)
+
+
 def reliability(
     y_true: Sequence[str], probs: np.ndarray, labels: Sequence[str]
 ) -> list[dict[str, float]]:
@@ -102,11 +110,9 @@ def probability_metrics(
     if len(y) == 0:
         return {"ece": None, "brier": None, "log_loss": None, "mean_confidence": None}
     bins = reliability(y_true, probs, labels)
-    truth = np.zeros_like(probs)
-    truth[np.arange(len(y)), y] = 1.0
     return {
         "ece": float(sum(b["n"] * abs(b["confidence"] - b["accuracy"]) for b in bins) / len(y)),
-        "brier": float(((probs - truth) ** 2).sum(axis=1).mean()),
+        "brier": float(brier_rows(probs, y).mean()),
         "log_loss": float(-np.log(np.clip(probs[np.arange(len(y)), y], 1e-15, 1.0)).mean()),
         "mean_confidence": float(confidence.mean()),
     }

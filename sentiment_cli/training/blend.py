@@ -57,25 +57,25 @@ def choose_blend(
     folder keeps as ``blend_bag``."""
     if config.train.blend == "none" or bag is None:
         return None
-    from sentiment_cli.metrics import classification_metrics, probability_metrics
+    from sentiment_cli.metrics import brier_rows, classification_metrics
 
     classes = prepared.splits.classes
     truth = prepared.splits.val.labels
     x, tokens = prepared.x_val.ids, prepared.val_tokens
     network, words, shares = _parts(model, bag, classes, x, tokens)
+    mixtures = {weight: mix(network, words, weight * shares) for weight in WEIGHTS}
+    errors = {weight: brier_rows(mixtures[weight], prepared.y_val) for weight in WEIGHTS}
 
     def metrics(weight: float) -> dict:
-        mixed = mix(network, words, weight * shares)
-        predicted = [classes[i] for i in mixed.argmax(axis=1)]
-        brier = probability_metrics(truth, mixed, classes)["brier"]
+        predicted = [classes[i] for i in mixtures[weight].argmax(axis=1)]
+        brier = float(errors[weight].mean())
         return {**classification_metrics(truth, predicted, classes), "brier": brier}
 
     scores = {weight: metrics(weight) for weight in WEIGHTS}
     brier = {w: scores[w]["brier"] for w in WEIGHTS}
     probes = probe_guard(model, config, prepared, bag)
     allowed = [w for w in WEIGHTS if probes is None or w not in probes["refused"]]
-    errors = [_squared_errors(mix(network, words, w * shares), prepared.y_val) for w in allowed]
-    best, lowest = one_se_choice(allowed, np.stack(errors, axis=1))
+    best, lowest = one_se_choice(allowed, np.stack([errors[w] for w in allowed], axis=1))
     named = "the baseline's" if is_baseline else "the bag of words'"
     chosen_by, how = _account(len(truth), brier[lowest], lowest)
     log(
@@ -114,14 +114,6 @@ def _account(n_val: int, lowest_brier: float, lowest: float) -> tuple[str, str]:
         f"of those whose validation Brier score is within one standard error of the "
         f"lowest, {lowest_brier:.4f} at {lowest:.1f}, the nearest {PRIOR_WEIGHT}: "
     )
-
-
-def _squared_errors(probs: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Each row's Brier score: the squared distance of its probabilities to its one-hot
-    class ``y``."""
-    truth = np.zeros_like(probs)
-    truth[np.arange(len(y)), y] = 1.0
-    return ((probs - truth) ** 2).sum(axis=1)
 
 
 def one_se_choice(weights: list[float], errors: np.ndarray) -> tuple[float, float]:
