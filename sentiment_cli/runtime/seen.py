@@ -14,7 +14,7 @@ continues. Folders written before the file have none, and nothing is said for th
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -46,10 +46,10 @@ def fingerprints(texts: Iterable[str], also: np.ndarray | None = None) -> np.nda
 
 def count(texts: Iterable[str], seen: np.ndarray) -> int:
     """How many of ``texts`` (rows: each copy counts) have a fingerprint in ``seen``."""
-    return int(np.isin(_array(map(_fingerprint, texts)), seen).sum())
+    return counts(texts, seen)[0]
 
 
-def counts(texts: Sequence[str], *known: np.ndarray | None) -> list[int | None]:
+def counts(texts: Iterable[str], *known: np.ndarray | None) -> list[int | None]:
     """``count`` against each of ``known`` (None where it is None), with the texts
     fingerprinted once."""
     if all(k is None for k in known):
