@@ -69,6 +69,26 @@ def test_uncertain_tweets_come_first_and_a_fifth_at_random():
     assert len(random_picks) > 5
 
 
+def test_choose_random_ignores_the_model_and_still_offers_copies_once():
+    from sentiment_cli.labelling.choose import Chooser
+
+    n = 40
+    probs = np.tile([0.98, 0.01, 0.01], (n, 1))
+    unsure = [2, 5, 11, 17, 23, 31]
+    probs[unsure] = [0.4, 0.35, 0.25]
+    features = np.random.default_rng(0).normal(size=(n, 8))
+    signatures = [frozenset([str(i)]) for i in range(n)]
+    from_unsure = [
+        len(set(Chooser(signatures, seed, at_random=True).batch(5, probs, features)) & set(unsure))
+        for seed in range(40)
+    ]
+    assert np.mean(from_unsure) < 1.5  # 6 of 40 rows: 0.75 of 5 picks on average
+    texts = ["RT @a: the new phone is great", "RT @b: the new phone is great", "worst update"]
+    chooser = Chooser(pool_of(texts).signatures(), 0, at_random=True)
+    first = chooser.batch(2, probs[:3], features[:3])
+    assert len([row for row in first if row < 2]) == 1 and 2 in first
+
+
 def test_taken_rows_never_come_back():
     from sentiment_cli.labelling.choose import Chooser
 
@@ -388,6 +408,21 @@ def test_simulate_writes_the_chosen_rows_in_order(tmp_path, runner):
     assert "24 tweets chosen" in result.output
     again = runner.invoke(cli, ["label", str(pool), "-o", str(out), "--simulate", "--budget", "5"])
     assert again.exit_code == 1 and "--force replaces it" in again.output
+
+
+def test_simulate_choose_random_draws_without_retraining(tmp_path, runner):
+    rows = [(f"{text} #{i}", label) for i in range(3) for text, label in TWEETS]
+    pool = write_csv(tmp_path / "pool.csv", rows)
+    chosen = []
+    for name in ("a.csv", "b.csv"):
+        result = runner.invoke(cli, ["label", str(pool), "-o", str(tmp_path / name), "--simulate",
+                                     "--budget", "24", "--retrain-every", "12",
+                                     "--choose", "random"])  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert "answered (" not in result.output  # no retrain: the choice reads no model
+        chosen.append([r["pool_row"] for r in csv.DictReader((tmp_path / name).open())])
+    assert chosen[0] == chosen[1] and len(set(chosen[0])) == 24  # the seed decides
+    assert chosen[0] != sorted(chosen[0], key=int)
 
 
 def test_simulate_needs_a_budget_and_the_label_column(tmp_path, runner):

@@ -37,6 +37,12 @@ from sentiment_cli.cli.options import handle_errors, say
 @click.option("--folds", type=click.IntRange(0, 10), default=3, show_default=True,
               help="Cross-validation folds for the page's estimate after each retrain "
               "(0: none; each fold is a training).")  # fmt: skip
+@click.option("--choose", type=click.Choice(["loop", "random"]), default="loop",
+              show_default=True,
+              help="loop: the tweets the current model is least sure of, unlike each other, "
+              "a fifth at random; random: in random order. Both offer near-duplicates once; "
+              "the page still shows each retrain's guess and estimate. docs/label.md says "
+              "what the loop's choice measured against random.")  # fmt: skip
 @click.option("--seed", type=int, default=42, show_default=True)
 @click.option("--simulate", is_flag=True,
               help="No page: answer with POOL's label column and write the --budget rows "
@@ -46,22 +52,24 @@ from sentiment_cli.cli.options import handle_errors, say
 @click.option("--force", is_flag=True, help="With --simulate: replace --output.")
 @handle_errors
 def label(pool, output, labels, text_column, label_column, port, host, retrain_every, folds,
-          seed, simulate, budget, force):  # fmt: skip
+          choose, seed, simulate, budget, force):  # fmt: skip
     """Label tweets of POOL (a CSV's text column, Parquet, or one tweet per line), the
     one that teaches most first.
 
     A page on http://HOST:PORT shows one tweet at a time with the model's guess; keys
     1-9 (or a click) answer, s skips, u undoes. The next tweets are those the current
     model is least sure of, with no run of near-duplicates, plus a fifth drawn at
-    random. Every --retrain-every answers a model is retrained on all of them in the
-    background and chooses from then on; the page shows the answers per label, each
-    retrain's cross-validated accuracy and macro-F1, and when more labels stopped
-    helping. The models are kept in OUTPUT's folder, as OUTPUT_STEM.models/round-N.
+    random (--choose random: all in random order). Every --retrain-every answers a
+    model is retrained on all of them in the background and chooses from then on; the
+    page shows the answers per label, each retrain's cross-validated accuracy and
+    macro-F1, and when more labels stopped helping. The models are kept in OUTPUT's
+    folder, as OUTPUT_STEM.models/round-N.
 
     \b
     Example:
         sentiment-cli label unlabelled.csv -o labelled.csv
         sentiment-cli label tweets.txt -o labelled.csv --labels negative,positive
+        sentiment-cli label unlabelled.csv -o labelled.csv --choose random
         sentiment-cli label labelled_pool.csv -o chosen.csv --simulate --budget 300
         sentiment-cli train labelled.csv -o runs/mine
     """
@@ -69,13 +77,14 @@ def label(pool, output, labels, text_column, label_column, port, host, retrain_e
 
     if simulate:
         run_simulation(pool, output, text_column, label_column, retrain_every, seed, budget,
-                       force)  # fmt: skip
+                       force, choose == "random")  # fmt: skip
         return
     if budget is not None:
         raise click.UsageError("--budget goes with --simulate")
     names = parse_labels(labels)
     data = read_pool(pool, text_column)
-    serve_session(data, output, names, host, port, retrain_every, folds, seed)
+    serve_session(data, output, names, host, port, retrain_every, folds, seed,
+                  choose == "random")  # fmt: skip
 
 
 def parse_labels(text: str) -> list[str]:
@@ -89,7 +98,8 @@ def parse_labels(text: str) -> list[str]:
     return names
 
 
-def run_simulation(pool, output, text_column, label_column, every, seed, budget, force):
+def run_simulation(pool, output, text_column, label_column, every, seed, budget, force,
+                   at_random):  # fmt: skip
     import tempfile
 
     from sentiment_cli.errors import SentimentError
@@ -103,7 +113,7 @@ def run_simulation(pool, output, text_column, label_column, every, seed, budget,
         raise SentimentError(f"--output {output} exists; --force replaces it")
     data = read_pool(pool, text_column, label_column)
     with tempfile.TemporaryDirectory(prefix="label-simulate-") as work:
-        chosen = simulate(data, budget, seed, every, Path(work), say)
+        chosen = simulate(data, budget, seed, every, Path(work), say, at_random=at_random)
     import csv
 
     with atomic_output(output) as handle:
@@ -113,7 +123,7 @@ def run_simulation(pool, output, text_column, label_column, every, seed, budget,
     say(f"{len(chosen)} tweets chosen, written to {output}")
 
 
-def serve_session(data, output, names, host, port, every, folds, seed):
+def serve_session(data, output, names, host, port, every, folds, seed, at_random):
     from sentiment_cli.labelling.answers import Answers
     from sentiment_cli.labelling.page import make_server
     from sentiment_cli.labelling.session import Session
@@ -123,7 +133,7 @@ def serve_session(data, output, names, host, port, every, folds, seed):
         say(f"Resuming: {len(answers.answers)} answers in {output}")
     models = output.with_name(output.stem + ".models")
     models.mkdir(parents=True, exist_ok=True)
-    session = Session(data, answers, seed, every, models, say, folds)
+    session = Session(data, answers, seed, every, models, say, folds, at_random)
     try:
         server = make_server(session, host, port)
     except OSError as exc:

@@ -11,7 +11,8 @@ numbers and "rt" aside) overlap one already in the batch by ``NEAR`` or more (Ja
 or repeat one taken before, is passed over: a retweet is labelled once (until only such
 tweets are left). A share ``EXPLORE`` of each batch is drawn at random, so the labels
 also follow the domain's own mix. Without a model (labels the built-in model does not
-know, before the first retrain), every pick is random.
+know, before the first retrain), every pick is random; so is every pick of a chooser
+made ``at_random`` (``label --choose random``), near-duplicates still offered once.
 """
 
 from __future__ import annotations
@@ -41,8 +42,9 @@ class Chooser:
     """Picks batches of pool rows; remembers what was taken, so that a tweet and its
     near-duplicates are offered once."""
 
-    def __init__(self, signatures: list[frozenset[str]], seed: int):
+    def __init__(self, signatures: list[frozenset[str]], seed: int, at_random: bool = False):
         self.signatures = signatures
+        self.at_random = at_random
         self.rng = np.random.default_rng(seed)
         self.taken: set[int] = set()
         self.seen: set[frozenset[str]] = set()  # exact signatures taken
@@ -58,12 +60,12 @@ class Chooser:
     ) -> list[int]:
         """Up to ``size`` rows not taken yet: a share ``EXPLORE`` at random, the rest
         by ``_badge`` from the current model's ``probs`` and ``features`` of every
-        pool row (None: all at random)."""
+        pool row (None, or a chooser ``at_random``: all at random)."""
         free = np.array([i for i in range(len(self.signatures)) if i not in self.taken])
         if len(free) == 0:
             return []
         shuffled = free[self.rng.permutation(len(free))]
-        if probs is None or features is None:
+        if self.at_random or probs is None or features is None:
             return self._filled(self._pick(shuffled, size, []), shuffled, size)
         chosen = self._badge(shuffled, size - int(round(size * EXPLORE)), probs, features)
         rest = shuffled[~np.isin(shuffled, chosen)]

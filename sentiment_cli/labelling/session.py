@@ -37,6 +37,7 @@ class Session:
         models: Path,
         log: Log,
         folds: int = 3,
+        at_random: bool = False,
     ):
         self.pool, self.answers, self.seed, self.every = pool, answers, seed, every
         self.models, self.log, self.folds = models, log, folds
@@ -44,7 +45,7 @@ class Session:
         self.choosing = threading.Lock()  # the chooser: a refill thread or next()
         self.refilling = False  # a refill thread is choosing; set and cleared under lock
         self.refilled = threading.Condition(self.lock)
-        self.chooser = Chooser(pool.signatures(), seed)
+        self.chooser = Chooser(pool.signatures(), seed, at_random)
         self.by_text = {text: row for row, text in enumerate(pool.texts)}
         answered = answers.answered_texts()
         self.chooser.take(self.by_text[t] for t in answered if t in self.by_text)

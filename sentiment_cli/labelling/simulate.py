@@ -30,14 +30,16 @@ def simulate(
     work: Path,
     log: Log,
     labels: list[str] | None = None,
+    at_random: bool = False,
 ) -> list[int]:
     """The ``budget`` pool rows the loop chooses, in the order it asks for them, with
-    the pool's labels as the answers and a retrain after every ``every``."""
+    the pool's labels as the answers and a retrain after every ``every``; ``at_random``
+    (``--choose random``): drawn at random, near-duplicates once, and no model needed."""
     if pool.labels is None:
         raise SentimentError("--simulate needs the pool's label column (--label-column)")
     labels = labels or sorted(set(pool.labels))
-    chooser = Chooser(pool.signatures(), seed)
-    model = first_model(labels, log)
+    chooser = Chooser(pool.signatures(), seed, at_random)
+    model = None if at_random else first_model(labels, log)
     probs, features = (None, None) if model is None else pool.scored(model)
     chosen: list[int] = []
     try:
@@ -53,6 +55,8 @@ def simulate(
                 break
             if len(chosen) >= budget:
                 break
+            if at_random:
+                continue  # the choice reads no model: nothing to retrain
             answers = [pool.labels[row] for row in chosen]
             data = write_rows(work / f"answers-{len(chosen)}.csv", pool, chosen, answers)
             model = retrain(data, work / f"model-{len(chosen)}", seed, log) or model
