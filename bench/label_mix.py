@@ -2,7 +2,7 @@
 
 A selection of tweets to label can beat random ones in two ways: by the mix of classes it
 gathers (more of a rare class), or by which tweets of each class it gathers. This bench
-measures the first with the answers known in advance: for each skewed own-domain set,
+measures both with the answers known in advance: for each skewed own-domain set,
 size and seed, N rows of the set's training pool (``few_labels.py``'s 80% of its
 train.csv) drawn
 
@@ -12,14 +12,18 @@ train.csv) drawn
   renormalized (self-driving cars: 61 / 28 / 11% neutral / positive / negative become
   47 / 32 / 21%);
 - ``equal``: an equal share of each class;
+- ``unsure``: the pool's own shares class by class, drawn within each class with a
+  chance that grows with how unsure the built-in model is of the tweet (1 minus its top
+  probability): the second way, harder tweets with the mix held;
 
 then trains the default config on each and scores it on the set's ``val`` split (the 20%
 no run trains on) and on its test split. No selection that reads only tweets can know the
 classes this well, so where ``sqrt`` and ``equal`` do not beat ``random``, no choice of
-mix will.
+mix will; nor, where ``unsure`` does not, a choice of harder tweets of the same mix.
 
     python bench/label_mix.py [--sizes 100,300,600] [--seeds 42,43,44]
                               [--domains self_driving_cars,coachella,sanders]
+                              [--mixes random,sqrt,equal,unsure]
 
 Prints one JSON line per run and the medians, and appends the runs to
 ``bench/runs/few_labels/label_mix.jsonl``.
@@ -38,7 +42,20 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from few_labels import WORK, own_domain_files, sample  # noqa: E402
 
-MIXES = ("random", "sqrt", "equal")
+MIXES = ("random", "sqrt", "equal", "unsure")
+SHARE_POWER = {"sqrt": 0.5, "equal": 0.0, "unsure": 1.0}  # of each class's pool share
+
+
+def unsure_weights(pool):
+    """1 minus the built-in model's top probability, for each row of ``pool``: how
+    unsure a model that never saw the domain is of it."""
+    import pandas as pd
+
+    from sentiment_cli import load_model
+
+    frame = load_model().predict(pool["text"].tolist())
+    top = frame[[c for c in frame.columns if c.startswith("p_")]].max(axis=1)
+    return pd.Series(1.0 - top.to_numpy() + 1e-6, index=pool.index)
 
 
 def drawn(train_csv: Path, mix: str, size: int, seed: int) -> Path:
@@ -48,11 +65,14 @@ def drawn(train_csv: Path, mix: str, size: int, seed: int) -> Path:
     import pandas as pd
 
     pool = pd.read_csv(train_csv, dtype=str, keep_default_na=False)
-    shares = pool["label"].value_counts(normalize=True) ** (0.5 if mix == "sqrt" else 0.0)
+    shares = pool["label"].value_counts(normalize=True) ** SHARE_POWER[mix]
     quotas = (shares / shares.sum() * size).round().astype(int)
+    weights = unsure_weights(pool) if mix == "unsure" else None
     parts = [
         pool[pool["label"] == label].sample(
-            n=min(quota, int((pool["label"] == label).sum())), random_state=seed
+            n=min(quota, int((pool["label"] == label).sum())),
+            weights=None if weights is None else weights[pool["label"] == label],
+            random_state=seed,
         )
         for label, quota in quotas.items()
     ]
@@ -84,12 +104,14 @@ def main() -> None:
     parser.add_argument("--sizes", default="100,300,600")
     parser.add_argument("--seeds", default="42,43,44")
     parser.add_argument("--domains", default="self_driving_cars,coachella,sanders")
+    parser.add_argument("--mixes", default=",".join(MIXES))
     args = parser.parse_args()
+    mixes = args.mixes.split(",")
     rows = []
     for domain in args.domains.split(","):
         for size in map(int, args.sizes.split(",")):
             for seed in map(int, args.seeds.split(",")):
-                for mix in MIXES:
+                for mix in mixes:
                     rows.append(run(domain, mix, size, seed))
                     print(json.dumps(rows[-1]), flush=True)
                     with open(WORK / "label_mix.jsonl", "a") as handle:
@@ -98,7 +120,7 @@ def main() -> None:
     for domain in dict.fromkeys(r["domain"] for r in rows):
         for size in dict.fromkeys(r["size"] for r in rows):
             cells = []
-            for mix in MIXES:
+            for mix in mixes:
                 key = (domain, size, mix)
                 runs = [r for r in rows if (r["domain"], r["size"], r["mix"]) == key]
                 mid = {
