@@ -47,15 +47,23 @@ def test_near_duplicates_and_retweets_are_offered_once():
         assert chooser.batch(5, None) == []
 
 
+UNSURE = [2, 5, 11, 17, 23, 31]  # of the 40 rows of ``scored_pool``
+
+
+def scored_pool(n=40):
+    """A model's probabilities and features of ``n`` pool rows, unsure of ``UNSURE``
+    only: the features have one length, so only uncertainty sets them apart."""
+    probs = np.tile([0.98, 0.01, 0.01], (n, 1))
+    probs[UNSURE] = [0.4, 0.35, 0.25]
+    features = np.random.default_rng(0).normal(size=(n, 8))
+    return probs, features / np.linalg.norm(features, axis=1, keepdims=True)
+
+
 def test_uncertain_tweets_come_first_and_a_fifth_at_random():
     from sentiment_cli.labelling.choose import Chooser
 
-    n = 40
-    probs = np.tile([0.98, 0.01, 0.01], (n, 1))
-    unsure = [2, 5, 11, 17, 23, 31]
-    probs[unsure] = [0.4, 0.35, 0.25]
-    features = np.random.default_rng(0).normal(size=(n, 8))
-    features /= np.linalg.norm(features, axis=1, keepdims=True)  # only uncertainty differs
+    n, unsure = 40, UNSURE
+    probs, features = scored_pool(n)
     firsts, from_unsure, random_picks = set(), [], set()
     for seed in range(20):
         chooser = Chooser([frozenset([str(i)]) for i in range(n)], seed)
@@ -72,14 +80,10 @@ def test_uncertain_tweets_come_first_and_a_fifth_at_random():
 def test_choose_random_ignores_the_model_and_still_offers_copies_once():
     from sentiment_cli.labelling.choose import Chooser
 
-    n = 40
-    probs = np.tile([0.98, 0.01, 0.01], (n, 1))
-    unsure = [2, 5, 11, 17, 23, 31]
-    probs[unsure] = [0.4, 0.35, 0.25]
-    features = np.random.default_rng(0).normal(size=(n, 8))
-    signatures = [frozenset([str(i)]) for i in range(n)]
+    probs, features = scored_pool(40)
+    signatures = [frozenset([str(i)]) for i in range(40)]
     from_unsure = [
-        len(set(Chooser(signatures, seed, at_random=True).batch(5, probs, features)) & set(unsure))
+        len(set(Chooser(signatures, seed, at_random=True).batch(5, probs, features)) & set(UNSURE))
         for seed in range(40)
     ]
     assert np.mean(from_unsure) < 1.5  # 6 of 40 rows: 0.75 of 5 picks on average
