@@ -37,12 +37,10 @@ from sentiment_cli.cli.options import handle_errors, say
 @click.option("--folds", type=click.IntRange(0, 10), default=3, show_default=True,
               help="Cross-validation folds for the page's estimate after each retrain "
               "(0: none; each fold is a training).")  # fmt: skip
-@click.option("--choose", type=click.Choice(["loop", "random"]), default="loop",
-              show_default=True,
-              help="loop: the tweets the current model is least sure of, unlike each other, "
-              "a fifth at random; random: in random order. Both offer near-duplicates once; "
-              "the page still shows each retrain's guess and estimate. docs/label.md says "
-              "what the loop's choice measured against random.")  # fmt: skip
+@click.option("--choose", type=click.Choice(["loop", "random"]), default="loop", show_default=True,
+              help="loop: the tweets the current model is least sure of, a fifth at random; "
+              "random: in random order. Both offer near-duplicates once and keep the retrains "
+              "(docs/label.md: what the loop measured against random).")  # fmt: skip
 @click.option("--seed", type=int, default=42, show_default=True)
 @click.option("--simulate", is_flag=True,
               help="No page: answer with POOL's label column and write the --budget rows "
@@ -98,8 +96,7 @@ def parse_labels(text: str) -> list[str]:
     return names
 
 
-def run_simulation(pool, output, text_column, label_column, every, seed, budget, force,
-                   at_random):  # fmt: skip
+def run_simulation(pool, output, text_column, label_column, every, seed, budget, force, at_random):
     import tempfile
 
     from sentiment_cli.errors import SentimentError
