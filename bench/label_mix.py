@@ -32,6 +32,7 @@ Prints one JSON line per run and the medians, and appends the runs to
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import statistics
 import sys
@@ -46,13 +47,16 @@ MIXES = ("random", "sqrt", "equal", "unsure")
 SHARE_POWER = {"sqrt": 0.5, "equal": 0.0, "unsure": 1.0}  # of each class's pool share
 
 
-def unsure_weights(pool):
-    """1 minus the built-in model's top probability, for each row of ``pool``: how
-    unsure a model that never saw the domain is of it."""
+@functools.cache
+def unsure_weights(train_csv: Path):
+    """1 minus the built-in model's top probability, for each row of ``train_csv``: how
+    unsure a model that never saw the domain is of it. Scored once per pool, for every
+    size and seed."""
     import pandas as pd
 
     from sentiment_cli import load_model
 
+    pool = pd.read_csv(train_csv, dtype=str, keep_default_na=False)
     frame = load_model().predict(pool["text"].tolist())
     top = frame[[c for c in frame.columns if c.startswith("p_")]].max(axis=1)
     return pd.Series(1.0 - top.to_numpy() + 1e-6, index=pool.index)
@@ -67,7 +71,7 @@ def drawn(train_csv: Path, mix: str, size: int, seed: int) -> Path:
     pool = pd.read_csv(train_csv, dtype=str, keep_default_na=False)
     shares = pool["label"].value_counts(normalize=True) ** SHARE_POWER[mix]
     quotas = (shares / shares.sum() * size).round().astype(int)
-    weights = unsure_weights(pool) if mix == "unsure" else None
+    weights = unsure_weights(train_csv) if mix == "unsure" else None
     parts = [
         pool[pool["label"] == label].sample(
             n=min(quota, int((pool["label"] == label).sum())),
