@@ -80,8 +80,9 @@ def unsure_weights(train_csv: Path):
 
 @functools.cache
 def pool_features(train_csv: Path):
-    """The vector the built-in model's classifier reads, for each row of ``train_csv``
-    (L2-normalized), and the rows' near-duplicate signatures."""
+    """(pool, features, signatures, guesses) of ``train_csv``'s rows: the vector the
+    built-in model's classifier reads (L2-normalized), each row's near-duplicate
+    signature, and the built-in model's label for it."""
     import numpy as np
 
     from sentiment_cli.labelling.pool import first_model, read_pool
@@ -199,10 +200,11 @@ def null_range(values: list[float]) -> tuple[float, float]:
     """The 5th and 95th percentiles of the median of 3 of ``values`` minus the median
     of 3 others, over every two disjoint triples: how far apart two arms of 3 seeds
     of the same selection land."""
+    seeds = range(len(values))
     gaps = sorted(
-        statistics.median(a) - statistics.median(b)
-        for a in itertools.combinations(values, 3)
-        for b in itertools.combinations([v for v in values if v not in a], 3)
+        statistics.median(values[i] for i in a) - statistics.median(values[j] for j in b)
+        for a in itertools.combinations(seeds, 3)
+        for b in itertools.combinations([j for j in seeds if j not in a], 3)
     )
     return gaps[int(0.05 * len(gaps))], gaps[int(0.95 * len(gaps))]
 
